@@ -1,0 +1,241 @@
+"""The common message format every channel translates to and from.
+
+A channel (Rasa's idea) turns a platform payload into ``Inbound`` values and renders ``Outbound``
+values back; nothing platform-specific travels past this module. Values are frozen and slotted so
+they can be shared between tasks and hashed, and structured data (a map pin, a button press) keeps
+its structure instead of being squeezed into text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from aiohttp import web
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    LOCATION = "location"
+    IMAGE = "image"
+    VOICE = "voice"
+    CHOICE = "choice"
+    EVENT = "event"
+    UNSUPPORTED = "unsupported"
+
+
+class Purpose(StrEnum):
+    """Why a message is sent; channels use it to pick a delivery form (e.g. WeChat templates)."""
+
+    REPLY = "reply"
+    STATUS = "status"
+    RATING = "rating"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Enough to reach a citizen who is not talking right now: (channel, our account, their chat)."""
+
+    channel: str
+    account: str
+    chat_id: str
+
+    def key(self) -> str:
+        return f"{self.channel}:{self.account}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float | None = None
+    lon: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A platform's handle on a photo (file id, media id, URL); the bytes stay on the platform."""
+
+    kind: str
+    ref: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    channel: str
+    conversation: ConversationRef
+    message_key: str
+    kind: MessageKind
+    received_at: datetime
+    text: str = ""
+    location: Location | None = None
+    media: tuple[MediaRef, ...] = ()
+    choice_id: str | None = None
+    event: str | None = None
+    sender_id: str | None = None
+    raw: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        """The structured parts, for storage; the inverse is ``Inbound.restore``."""
+        return {
+            "location": None
+            if self.location is None
+            else {"lat": self.location.lat, "lon": self.location.lon, "label": self.location.label},
+            "media": [{"kind": m.kind, "ref": m.ref, "url": m.url} for m in self.media],
+            "choice_id": self.choice_id,
+            "event": self.event,
+            "sender_id": self.sender_id,
+        }
+
+    @staticmethod
+    def restore(
+        *,
+        conversation: ConversationRef,
+        message_key: str,
+        kind: str,
+        received_at: datetime,
+        text: str,
+        payload: Mapping[str, Any],
+        raw: str = "",
+    ) -> Inbound:
+        loc = payload.get("location")
+        return Inbound(
+            channel=conversation.channel,
+            conversation=conversation,
+            message_key=message_key,
+            kind=MessageKind(kind),
+            received_at=received_at,
+            text=text,
+            location=None if loc is None else Location(loc.get("lat"), loc.get("lon"), loc.get("label", "")),
+            media=tuple(MediaRef(m["kind"], m["ref"], m.get("url")) for m in payload.get("media", [])),
+            choice_id=payload.get("choice_id"),
+            event=payload.get("event"),
+            sender_id=payload.get("sender_id"),
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request_location: bool = False
+    purpose: Purpose = Purpose.REPLY
+    ticket_number: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "request_location": self.request_location,
+            "purpose": self.purpose.value,
+            "ticket_number": self.ticket_number,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Outbound:
+        return Outbound(
+            text=str(data["text"]),
+            choices=tuple(Choice(str(c["id"]), str(c["label"])) for c in data.get("choices", [])),
+            request_location=bool(data.get("request_location", False)),
+            purpose=Purpose(data.get("purpose", "reply")),
+            ticket_number=data.get("ticket_number"),
+        )
+
+    def as_numbered_text(self) -> str:
+        """The fallback rendering for platforms without buttons: the citizen answers with a digit."""
+        if not self.choices:
+            return self.text
+        lines = [self.text, ""]
+        lines += [f"{i}. {c.label}" for i, c in enumerate(self.choices, start=1)]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    inline_reply: bool
+    buttons: bool
+    location_request: bool
+    reply_window_hours: float | None = None
+
+
+class SendError(Exception):
+    """A platform refused or failed a send. ``retryable`` decides between backoff and dead letter."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(SendError):
+    """The citizen blocked us, unsubscribed or the window closed for good: stop trying."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+class BadRequest(Exception):
+    """A payload the platform would never send: answered with ``status`` and a short reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Any = field(compare=False)
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """What the dispatcher needs of a platform. Channels hold their clients; they don't inherit them."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None: ...
+
+
+class TemporarilyUnavailable(Exception):
+    """Storage is down: the message was not stored. Channels answer with a retryable status
+    (503) so the platform, or the page, sends it again; nothing is acknowledged unstored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The dispatcher's answer. ``duplicate``: a redelivery, answered from storage, nothing re-run."""
+
+    replies: tuple[Outbound, ...]
+    duplicate: bool = False
+
+
+class InboundSink(Protocol):
+    """The dispatcher as a channel sees it: one call per inbound message.
+
+    ``inline`` says the channel will deliver the replies in its HTTP answer; otherwise the
+    dispatcher queues them in the outbox in the same transaction that marks the message processed.
+    """
+
+    async def handle(self, inbound: Inbound, *, inline: bool = True) -> Handled: ...
+
+
+def route_table(routes: Sequence[Route]) -> list[web.RouteDef]:
+    return [web.route(r.method, r.path, r.handler) for r in routes]

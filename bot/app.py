@@ -1,0 +1,228 @@
+"""The composition root: every part is built here, from the config, and handed down.
+
+Nothing else in the service constructs a collaborator or reads the config, so a test can build
+the whole service on a temporary database with a fixed clock and get exactly what runs in
+production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.base import Channel, route_table
+from adapters.webchat import WebchatChannel
+from bot.config import AppConfig
+from bot.dispatcher import Dispatcher, Repositories
+from bot.metrics import Metrics
+from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from bot.sla import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from dialogs.address import AddressParser
+from dialogs.engine import DialogEngine
+from dialogs.extraction import Extractor
+from dialogs.forms import Settings
+from storage.database import create_engine, is_sqlite, session_factory
+from storage.identities import IdentityRepository
+from storage.inbound import InboundRepository
+from storage.mailbox import SqlMailbox
+from storage.migrate import pending, upgrade
+from storage.outbox import OutboxRepository
+from storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from storage.tickets import TicketRepository
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    store: SessionStore
+    metrics: Metrics
+    dispatcher: Dispatcher
+    outbox: Outbox
+    worker: OutboxWorker
+    engine: DialogEngine
+    channels: dict[str, Channel]
+    webchat: WebchatChannel | None
+    clock: Callable[[], datetime]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
+    tz = ZoneInfo(config.server.timezone)
+    db = create_engine(config.storage.database_url)
+    sessions = session_factory(db)
+    store: SessionStore = (
+        RedisSessionStore.from_url(config.storage.redis_url) if config.storage.redis_url else MemorySessionStore()
+    )
+    taxonomy = config.taxonomy.build()
+    addresses = AddressParser(config.dialog.service_province, config.dialog.service_city)
+    engine = DialogEngine(
+        taxonomy,
+        Extractor(taxonomy, addresses),
+        addresses,
+        Settings(
+            timezone=tz,
+            idle_minutes=config.dialog.idle_minutes,
+            min_details_chars=config.dialog.min_details_chars,
+            max_details_chars=config.dialog.max_details_chars,
+            default_locale=config.dialog.default_locale,
+        ),
+    )
+    deadlines = DeadlineClock(
+        [DeadlinePolicy(r.type, r.topic, r.respond_hours, r.answer_working_days) for r in config.deadlines],
+        WorkingCalendar(),
+        tz,
+    )
+    metrics = Metrics()
+    outbox_repo = OutboxRepository()
+    outbox = Outbox(outbox_repo)
+    dispatcher = Dispatcher(
+        sessions,
+        store,
+        engine,
+        Repositories(IdentityRepository(), InboundRepository(), TicketRepository()),
+        outbox,
+        deadlines,
+        tz,
+        metrics,
+        clock,
+    )
+    channels: dict[str, Channel] = {}
+    webchat: WebchatChannel | None = None
+    if config.channels.webchat.enabled:
+        public = config.server.public_url or ""
+        secure = config.channels.webchat.cookie_secure
+        webchat = WebchatChannel(
+            dispatcher,
+            SqlMailbox(sessions),
+            Path(config.storage.media_dir),
+            clock,
+            max_body_bytes=config.server.max_body_bytes,
+            max_upload_bytes=config.channels.webchat.max_upload_bytes,
+            cookie_secure=public.startswith("https://") if secure is None else secure,
+        )
+        channels[webchat.name] = webchat
+    worker = OutboxWorker(
+        sessions,
+        outbox_repo,
+        outbox,
+        channels,
+        RetryPolicy(config.outbox.max_attempts, config.outbox.base_delay_seconds, config.outbox.max_delay_seconds),
+        metrics,
+        clock,
+        batch_size=config.outbox.batch_size,
+    )
+    return Services(config, db, sessions, store, metrics, dispatcher, outbox, worker, engine, channels, webchat, clock)
+
+
+async def prepare_database(services: Services) -> None:
+    """An embedded SQLite is upgraded in place; a shared server is upgraded by the operator
+    (``wenzheng db upgrade``), because several workers must not race to migrate it."""
+    if is_sqlite(services.db):
+        await upgrade(services.db)
+    elif await pending(services.db):
+        raise RuntimeError("the database schema is behind this release: run `wenzheng db upgrade` first")
+
+
+def build_app(
+    config: AppConfig, *, clock: Callable[[], datetime] = utcnow, run_workers: bool = True
+) -> web.Application:
+    services = build_services(config, clock)
+    client_max = max(config.server.max_body_bytes, config.channels.webchat.max_upload_bytes + 65536)
+    app = web.Application(client_max_size=client_max)
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    if services.webchat is not None:
+        app.router.add_routes(route_table(services.webchat.routes()))
+        app.router.add_get("/", _to_chat)
+
+    async def start(app: web.Application) -> None:
+        await prepare_database(services)
+        if run_workers:
+            services.tasks.append(
+                asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
+            )
+            services.tasks.append(asyncio.create_task(_recovery_loop(services)))
+
+    async def shutdown(app: web.Application) -> None:
+        services.stop.set()
+        if services.webchat is not None:
+            await services.webchat.close()
+
+    async def cleanup(app: web.Application) -> None:
+        services.stop.set()
+        services.outbox.wake()
+        for task in services.tasks:
+            task.cancel()
+        for task in services.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await services.store.close()
+        await services.db.dispose()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app
+
+
+async def _recovery_loop(services: Services, every_seconds: float = 60.0) -> None:
+    """Messages stored but not processed (a crash between store and reply) are run again."""
+    while not services.stop.is_set():
+        try:
+            done = await services.dispatcher.recover()
+            if done:
+                log.warning("recovered %d unprocessed inbound messages", done)
+        except Exception:
+            log.exception("recovery sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(services.stop.wait(), every_seconds)
+
+
+async def _to_chat(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/chat")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    checks: dict[str, str] = {}
+    try:
+        async with services.db.connect() as conn:
+            await conn.execute(sql("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await services.store.get("healthz")
+        checks["sessions"] = "ok"
+    except Exception as exc:
+        checks["sessions"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return web.json_response({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return web.Response(body=services.metrics.render(), content_type="text/plain", charset="utf-8")

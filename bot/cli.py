@@ -1,0 +1,72 @@
+"""``wenzheng`` command line: serve, migrate, check the config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot.app import build_app
+from bot.config import AppConfig, ConfigError, load_config
+from bot.logs import configure_logging
+from storage.database import create_engine
+from storage.migrate import upgrade
+
+log = logging.getLogger("wenzheng")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wenzheng", description="Citizen inquiry intake bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service")
+    serve.add_argument("--config", default="config.yaml")
+    serve.add_argument("--host", help="override server.host")
+    serve.add_argument("--port", type=int, help="override server.port")
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--config", default="config.yaml")
+    check = sub.add_parser("check-config", help="validate the config and exit")
+    check.add_argument("--config", default="config.yaml")
+    return parser
+
+
+def _load(path: str) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"wenzheng: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _serve(config: AppConfig, host: str | None, port: int | None) -> None:
+    configure_logging(config.log_level)
+    bind_host = host or config.server.host
+    bind_port = port if port is not None else config.server.port
+    log.info("serving on http://%s:%d/chat", bind_host, bind_port)
+    web.run_app(build_app(config), host=bind_host, port=bind_port, print=None, access_log=None)
+
+
+async def _upgrade(config: AppConfig) -> None:
+    engine = create_engine(config.storage.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    config = _load(args.config)
+    if args.command == "serve":
+        _serve(config, args.host, args.port)
+    elif args.command == "db":
+        configure_logging(config.log_level)
+        asyncio.run(_upgrade(config))
+        print("database is up to date")
+    elif args.command == "check-config":
+        print(f"{args.config}: ok")

@@ -1,0 +1,200 @@
+"""The one inbound path: dedupe -> store -> run the dialog -> replies inline or to the outbox.
+
+Order matters. The message is committed before the dialog runs, so a crash mid-dialog leaves a
+stored, unprocessed message that a redelivery or the recovery sweep picks up; it is never lost and
+never acknowledged unstored. The dialog's effects, the "processed" mark and the replies commit in
+one second transaction, so a redelivery either re-runs nothing (processed: the stored replies are
+returned) or re-runs a dialog whose earlier attempt left no trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.base import ConversationRef, Handled, Inbound, Outbound, TemporarilyUnavailable
+from bot.intake_port import DepartmentNames, SqlIntakePort, no_department
+from bot.metrics import Metrics
+from bot.outbox import Outbox
+from bot.sla import DeadlineClock
+from dialogs.engine import DialogEngine
+from dialogs.state import SessionState
+from dialogs.texts import text
+from storage.identities import IdentityRepository
+from storage.inbound import InboundRepository
+from storage.models import Identity
+from storage.sessions import SessionStore
+from storage.tickets import TicketRepository
+
+log = logging.getLogger(__name__)
+
+_STORAGE_ERRORS = (SQLAlchemyError, OSError, RedisError, TimeoutError)
+SESSION_TTL_SECONDS = 30 * 24 * 3600  # the language choice outlives the form; the form expires by idle time
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    identities: IdentityRepository
+    inbound: InboundRepository
+    tickets: TicketRepository
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        store: SessionStore,
+        engine: DialogEngine,
+        repos: Repositories,
+        outbox: Outbox,
+        deadlines: DeadlineClock,
+        tz: ZoneInfo,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        department_names: DepartmentNames = no_department,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._engine = engine
+        self._repos = repos
+        self._outbox = outbox
+        self._deadlines = deadlines
+        self._tz = tz
+        self._metrics = metrics
+        self._clock = clock
+        self._department_names = department_names
+
+    async def handle(self, inbound: Inbound, *, inline: bool = True) -> Handled:
+        started = time.perf_counter()
+        key = inbound.conversation.key()
+        try:
+            async with self._store.lock(key):
+                handled = await self._handle_locked(inbound, inline)
+        except TemporarilyUnavailable:
+            self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
+            raise
+        except _STORAGE_ERRORS as exc:
+            self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
+            log.error("storage unavailable: %s", exc, extra={"channel": inbound.channel})
+            raise TemporarilyUnavailable(str(exc)) from exc
+        self._metrics.messages_in.labels(inbound.channel, "duplicate" if handled.duplicate else "processed").inc()
+        self._metrics.dialog_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
+        return handled
+
+    async def _handle_locked(self, inbound: Inbound, inline: bool) -> Handled:
+        now = self._clock()
+        ref = inbound.conversation
+        async with self._sessions.begin() as session:
+            identity = await self._repos.identities.get_or_create(
+                session, ref.channel, ref.account, ref.chat_id, now, self._engine.settings.default_locale
+            )
+            recorded = await self._repos.inbound.record(
+                session,
+                channel=inbound.channel,
+                message_key=inbound.message_key,
+                identity_id=identity.id,
+                kind=inbound.kind.value,
+                text=inbound.text,
+                payload=inbound.payload(),
+                raw=inbound.raw,
+                received_at=inbound.received_at,
+            )
+            if recorded.new:
+                await self._repos.identities.touch(session, identity.id, now)
+        if recorded.replies is not None:
+            return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
+        replies = await self._process(recorded.message_id, identity, inbound, inline)
+        return Handled(replies)
+
+    async def _process(
+        self, message_id: int, identity: Identity, inbound: Inbound, inline: bool
+    ) -> tuple[Outbound, ...]:
+        ref = inbound.conversation
+        key = ref.key()
+        state = self._load_state(await self._store.get(key))
+        now = self._clock()
+        try:
+            async with self._sessions.begin() as session:
+                port = SqlIntakePort(
+                    session, self._repos.tickets, identity, self._deadlines, self._tz, now, self._department_names
+                )
+                result = await self._engine.step(state, inbound, port, now)
+                await self._finish(session, message_id, ref, result.replies, inline, now)
+            for _ in port.filed:
+                self._metrics.tickets_filed.labels(inbound.channel).inc()
+        except _STORAGE_ERRORS:
+            raise
+        except Exception:
+            # A bug in a dialog must not leave the citizen without an answer or loop on redelivery:
+            # the message stays stored, the state is untouched, the citizen is told to retry.
+            log.exception("dialog failed", extra={"channel": inbound.channel})
+            locale = state.locale if state else self._engine.settings.default_locale
+            apology = (Outbound(text("internal_error", locale)),)
+            async with self._sessions.begin() as session:
+                await self._finish(session, message_id, ref, apology, inline, now)
+            return apology
+        await self._store.put(key, result.state.to_json(), SESSION_TTL_SECONDS)
+        if not inline and result.replies:
+            self._outbox.wake()
+        return result.replies
+
+    async def _finish(
+        self,
+        session: AsyncSession,
+        message_id: int,
+        ref: ConversationRef,
+        replies: tuple[Outbound, ...],
+        inline: bool,
+        now: datetime,
+    ) -> None:
+        if not inline:
+            for reply in replies:
+                await self._outbox.enqueue(session, ref, reply, now)
+        await self._repos.inbound.mark_processed(session, message_id, [r.to_dict() for r in replies], now)
+
+    @staticmethod
+    def _load_state(raw: str | None) -> SessionState | None:
+        if raw is None:
+            return None
+        try:
+            return SessionState.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable session state dropped")
+            return None
+
+    async def recover(self, older_than: timedelta = timedelta(seconds=30), limit: int = 100) -> int:
+        """Run messages that were stored but never processed (a crash between the two transactions).
+        Their HTTP request is long gone, so replies go through the outbox."""
+        cutoff = self._clock() - older_than
+        async with self._sessions() as session:
+            pending = await self._repos.inbound.unprocessed(session, cutoff, limit)
+            refs: dict[int, ConversationRef] = {}
+            for row in pending:
+                identity = await self._repos.identities.get(session, row.identity_id)
+                if identity is not None:
+                    refs[row.id] = ConversationRef(identity.channel, identity.account, identity.chat_id)
+        done = 0
+        for row in pending:
+            ref = refs.get(row.id)
+            if ref is None:
+                continue
+            inbound = Inbound.restore(
+                conversation=ref,
+                message_key=row.message_key,
+                kind=row.kind,
+                received_at=row.received_at,
+                text=row.text,
+                payload=row.payload,
+                raw=row.raw,
+            )
+            await self.handle(inbound, inline=False)
+            done += 1
+        return done

@@ -1,0 +1,179 @@
+"""The one outbound path for everything that is not an inline reply.
+
+``Outbox.enqueue`` is called inside the transaction that caused the message, so a message exists
+exactly when its cause does. ``OutboxWorker`` sends due rows through their channel: a success is
+marked sent, a retryable failure is rescheduled with exponential backoff (or the platform's
+``retry_after``), an unreachable recipient or too many attempts end in the dead-letter state where
+staff can see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.base import Channel, ConversationRef, Outbound, RecipientUnreachable, SendError
+from bot.metrics import Metrics
+from storage.identities import IdentityRepository
+from storage.models import OutboxMessage
+from storage.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+
+    def delay(self, attempts: int, retry_after: float | None, jitter: float) -> float:
+        """``jitter`` in [0, 1) spreads retries of many rows so they don't hit the platform at once."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        backoff: float = min(self.max_delay, self.base_delay * 2.0 ** max(0, attempts - 1))
+        return backoff * (0.8 + 0.4 * jitter)
+
+
+class Outbox:
+    def __init__(self, repo: OutboxRepository) -> None:
+        self._repo = repo
+        self._wake = asyncio.Event()
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        ref: ConversationRef,
+        message: Outbound,
+        now: datetime,
+        ticket_id: int | None = None,
+    ) -> int:
+        row = await self._repo.enqueue(
+            session,
+            channel=ref.channel,
+            account=ref.account,
+            chat_id=ref.chat_id,
+            payload=message.to_dict(),
+            purpose=message.purpose.value,
+            ticket_id=ticket_id,
+            now=now,
+        )
+        return row.id
+
+    def wake(self) -> None:
+        """Called after the enqueuing transaction commits: the worker sends now, not at its next poll."""
+        self._wake.set()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        repo: OutboxRepository,
+        outbox: Outbox,
+        channels: Mapping[str, Channel],
+        policy: RetryPolicy,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        batch_size: int = 50,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._repo = repo
+        self._outbox = outbox
+        self._channels = channels
+        self._policy = policy
+        self._metrics = metrics
+        self._clock = clock
+        self._batch = batch_size
+        self._rng = rng or random.Random()
+        self._identities = IdentityRepository()
+
+    async def run_once(self) -> int:
+        """Claim and send one batch of due rows; the number handled."""
+        async with self._sessions.begin() as session:
+            rows = await self._repo.claim_due(session, self._clock(), self._batch)
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        """Send everything due now (tests, shutdown)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+                await self._refresh_depth()
+            except (SQLAlchemyError, OSError):
+                log.exception("outbox worker cannot reach the database; retrying")
+                handled = 0
+            if handled == 0:
+                await self._outbox.wait(poll_seconds)
+
+    async def _refresh_depth(self) -> None:
+        async with self._sessions() as session:
+            depth = await self._repo.depth(session)
+        for status in ("pending", "sending", "sent", "dead"):
+            self._metrics.outbox_depth.labels(status).set(depth.get(status, 0))
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        ref = ConversationRef(row.channel, row.account, row.chat_id)
+        channel = self._channels.get(row.channel)
+        try:
+            if channel is None:
+                raise SendError(f"channel {row.channel} is not enabled", retryable=True)
+            await channel.send(ref, Outbound.from_dict(row.payload), str(row.id))
+        except RecipientUnreachable as exc:
+            await self._dead(row, ref, f"unreachable: {exc}", unreachable=True)
+        except SendError as exc:
+            if exc.retryable and row.attempts < self._policy.max_attempts:
+                await self._retry(row, exc.retry_after, str(exc))
+            else:
+                await self._dead(row, ref, str(exc), unreachable=False)
+        except (TimeoutError, OSError) as exc:  # network trouble before an answer: retry
+            if row.attempts < self._policy.max_attempts:
+                await self._retry(row, None, f"{type(exc).__name__}: {exc}")
+            else:
+                await self._dead(row, ref, f"{type(exc).__name__}: {exc}", unreachable=False)
+        except Exception as exc:  # a bug in a channel must not stop every other delivery
+            log.exception("outbox send crashed", extra={"outbox_id": row.id, "channel": row.channel})
+            await self._dead(row, ref, f"crash: {type(exc).__name__}: {exc}", unreachable=False)
+        else:
+            async with self._sessions.begin() as session:
+                await self._repo.mark_sent(session, row.id, self._clock())
+            self._metrics.messages_out.labels(row.channel, "sent").inc()
+
+    async def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> None:
+        delay = self._policy.delay(row.attempts, retry_after, self._rng.random())
+        at = self._clock() + timedelta(seconds=delay)
+        async with self._sessions.begin() as session:
+            await self._repo.reschedule(session, row.id, at, error)
+        self._metrics.messages_out.labels(row.channel, "retry").inc()
+        log.warning("outbox send failed, retrying in %.1fs: %s", delay, error, extra={"outbox_id": row.id})
+
+    async def _dead(self, row: OutboxMessage, ref: ConversationRef, error: str, *, unreachable: bool) -> None:
+        async with self._sessions.begin() as session:
+            await self._repo.mark_dead(session, row.id, error)
+            if unreachable:
+                identity = await self._identities.find(session, ref.channel, ref.account, ref.chat_id)
+                if identity is not None:
+                    await self._identities.set_reachable(session, identity.id, False)
+        self._metrics.messages_out.labels(row.channel, "dead").inc()
+        log.error("outbox message dead-lettered: %s", error, extra={"outbox_id": row.id, "channel": row.channel})

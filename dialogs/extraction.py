@@ -1,0 +1,191 @@
+"""Guessing type, topic, place and contact from a citizen's free text.
+
+A rich first message should fill what it can so the form only asks what is missing; every guess
+is shown on the summary for the citizen to confirm or change, so a wrong guess costs one tap,
+not a misrouted ticket.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from dialogs.address import Address, AddressParser
+from dialogs.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    type_code: str | None        # None when nothing in the text points to a type
+    topic_code: str | None       # None when no topic keyword matched
+    address: Address | None      # None when no place was recognised
+    phone: str | None            # a mainland mobile or landline number found in the text
+
+
+# Question forms: a citizen asking something is most often consulting. They weigh less than any
+# configured keyword so that "怎么办" (help) or "凭什么" (complaint) still win.
+_QUESTION_CUES: Final = (
+    "请问", "怎么", "如何", "吗", "呢?", "是否", "能否", "哪些", "哪里", "哪儿", "多少", "什么", "啥", "咋",
+    "几时", "?", "how", "what", "when", "where", "which", "can i", "do i", "is it", "are there",
+)
+_CUE_WEIGHT: Final = 1.0
+
+# Openers before a type marker ("您好，我要投诉……") that do not change its meaning.
+_LEAD: Final = re.compile(
+    r"^[\s\W_]*(?:(?:你好|您好|领导好|领导你们好|领导们好|hello|hi|dear\s+\w+)[\s\W_]*)*"
+    r"(?:我要|我想|我来|想|特此|现在|现)?"
+)
+_ENGLISH_MARKER_END: Final = re.compile(r"\s*[:\-]")
+_ZERO_WIDTH: Final = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
+_SPACE_IN_CHINESE: Final = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+# 18-digit 身份证 numbers (also written 6-8-4) are masked first so no phone is read out of them.
+_ID_CARD: Final = re.compile(
+    r"(?<![\dA-Za-z])\d{6}[\s-]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[\s-]?\d{3}[\dXx]"
+    r"(?![\dA-Za-z])"
+)
+_SEP: Final = r"[\s\-–—]?"
+_MOBILE: Final = re.compile(
+    rf"(?<![\dA-Za-z])(?:[(（]?(?:\+|00)?86[)）]?{_SEP})?(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?![\dA-Za-z])"
+)
+# Area codes: 010 and 02x have three digits, the rest four; local numbers do not start with 0/1.
+_LANDLINE: Final = re.compile(
+    rf"(?<![\dA-Za-z])[(（]?(0(?:10|2\d|[3-9]\d{{2}}))[)）]?{_SEP}([2-9]\d{{2,3}}){_SEP}(\d{{4}})(?![\dA-Za-z])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    text: str
+    owner: int                          # index into the taxonomy's types or topics
+    weight: float
+    pattern: re.Pattern[str] | None     # word-bounded for English; None means a plain substring
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    end: int
+    keyword: _Keyword
+
+
+class Extractor:
+    def __init__(self, taxonomy: Taxonomy, addresses: AddressParser) -> None:
+        self._taxonomy = taxonomy
+        self._addresses = addresses
+        self._markers = _markers(taxonomy)
+        consultation = next((i for i, t in enumerate(taxonomy.types) if t.code == "consultation"), None)
+        type_keywords = [_keyword(k, i) for i, t in enumerate(taxonomy.types) for k in t.keywords]
+        if consultation is not None:
+            configured = {k.text for k in type_keywords}
+            type_keywords += [
+                _keyword(c, consultation, _CUE_WEIGHT) for c in _QUESTION_CUES if c not in configured
+            ]
+        self._type_keywords = tuple(type_keywords)
+        self._topic_keywords = tuple(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
+
+    def extract(self, text: str) -> Extraction:
+        norm = _normalise(text)
+        return Extraction(
+            type_code=self._type(norm),
+            topic_code=self._topic(norm),
+            address=self._addresses.parse(text),
+            phone=_phone(norm),
+        )
+
+    def _type(self, norm: str) -> str | None:
+        """A marker at the start is the citizen filing under that heading, as on a 12345 form;
+        anywhere else 投诉 or 建议 is just a word in a sentence and only counts as evidence."""
+        lead = _LEAD.match(norm)
+        head = norm[lead.end() if lead else 0 :]
+        for marker, code, english in self._markers:
+            if head.startswith(marker) and (not english or _ENGLISH_MARKER_END.match(head, len(marker))):
+                return code
+        best = _best(_score(norm, self._type_keywords))
+        return None if best is None else self._taxonomy.types[best].code
+
+    def _topic(self, norm: str) -> str | None:
+        best = _best(_score(norm, self._topic_keywords))
+        return None if best is None else self._taxonomy.topics[best].code
+
+
+def _markers(taxonomy: Taxonomy) -> tuple[tuple[str, str, bool], ...]:
+    """Type names as headings: 投诉, 举报 and 反映 (from 举报·反映), and English "Complaint:"."""
+    found: list[tuple[str, str, bool]] = []
+    for t in taxonomy.types:
+        for part in re.split(r"[·・/、,，\s]+", _normalise(t.name.zh)):
+            if part:
+                found.append((part, t.code, False))
+        if t.name.en:
+            found.append((_normalise(t.name.en), t.code, True))
+    return tuple(sorted(found, key=lambda m: -len(m[0])))
+
+
+def _keyword(raw: str, owner: int, weight: float | None = None) -> _Keyword:
+    """Longer keywords are more specific, so they weigh more: by characters in Chinese, by words
+    (two each, like a two-character Chinese word) in English."""
+    text = _normalise(raw)
+    if re.search(r"[a-z]", text):
+        words = text.split()
+        body = r"\s+".join(re.escape(w) for w in words)
+        pattern = re.compile(rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])")
+        return _Keyword(text, owner, weight if weight is not None else 2.0 * len(words), pattern)
+    return _Keyword(text, owner, weight if weight is not None else float(len(text)), None)
+
+
+def _normalise(text: str) -> str:
+    """For matching only: full-width letters and digits, zero-width joiners and case must not
+    decide whether a keyword or number is seen."""
+    text = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).lower()
+    return _SPACE_IN_CHINESE.sub("", text)
+
+
+def _find(norm: str, keywords: Iterable[_Keyword]) -> list[_Match]:
+    found: list[_Match] = []
+    for kw in keywords:
+        if kw.pattern is not None:
+            found.extend(_Match(m.start(), m.end(), kw) for m in kw.pattern.finditer(norm))
+            continue
+        start = norm.find(kw.text)
+        while start >= 0:
+            found.append(_Match(start, start + len(kw.text), kw))
+            start = norm.find(kw.text, start + 1)
+    return found
+
+
+def _score(norm: str, keywords: Sequence[_Keyword]) -> dict[int, float]:
+    """A keyword inside a longer one (怎么 in 怎么办, 医保 in 医保卡) yields to it; each distinct
+    keyword counts once so a repeated word does not outvote a specific one."""
+    found = _find(norm, keywords)
+    kept = {
+        m.keyword
+        for m in found
+        if not any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in found)
+    }
+    scores: dict[int, float] = {}
+    for kw in kept:
+        scores[kw.owner] = scores.get(kw.owner, 0.0) + kw.weight
+    return scores
+
+
+def _best(scores: dict[int, float]) -> int | None:
+    """The highest score; a tie goes to the one listed first in the config."""
+    if not scores:
+        return None
+    return min(scores, key=lambda owner: (-scores[owner], owner))
+
+
+def _phone(norm: str) -> str | None:
+    """The first mobile or landline number, as digits (a landline keeps its area-code dash)."""
+    text = _ID_CARD.sub(lambda m: "#" * len(m.group()), norm)
+    found: list[tuple[int, str]] = []
+    mobile = _MOBILE.search(text)
+    if mobile is not None:
+        found.append((mobile.start(), "".join(mobile.groups())))
+    landline = _LANDLINE.search(text)
+    if landline is not None:
+        found.append((landline.start(), f"{landline.group(1)}-{landline.group(2)}{landline.group(3)}"))
+    return min(found)[1] if found else None

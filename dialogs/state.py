@@ -1,0 +1,78 @@
+"""Dialog session state: a frozen value, serialised to JSON for the session store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from adapters.base import MediaRef
+from dialogs.ports import Place
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeDraft:
+    """What the intake form has collected so far; ``guessed`` names slots filled from free text."""
+
+    type_code: str | None = None
+    topic_code: str | None = None
+    place: Place | None = None
+    location_skipped: bool = False
+    details: str | None = None
+    media: tuple[MediaRef, ...] = ()
+    phone: str | None = None
+    guessed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    locale: str
+    updated_at: datetime
+    form: str | None = None  # None: idle
+    step: str | None = None
+    draft: IntakeDraft = field(default_factory=IntakeDraft)
+    history: tuple[str, ...] = ()  # slots answered, newest last: what "back" undoes
+    intake_key: str | None = None  # one per form; makes a double "submit" file one ticket
+    editing: bool = False  # a slot asked from the summary returns to the summary
+    last_filed: str | None = None  # the number just filed: answers a late second tap on "submit"
+    locale_explicit: bool = False  # the citizen chose a language: stop guessing it from their text
+
+    def idle(self) -> SessionState:
+        return replace(
+            self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False
+        )
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["updated_at"] = self.updated_at.isoformat()
+        data["draft"]["guessed"] = sorted(self.draft.guessed)
+        return json.dumps(data, ensure_ascii=False)
+
+    @staticmethod
+    def from_json(raw: str) -> SessionState:
+        data: dict[str, Any] = json.loads(raw)
+        d = data["draft"]
+        place = d.get("place")
+        draft = IntakeDraft(
+            type_code=d.get("type_code"),
+            topic_code=d.get("topic_code"),
+            place=None if place is None else Place(**place),
+            location_skipped=bool(d.get("location_skipped", False)),
+            details=d.get("details"),
+            media=tuple(MediaRef(**m) for m in d.get("media", [])),
+            phone=d.get("phone"),
+            guessed=frozenset(d.get("guessed", [])),
+        )
+        return SessionState(
+            locale=data["locale"],
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            form=data.get("form"),
+            step=data.get("step"),
+            draft=draft,
+            history=tuple(data.get("history", [])),
+            intake_key=data.get("intake_key"),
+            editing=bool(data.get("editing", False)),
+            last_filed=data.get("last_filed"),
+            locale_explicit=bool(data.get("locale_explicit", False)),
+        )

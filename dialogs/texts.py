@@ -1,0 +1,188 @@
+"""Every citizen-facing sentence, Chinese first and English second.
+
+Kept in one catalogue so a reviewer can read the whole voice of the service at once, and so a
+missing translation is a test failure rather than a blank message on a phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+LOCALES = ("zh", "en")
+
+_CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "welcome": (
+            "您好，这里是政务服务问政平台。请直接描述您要反映的问题（发生在哪里、什么情况），"
+            "我们会登记并转交责任部门办理。",
+            "Hello, this is the government inquiry service. Describe your issue (where and what "
+            "happened) and we will file it with the responsible department.",
+        ),
+        "ask_type": ("请选择问政类型：", "What kind of inquiry is it?"),
+        "ask_topic": ("请选择问题所属领域：", "Which area does it concern?"),
+        "ask_location": (
+            "问题发生在哪里？请发送位置，或输入详细地址（如：市南区香港中路8号）。",
+            "Where is it? Share your location or type the address (e.g. 8 Xianggang Middle Rd, "
+            "Shinan District).",
+        ),
+        "ask_location_optional": (
+            "如与具体地点有关，请发送位置或输入地址；无关请点“跳过”。",
+            "If a place is involved, share your location or type the address; otherwise tap Skip.",
+        ),
+        "ask_details": (
+            "请具体描述问题：发生了什么、持续多久、您的诉求。可以附上照片。",
+            "Please describe the issue: what happened, for how long, and what you ask for. You may "
+            "add photos.",
+        ),
+        "details_too_short": (
+            "描述有点短，请至少写{min}个字，说清楚发生了什么。",
+            "That is a little short: please write at least {min} characters about what happened.",
+        ),
+        "details_too_long": (
+            "您的消息有{length}字，超过了{max}字的上限。原消息已保存，请精简后重新发送，或分几条发送。",
+            "Your message has {length} characters, more than the {max} allowed. It has been saved; "
+            "please send a shorter version, or split it into several messages.",
+        ),
+        "details_appended": ("已补充到问题描述。", "Added to the description."),
+        "photo_received": ("照片已收到（共{count}张）。", "Photo received ({count} in total)."),
+        "photo_limit": (
+            "最多可附{max}张照片，这张未添加。",
+            "At most {max} photos can be attached; this one was not added.",
+        ),
+        "phone_saved": ("联系电话已记录：{phone}", "Phone number saved: {phone}"),
+        "location_saved": ("地点已记录：{place}", "Location saved: {place}"),
+        "location_unclear": (
+            "没能识别这个地址，请补充区县和街道（如：市南区香港中路8号），或直接发送位置。",
+            "We could not place that address. Please add the district and street, or share your location.",
+        ),
+        "choose_from_list": ("请从下面的选项中选择：", "Please pick one of the options below:"),
+        "summary_title": ("请确认您的问政内容：", "Please confirm your inquiry:"),
+        "summary_type": ("类型：{value}", "Type: {value}"),
+        "summary_topic": ("领域：{value}", "Area: {value}"),
+        "summary_location": ("地点：{value}", "Place: {value}"),
+        "summary_details": ("内容：{value}", "Details: {value}"),
+        "summary_photos": ("照片：{count}张", "Photos: {count}"),
+        "summary_phone": ("联系电话：{value}", "Phone: {value}"),
+        "summary_phone_none": (
+            "联系电话：未填写（可直接发送手机号补充，便于工作人员联系您）",
+            "Phone: none (send your number if staff may call you)",
+        ),
+        "summary_hint": (
+            "确认无误请点“提交”；需要改动请点“修改”。也可以继续发送照片或补充说明。",
+            "Tap Submit if this is right, or Edit to change something. You can still send photos or "
+            "add details.",
+        ),
+        "not_given": ("未填写", "not given"),
+        "guessed": ("（系统识别，可修改）", " (our guess, you can change it)"),
+        "btn_submit": ("提交", "Submit"),
+        "btn_edit": ("修改", "Edit"),
+        "btn_cancel": ("取消", "Cancel"),
+        "btn_skip": ("跳过", "Skip"),
+        "ask_edit": ("要修改哪一项？", "What would you like to change?"),
+        "field_type": ("类型", "Type"),
+        "field_topic": ("领域", "Area"),
+        "field_location": ("地点", "Place"),
+        "field_details": ("内容", "Details"),
+        "field_phone": ("联系电话", "Phone"),
+        "ask_phone": (
+            "请发送您的手机号或固定电话（如 0532-12345678）；不留电话请点“跳过”。",
+            "Send your mobile or landline number (e.g. 0532-12345678), or tap Skip.",
+        ),
+        "phone_invalid": (
+            "没能识别这个号码，请重新输入，或点“跳过”。",
+            "That does not look like a phone number. Try again or tap Skip.",
+        ),
+        "filed": (
+            "已受理！您的问政编号：{number}\n我们将在{respond_due}前响应，{answer_due}前答复"
+            "（{days}个工作日）。\n发送“我的”可随时查看办理进度。",
+            "Filed! Your inquiry number is {number}.\nWe will respond by {respond_due} and answer by "
+            '{answer_due} ({days} working days).\nSend "my" at any time to see its progress.',
+        ),
+        "filed_already": (
+            "这份问政已经提交过了，编号：{number}。",
+            "This inquiry was already submitted as {number}.",
+        ),
+        "cancelled": (
+            "已取消本次填写。需要时直接发送问题即可重新开始。",
+            "Cancelled. Send your issue whenever you want to start again.",
+        ),
+        "nothing_to_cancel": ("当前没有正在填写的问政。", "There is no inquiry in progress."),
+        "nothing_to_go_back": ("已经是第一步了。", "This is already the first step."),
+        "expired": (
+            "您上次填写的问政超过{minutes}分钟未完成，已重置。",
+            "Your unfinished inquiry was reset after {minutes} minutes without activity.",
+        ),
+        "help": (
+            "直接描述问题即可开始问政。随时可以发送：\n"
+            "“我要问政”开始新的问政；“我的”查看办理进度；“返回”回到上一步；“取消”放弃本次填写；"
+            "“English”切换英文；“帮助”显示本说明。也可以直接发送问政编号查询。",
+            "Describe your issue to start. At any time you can send:\n"
+            '"new" to start a new inquiry, "my" to see your inquiries, "back" for the previous '
+            'step, "cancel" to stop, "中文" for Chinese, "help" for this text. You can also send '
+            "an inquiry number to look it up.",
+        ),
+        "unknown_command": ("暂不支持“{command}”这个指令。", 'The command "{command}" is not supported.'),
+        "language_set": ("已切换为中文。", "Switched to English."),
+        "my_none": (
+            "您还没有提交过问政。直接描述问题即可开始。",
+            "You have no inquiries yet. Describe your issue to start one.",
+        ),
+        "my_title": ("您最近的问政（共{total}件）：", "Your recent inquiries ({total} in total):"),
+        "my_line": (
+            "{number}｜{status}｜{department}｜答复期限{due}",
+            "{number} | {status} | {department} | answer by {due}",
+        ),
+        "my_more": ("仅显示最近{shown}件。", "Showing the latest {shown}."),
+        "ticket_line_detail": (
+            "{number}\n状态：{status}\n办理部门：{department}\n类型：{type}｜领域：{topic}\n答复期限：{due}",
+            "{number}\nStatus: {status}\nDepartment: {department}\nType: {type} | Area: {topic}\nAnswer by: {due}",
+        ),
+        "ticket_not_found": (
+            "没有找到编号为{number}的问政，请核对编号。",
+            "No inquiry numbered {number} was found among yours; please check the number.",
+        ),
+        "department_pending": ("待分派", "being assigned"),
+        "empty_message": (
+            "没有收到内容，请输入文字、发送照片或位置。",
+            "We received an empty message. Please type, or send a photo or location.",
+        ),
+        "unsupported": (
+            "暂不支持这种消息，请发送文字、照片或位置。",
+            "This kind of message is not supported yet. Please send text, a photo or a location.",
+        ),
+        "voice_unsupported": (
+            "暂时无法识别语音，请用文字描述。",
+            "We cannot understand voice messages yet; please type your message.",
+        ),
+        "internal_error": (
+            "系统繁忙，您的消息已保存，请稍后再试。",
+            "The service is busy. Your message is saved; please try again shortly.",
+        ),
+        "status_submitted": ("已提交", "Submitted"),
+        "status_accepted": ("已受理", "Accepted"),
+        "status_assigned": ("已分派", "Assigned"),
+        "status_in_progress": ("办理中", "In progress"),
+        "status_answered": ("已答复", "Answered"),
+        "status_closed": ("已办结", "Closed"),
+        "status_rejected": ("不予受理", "Rejected"),
+        "status_withdrawn": ("已撤回", "Withdrawn"),
+        "status_duplicate": ("重复件", "Duplicate"),
+        "status_reopened": ("重新办理", "Reopened"),
+    }
+)
+
+
+def text(key: str, locale: str, **values: object) -> str:
+    """The sentence for ``key`` in ``locale`` (zh when unknown), with ``values`` filled in."""
+    zh, en = _CATALOGUE[key]
+    template = en if locale == "en" else zh
+    return template.format(**values) if values else template
+
+
+def keys() -> frozenset[str]:
+    return frozenset(_CATALOGUE)
+
+
+def both(key: str) -> tuple[str, str]:
+    return _CATALOGUE[key]

@@ -1,0 +1,183 @@
+"""The relational model. One module so Alembic sees every table at once.
+
+Timestamps are stored in UTC (timezone-aware on PostgreSQL, naive-as-UTC on SQLite, normalised by
+``UtcDateTime``); local time only appears when a text is shown to a person.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Always hands back aware UTC datetimes, whatever the backend stores."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for tables that grow.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime]
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+
+
+class Identity(Base):
+    """A citizen as one channel knows them. ``reachable`` turns false on block/unsubscribe."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "account", "chat_id", name="uq_identity"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_inbound_at: Mapped[datetime | None]
+
+
+class InboundMessage(Base):
+    """Every message as received. The unique (channel, message_key) is how redeliveries are known;
+    ``replies`` keeps the answer so a redelivery gets the same one without re-running the dialog."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_key", name="uq_inbound_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_key: Mapped[str] = mapped_column(String(255))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]]
+    raw: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    replies: Mapped[list[Any] | None]
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_citizen_created", "citizen_id", "created_at"),
+        Index("ix_tickets_department_due", "department_code", "status", "answer_due_at"),
+        Index("ix_tickets_created", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    intake_key: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    type_code: Mapped[str] = mapped_column(String(32))
+    topic_code: Mapped[str] = mapped_column(String(32))
+    province: Mapped[str | None] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[str] = mapped_column(Text)
+    media: Mapped[list[Any]]
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(24))
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    respond_due_at: Mapped[datetime]
+    answer_due_at: Mapped[datetime]
+
+
+class TicketEvent(Base):
+    """Append-only history: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class TicketSequence(Base):
+    """One row per local day; the counter behind ``WZ20261122-0007``."""
+
+    __tablename__ = "ticket_sequences"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """Every message that is not an inline reply. Written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]]
+    purpose: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class WebchatMailbox(Base):
+    """Pushed messages for the web chat, read by the page's event stream. ``outbox_id`` is unique
+    so a retried delivery of the same outbox row cannot show twice."""
+
+    __tablename__ = "webchat_mailbox"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(String(128), index=True)
+    outbox_id: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,98 @@
+"""The durable outbound queue. Rows are written in the transaction that caused them and claimed
+by workers with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so each is sent by exactly one worker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+DEAD = "dead"
+
+
+class OutboxRepository:
+    def __init__(self, lease: timedelta = timedelta(minutes=2)) -> None:
+        # A claimed row is leased; if its worker dies mid-send the lease runs out and it is retried.
+        self._lease = lease
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        channel: str,
+        account: str,
+        chat_id: str,
+        payload: dict[str, Any],
+        purpose: str,
+        ticket_id: int | None,
+        now: datetime,
+    ) -> OutboxMessage:
+        row = OutboxMessage(
+            channel=channel,
+            account=account,
+            chat_id=chat_id,
+            payload=payload,
+            purpose=purpose,
+            ticket_id=ticket_id,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            last_error=None,
+            created_at=now,
+            sent_at=None,
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+    async def claim_due(self, session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list((await session.execute(stmt)).scalars())
+        for row in rows:
+            row.status = SENDING
+            row.attempts += 1
+            row.next_attempt_at = now + self._lease
+        await session.flush()
+        return rows
+
+    async def mark_sent(self, session: AsyncSession, outbox_id: int, now: datetime) -> None:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=SENT, sent_at=now)
+        )
+
+    async def reschedule(self, session: AsyncSession, outbox_id: int, at: datetime, error: str) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(status=PENDING, next_attempt_at=at, last_error=error[:2000])
+        )
+
+    async def mark_dead(self, session: AsyncSession, outbox_id: int, error: str) -> None:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=DEAD, last_error=error[:2000])
+        )
+
+    async def depth(self, session: AsyncSession) -> dict[str, int]:
+        stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return {str(status): int(n) for status, n in (await session.execute(stmt)).all()}
+
+    async def get(self, session: AsyncSession, outbox_id: int) -> OutboxMessage | None:
+        return await session.get(OutboxMessage, outbox_id)
+
+    async def dead_letters(self, session: AsyncSession, limit: int = 50) -> list[OutboxMessage]:
+        stmt = select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(OutboxMessage.id.desc()).limit(limit)
+        return list((await session.execute(stmt)).scalars())

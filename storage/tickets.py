@@ -1,0 +1,98 @@
+"""Tickets, their numbers and their append-only history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Ticket, TicketEvent, TicketSequence
+from storage.upsert import increment_counter, table_of
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    intake_key: str
+    citizen_id: int
+    identity_id: int
+    type_code: str
+    topic_code: str
+    province: str | None
+    city: str | None
+    district: str | None
+    address: str
+    lat: float | None
+    lon: float | None
+    details: str
+    media: list[dict[str, Any]]
+    phone: str | None
+    locale: str
+    department_code: str | None
+    respond_due_at: datetime
+    answer_due_at: datetime
+
+
+def format_number(local_day: str, seq: int) -> str:
+    return f"WZ{local_day}-{seq:04d}"
+
+
+class TicketRepository:
+    async def by_intake_key(self, session: AsyncSession, intake_key: str) -> Ticket | None:
+        stmt = select(Ticket).where(Ticket.intake_key == intake_key)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def create(
+        self, session: AsyncSession, new: NewTicket, *, local_day: str, now: datetime, actor: str
+    ) -> tuple[Ticket, bool]:
+        """File a ticket once per intake form: a second submit of the same form (a double tap, a
+        retry after a crash) returns the first ticket and ``False``."""
+        existing = await self.by_intake_key(session, new.intake_key)
+        if existing is not None:
+            return existing, False
+        seq = await increment_counter(session, table_of(TicketSequence), "day", local_day, "last")
+        ticket = Ticket(
+            number=format_number(local_day, seq),
+            status="submitted",
+            created_at=now,
+            updated_at=now,
+            **{f: getattr(new, f) for f in NewTicket.__dataclass_fields__},
+        )
+        session.add(ticket)
+        await session.flush()
+        await self.add_event(session, ticket.id, "submitted", actor, {"number": ticket.number}, now)
+        return ticket, True
+
+    async def add_event(
+        self,
+        session: AsyncSession,
+        ticket_id: int,
+        kind: str,
+        actor: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        session.add(TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, data=data, created_at=now))
+        await session.flush()
+
+    async def events(self, session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+        stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        return list((await session.execute(stmt)).scalars())
+
+    async def for_citizen(self, session: AsyncSession, citizen_id: int, limit: int) -> list[Ticket]:
+        stmt = (
+            select(Ticket)
+            .where(Ticket.citizen_id == citizen_id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+        return list((await session.execute(stmt)).scalars())
+
+    async def count_for_citizen(self, session: AsyncSession, citizen_id: int) -> int:
+        stmt = select(func.count()).select_from(Ticket).where(Ticket.citizen_id == citizen_id)
+        return int((await session.execute(stmt)).scalar_one())
+
+    async def by_number(self, session: AsyncSession, number: str) -> Ticket | None:
+        return (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one_or_none()

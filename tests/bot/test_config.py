@@ -1,0 +1,83 @@
+"""Config validation: clear one-line errors that name the key, secrets from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import ConfigError, load_config
+from tests.app_helpers import ROOT
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def shipped() -> dict[str, object]:
+    loaded = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_shipped_config_is_valid_and_runs_on_embedded_defaults() -> None:
+    config = load_config(ROOT / "config.yaml", environ={})
+    assert config.storage.database_url.startswith("sqlite+aiosqlite:///data/")
+    assert config.storage.redis_url is None
+    assert config.channels.webchat.enabled
+    assert not (config.channels.wechat.enabled or config.channels.telegram.enabled or config.channels.weibo.enabled)
+    assert {t.code for t in config.taxonomy.types} == {"complaint", "report", "consultation", "help", "suggestion"}
+    assert len(config.taxonomy.topics) >= 12
+    assert all(t.name.zh and t.name.en for t in config.taxonomy.topics)
+
+
+def test_secrets_come_from_the_environment() -> None:
+    config = load_config(
+        ROOT / "config.yaml",
+        environ={
+            "WENZHENG_TELEGRAM_TOKEN": "123:abc",
+            "WENZHENG_STORAGE_REDIS_URL": "redis://127.0.0.1:1/0",
+            "WENZHENG_SERVER_PORT": "9090",
+            "WENZHENG_WECHAT_APP_SECRET": "s3cret",
+            "UNRELATED": "x",
+        },
+    )
+    assert config.channels.telegram.token == "123:abc"
+    assert config.channels.wechat.app_secret == "s3cret"
+    assert config.storage.redis_url == "redis://127.0.0.1:1/0"
+    assert config.server.port == 9090
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: c["server"].update(port=99999), "config key server.port"),
+        (lambda c: c["server"].update(prot=1), "config key server.prot: Extra inputs are not permitted"),
+        (lambda c: c["storage"].update(database_url="mysql://x"), "config key storage.database_url"),
+        (lambda c: c["channels"]["telegram"].update(mode="push"), "config key channels.telegram.mode"),
+        (lambda c: c["taxonomy"].update(default_type="nope"), "default_type 'nope'"),
+        (lambda c: c["taxonomy"]["topics"].append(c["taxonomy"]["topics"][0]), "duplicate topics code"),
+        (lambda c: c["deadlines"].insert(0, {"topic": "unknown"}), "deadlines[0].topic 'unknown'"),
+        (lambda c: c.pop("taxonomy"), "config key taxonomy: Field required"),
+    ],
+)
+def test_invalid_config_names_the_bad_key(tmp_path: Path, mutate: object, expected: str) -> None:
+    data = shipped()
+    mutate(data)  # type: ignore[operator]
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data), environ={})
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unreadable_and_broken_files_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.yaml", environ={})
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("server: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML at line"):
+        load_config(broken, environ={})

@@ -1,0 +1,195 @@
+"""The inbound path on real storage: store before answering, dedupe, recover, refuse when down."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import ConversationRef, Inbound, MessageKind, TemporarilyUnavailable
+from bot.app import Services, build_services, prepare_database
+from storage.inbound import InboundRepository
+from storage.identities import IdentityRepository
+from storage.models import InboundMessage, OutboxMessage, Ticket, WebchatMailbox
+from tests.app_helpers import Clock, make_config
+
+RICH = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
+REF = ConversationRef("webchat", "web", "citizen-1")
+_ids = itertools.count()
+
+
+def message(text: str = "", *, choice: str | None = None, key: str | None = None, ref: ConversationRef = REF,
+            clock: Clock | None = None) -> Inbound:
+    return Inbound(
+        channel=ref.channel,
+        conversation=ref,
+        message_key=key or f"k{next(_ids)}",
+        kind=MessageKind.CHOICE if choice else MessageKind.TEXT,
+        received_at=(clock or Clock())(),
+        text=text,
+        choice_id=choice,
+    )
+
+
+async def start(tmp_path: Path, database_url: str, clock: Clock, redis_url: str | None = None) -> Services:
+    services = build_services(make_config(tmp_path, database_url, redis_url=redis_url), clock)
+    await prepare_database(services)
+    return services
+
+
+async def stop(services: Services) -> None:
+    await services.store.close()
+    await services.db.dispose()
+
+
+@pytest.fixture
+async def svc(tmp_path: Path, database_url: str, engine: AsyncEngine) -> AsyncIterator[Services]:
+    services = await start(tmp_path, database_url, Clock())
+    yield services
+    await stop(services)
+
+
+async def count(services: Services, model: object) -> int:
+    async with services.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())  # type: ignore[arg-type]
+
+
+async def test_a_conversation_files_a_ticket(svc: Services) -> None:
+    summary = await svc.dispatcher.handle(message(RICH))
+    assert "请确认" in summary.replies[-1].text
+    filed = await svc.dispatcher.handle(message(choice="confirm:submit"))
+    assert "WZ20261122-0001" in filed.replies[0].text
+    assert await count(svc, Ticket) == 1
+
+
+async def test_redelivery_returns_stored_replies_without_rerunning(svc: Services) -> None:
+    first = await svc.dispatcher.handle(message(RICH, key="same"))
+    again = await svc.dispatcher.handle(message(RICH, key="same"))
+    assert again.duplicate and not first.duplicate
+    assert again.replies == first.replies
+    assert await count(svc, InboundMessage) == 1
+
+
+async def test_three_concurrent_redeliveries_have_one_effect(svc: Services) -> None:
+    await svc.dispatcher.handle(message(RICH))
+    results = await asyncio.gather(*(svc.dispatcher.handle(message(choice="confirm:submit", key="tap")) for _ in range(3)))
+    assert sum(not r.duplicate for r in results) == 1
+    assert len({r.replies for r in results}) == 1
+    assert await count(svc, Ticket) == 1
+
+
+async def test_replies_not_delivered_inline_go_through_the_outbox(svc: Services) -> None:
+    await svc.dispatcher.handle(message("你好"), inline=False)
+    assert await count(svc, OutboxMessage) == 2  # welcome + first question
+    await svc.worker.drain()
+    assert await count(svc, WebchatMailbox) == 2
+
+
+async def test_a_message_stored_but_never_processed_is_recovered(svc: Services) -> None:
+    """The crash between storing and answering: the row is there, unprocessed, and nothing was sent."""
+    clock = Clock()
+    async with svc.sessions.begin() as session:
+        identity = await IdentityRepository().get_or_create(session, "webchat", "web", "citizen-1", clock(), "zh")
+        await InboundRepository().record(
+            session, channel="webchat", message_key="crashed", identity_id=identity.id, kind="text",
+            text=RICH, payload=message(RICH).payload(), raw="", received_at=clock(),
+        )
+    assert await svc.dispatcher.recover(older_than=timedelta(seconds=30)) == 0  # too fresh: maybe still running
+    svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    assert await svc.dispatcher.recover(older_than=timedelta(seconds=30)) == 1
+    await svc.worker.drain()
+    async with svc.sessions() as session:
+        pushed = (await session.execute(select(WebchatMailbox.payload))).scalars().all()
+        processed = (await session.execute(select(InboundMessage.processed_at))).scalar_one()
+    assert processed is not None
+    assert any("请确认" in p["text"] for p in pushed)
+    assert await svc.dispatcher.recover(older_than=timedelta(seconds=0)) == 0
+
+
+async def test_session_store_down_means_retry_later_and_nothing_lost(tmp_path: Path) -> None:
+    services = await start(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/w.db", Clock(), redis_url="redis://127.0.0.1:9/0")
+    try:
+        with pytest.raises(TemporarilyUnavailable):
+            await services.dispatcher.handle(message(RICH, key="k-down"))
+    finally:
+        await stop(services)
+    # The same message, once the store is back, is processed normally.
+    services = await start(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/w.db", Clock())
+    try:
+        handled = await services.dispatcher.handle(message(RICH, key="k-down"))
+        assert "请确认" in handled.replies[-1].text and not handled.duplicate
+    finally:
+        await stop(services)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_database_down_means_retry_later_and_the_retry_works(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    services = await start(tmp_path, database_url, Clock())
+    url = make_url(database_url)
+    admin = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database="postgres")
+    try:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", url.database)
+        await services.db.dispose()
+        with pytest.raises(TemporarilyUnavailable):
+            await services.dispatcher.handle(message(RICH, key="during-outage"))
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
+        handled = await services.dispatcher.handle(message(RICH, key="during-outage"))
+        assert "请确认" in handled.replies[-1].text
+        assert await count(services, InboundMessage) == 1
+    finally:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        await stop(services)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_workers_sharing_postgres_and_redis_file_one_ticket(
+    tmp_path: Path, database_url: str, engine: AsyncEngine, redis_url: str
+) -> None:
+    """Two `wenzheng serve` processes behind a load balancer: the form state lives in Redis, the
+    conversation lock too, so a double tap that lands on both workers files once."""
+    clock = Clock()
+    one = await start(tmp_path, database_url, clock, redis_url=redis_url)
+    two = await start(tmp_path, database_url, clock, redis_url=redis_url)
+    ref = ConversationRef("webchat", "web", f"shared-{next(_ids)}")
+    try:
+        await one.dispatcher.handle(message(RICH, ref=ref))
+        results = await asyncio.gather(
+            one.dispatcher.handle(message(choice="confirm:submit", ref=ref)),
+            two.dispatcher.handle(message(choice="confirm:submit", ref=ref)),
+        )
+        assert await count(one, Ticket) == 1
+        texts = " ".join(r.replies[0].text for r in results)
+        assert texts.count("WZ20261122-0001") == 2
+        mine = await two.dispatcher.handle(message("我的", ref=ref))
+        assert "WZ20261122-0001" in mine.replies[0].text
+    finally:
+        await stop(one)
+        await stop(two)
+
+
+async def test_form_state_lives_in_redis_when_configured(tmp_path: Path, redis_url: str) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/w.db"
+    ref = ConversationRef("webchat", "web", f"redis-{next(_ids)}")
+    first = await start(tmp_path, url, Clock(), redis_url=redis_url)
+    try:
+        await first.dispatcher.handle(message(RICH, ref=ref))
+    finally:
+        await stop(first)
+    second = await start(tmp_path, url, Clock(), redis_url=redis_url)  # a restart: memory is gone, Redis is not
+    try:
+        filed = await second.dispatcher.handle(message(choice="confirm:submit", ref=ref))
+        assert "WZ20261122-0001" in filed.replies[0].text
+    finally:
+        await stop(second)

@@ -1,0 +1,168 @@
+"""The outbox worker: retries with backoff and retry_after, dead letters, unreachable recipients.
+
+The channel here is a scripted stand-in for a platform (the platform-specific fakes come with
+each channel); the worker, the repository and the database are the real ones.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.base import Capabilities, ConversationRef, Outbound, RecipientUnreachable, SendError
+from bot.metrics import Metrics
+from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from storage.identities import IdentityRepository
+from storage.models import Identity, OutboxMessage
+from storage.outbox import OutboxRepository
+from tests.app_helpers import Clock
+
+REF = ConversationRef("scripted", "acct", "chat-1")
+
+
+@dataclass
+class ScriptedChannel:
+    script: list[BaseException | None] = field(default_factory=list)
+    sent: list[tuple[ConversationRef, Outbound, str]] = field(default_factory=list)
+    name: str = "scripted"
+    capabilities: Capabilities = Capabilities(inline_reply=False, buttons=False, location_request=False)
+
+    async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append((ref, message, delivery_id))
+
+
+@dataclass
+class Rig:
+    sessions: async_sessionmaker[AsyncSession]
+    channel: ScriptedChannel
+    clock: Clock
+    outbox: Outbox
+    worker: OutboxWorker
+
+    async def enqueue(self, text: str, ref: ConversationRef = REF) -> int:
+        async with self.sessions.begin() as session:
+            return await self.outbox.enqueue(session, ref, Outbound(text), self.clock())
+
+    async def row(self, outbox_id: int) -> OutboxMessage:
+        async with self.sessions() as session:
+            found = await session.get(OutboxMessage, outbox_id)
+            assert found is not None
+            return found
+
+
+@pytest.fixture
+def rig(sessions: async_sessionmaker[AsyncSession]) -> Rig:
+    channel = ScriptedChannel()
+    clock = Clock()
+    repo = OutboxRepository()
+    outbox = Outbox(repo)
+    worker = OutboxWorker(
+        sessions, repo, outbox, {"scripted": channel}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock,
+        rng=random.Random(1),
+    )
+    return Rig(sessions, channel, clock, outbox, worker)
+
+
+async def test_message_is_sent_once_and_marked(rig: Rig) -> None:
+    outbox_id = await rig.enqueue("hello")
+    assert await rig.worker.run_once() == 1
+    assert await rig.worker.run_once() == 0
+    assert [(m.text, d) for _, m, d in rig.channel.sent] == [("hello", str(outbox_id))]
+    row = await rig.row(outbox_id)
+    assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
+
+
+async def test_rate_limit_waits_exactly_retry_after(rig: Rig) -> None:
+    rig.channel.script = [SendError("429 Too Many Requests", retryable=True, retry_after=7)]
+    outbox_id = await rig.enqueue("hello")
+    await rig.worker.run_once()
+    row = await rig.row(outbox_id)
+    assert row.status == "pending" and row.next_attempt_at == rig.clock() + timedelta(seconds=7)
+    rig.clock.advance(seconds=6)
+    assert await rig.worker.run_once() == 0
+    rig.clock.advance(seconds=1)
+    assert await rig.worker.run_once() == 1
+    assert (await rig.row(outbox_id)).status == "sent"
+
+
+async def test_server_errors_back_off_exponentially_then_dead_letter(rig: Rig) -> None:
+    rig.channel.script = [SendError("502", retryable=True)] * 4
+    outbox_id = await rig.enqueue("hello")
+    delays = []
+    for _ in range(3):
+        before = rig.clock()
+        await rig.worker.run_once()
+        row = await rig.row(outbox_id)
+        delays.append((row.next_attempt_at - before).total_seconds())
+        rig.clock.now = row.next_attempt_at
+    assert 1.6 <= delays[0] <= 2.4 and 3.2 <= delays[1] <= 4.8 and 6.4 <= delays[2] <= 9.6
+    await rig.worker.run_once()
+    row = await rig.row(outbox_id)
+    assert row.status == "dead" and row.attempts == 4 and "502" in (row.last_error or "")
+    assert rig.channel.sent == []
+
+
+async def test_timeouts_are_retried(rig: Rig) -> None:
+    rig.channel.script = [TimeoutError()]
+    outbox_id = await rig.enqueue("hello")
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "pending"
+    rig.clock.advance(seconds=5)
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "sent"
+
+
+async def test_unreachable_recipient_is_dead_at_once_and_marked(rig: Rig) -> None:
+    async with rig.sessions.begin() as session:
+        identity = await IdentityRepository().get_or_create(session, "scripted", "acct", "chat-1", rig.clock(), "zh")
+    rig.channel.script = [RecipientUnreachable("403 blocked by user")]
+    outbox_id = await rig.enqueue("hello")
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "dead"
+    async with rig.sessions() as session:
+        assert (await session.get(Identity, identity.id)).reachable is False  # type: ignore[union-attr]
+
+
+async def test_a_crashing_send_does_not_block_the_others(rig: Rig) -> None:
+    rig.channel.script = [ValueError("bug in a channel"), None]
+    first = await rig.enqueue("one")
+    second = await rig.enqueue("two")
+    await rig.worker.run_once()
+    assert (await rig.row(first)).status == "dead"
+    assert (await rig.row(second)).status == "sent"
+
+
+async def test_disabled_channel_is_retried_not_dropped(rig: Rig) -> None:
+    outbox_id = await rig.enqueue("hello", ConversationRef("telegram", "bot", "42"))
+    await rig.worker.run_once()
+    row = await rig.row(outbox_id)
+    assert row.status == "pending" and "not enabled" in (row.last_error or "")
+
+
+async def test_a_worker_that_dies_mid_send_leaves_the_row_for_another(rig: Rig) -> None:
+    outbox_id = await rig.enqueue("hello")
+    async with rig.sessions.begin() as session:
+        claimed = await OutboxRepository().claim_due(session, rig.clock(), 10)  # claimed, then the worker died
+    assert [r.id for r in claimed] == [outbox_id]
+    assert await rig.worker.run_once() == 0
+    rig.clock.advance(minutes=3)  # the lease runs out
+    assert await rig.worker.run_once() == 1
+    assert len(rig.channel.sent) == 1
+
+
+async def test_messages_to_one_chat_keep_their_order(rig: Rig) -> None:
+    for i in range(5):
+        await rig.enqueue(f"m{i}")
+    await rig.worker.drain()
+    assert [m.text for _, m, _ in rig.channel.sent] == [f"m{i}" for i in range(5)]
+    async with rig.sessions() as session:
+        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+    assert set(statuses) == {"sent"}
