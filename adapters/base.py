@@ -78,6 +78,7 @@ class Inbound:
     event: str | None = None
     sender_id: str | None = None
     raw: str = ""
+    locale_hint: str | None = None  # the platform's or browser's language, for a citizen we don't know yet
 
     def payload(self) -> dict[str, Any]:
         """The structured parts, for storage; the inverse is ``Inbound.restore``."""

@@ -145,6 +145,12 @@ class WebchatChannel:
     def _ref(self, chat_id: str) -> ConversationRef:
         return ConversationRef(CHANNEL, ACCOUNT, chat_id)
 
+    @staticmethod
+    def _locale_hint(request: web.Request) -> str | None:
+        """The browser's first language, so an English browser is answered in English from the start."""
+        first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
+        return "zh" if first.startswith("zh") else "en" if first.startswith("en") else None
+
     # --- pages ----------------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
@@ -204,12 +210,12 @@ class WebchatChannel:
         if len(body) > self._max_body:
             return _error(413, "too_large")
         try:
-            inbound = self._parse_message(chat_id, json.loads(body))
+            inbound = self._parse_message(chat_id, json.loads(body), self._locale_hint(request))
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):
             return _error(400, "malformed")
         return await self._dispatch(inbound)
 
-    def _parse_message(self, chat_id: str, data: Any) -> Inbound:
+    def _parse_message(self, chat_id: str, data: Any, locale_hint: str | None) -> Inbound:
         if not isinstance(data, dict):
             raise ValueError("not an object")
         client_id = data["id"]
@@ -221,6 +227,7 @@ class WebchatChannel:
             "message_key": f"{chat_id}:{client_id}",
             "received_at": self._clock(),
             "raw": json.dumps(data, ensure_ascii=False)[: self._max_body],
+            "locale_hint": locale_hint,
         }
         if "choice" in data:
             choice = data["choice"]
@@ -275,6 +282,7 @@ class WebchatChannel:
             "conversation": self._ref(chat_id),
             "message_key": f"{chat_id}:{client_id}",
             "received_at": self._clock(),
+            "locale_hint": self._locale_hint(request),
         }
         ext = image_extension(data[:16])
         if ext is None or not data:

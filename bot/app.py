@@ -31,7 +31,7 @@ from dialogs.address import AddressParser
 from dialogs.engine import DialogEngine
 from dialogs.extraction import Extractor
 from dialogs.forms import Settings
-from storage.database import create_engine, is_sqlite, session_factory
+from storage.database import create_engine, is_sqlite, read_only, session_factory
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
@@ -61,6 +61,7 @@ class Services:
     channels: dict[str, Channel]
     webchat: WebchatChannel | None
     clock: Callable[[], datetime]
+    addresses: AddressParser
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -115,7 +116,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         secure = config.channels.webchat.cookie_secure
         webchat = WebchatChannel(
             dispatcher,
-            SqlMailbox(sessions),
+            SqlMailbox(sessions, session_factory(db, reads_only=True)),
             Path(config.storage.media_dir),
             clock,
             max_body_bytes=config.server.max_body_bytes,
@@ -133,7 +134,9 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         clock,
         batch_size=config.outbox.batch_size,
     )
-    return Services(config, db, sessions, store, metrics, dispatcher, outbox, worker, engine, channels, webchat, clock)
+    return Services(
+        config, db, sessions, store, metrics, dispatcher, outbox, worker, engine, channels, webchat, clock, addresses
+    )
 
 
 async def prepare_database(services: Services) -> None:
@@ -160,6 +163,7 @@ def build_app(
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)
+        await asyncio.to_thread(services.addresses.warm_up)  # else the first citizen waits for the index
         if run_workers:
             services.tasks.append(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
@@ -209,7 +213,7 @@ async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     checks: dict[str, str] = {}
     try:
-        async with services.db.connect() as conn:
+        async with read_only(services.db).connect() as conn:
             await conn.execute(sql("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 import cpca
@@ -53,10 +54,10 @@ class _Rename(NamedTuple):
 # _suffix_variants), but are listed where known so that the old name reads as the new one.
 _RENAMES: Final[tuple[_Rename, ...]] = (
     _Rename("山东省", "青岛市", "即墨区", (("青岛市", "即墨市"),)),                        # 2017
-    _Rename("山东省", "青岛市", "黄岛区", (), ("西海岸新区", "青岛西海岸新区")),              # functional area = 黄岛区
+    _Rename("山东省", "青岛市", "黄岛区", (), ("西海岸新区", "青岛西海岸新区")),      # same area
     _Rename("山东省", "济南市", "章丘区", (("济南市", "章丘市"),)),                        # 2016-12
     _Rename("山东省", "济南市", "济阳区", (("济南市", "济阳县"),)),                        # 2018
-    _Rename("山东省", "济南市", "莱芜区", (("莱芜市", "莱城区"), ("莱芜市", None))),         # 2019, 莱芜市 dissolved
+    _Rename("山东省", "济南市", "莱芜区", (("莱芜市", "莱城区"), ("莱芜市", None))),   # 2019
     _Rename("山东省", "济南市", "钢城区", (("莱芜市", "钢城区"),)),                        # 2019
     _Rename("山东省", "烟台市", "蓬莱区", (("烟台市", "蓬莱市"), ("烟台市", "长岛县"))),     # 2020
     _Rename("山东省", "聊城市", "茌平区", (("聊城市", "茌平县"),)),                        # 2019
@@ -70,6 +71,8 @@ _RENAMES: Final[tuple[_Rename, ...]] = (
     _Rename("福建省", "福州市", "长乐区", (("福州市", "长乐市"),)),                        # 2017
     _Rename("福建省", "漳州市", "龙海区", (("漳州市", "龙海市"),)),                        # 2021
     _Rename("福建省", "漳州市", "长泰区", (("漳州市", "长泰县"),)),                        # 2021
+    _Rename("福建省", "三明市", "沙县区", (("三明市", "沙县"),)),                          # 2021
+    _Rename("江西省", "南昌市", "红谷滩区"),                                               # 2019, new
     _Rename("安徽省", "芜湖市", "湾沚区", (("芜湖市", "芜湖县"),)),                        # 2020
     _Rename("安徽省", "芜湖市", "繁昌区", (("芜湖市", "繁昌县"),)),                        # 2020
     _Rename("安徽省", "芜湖市", "弋江区", (("芜湖市", "三山区"),)),                        # 2020 merger
@@ -118,16 +121,18 @@ _COMMON_WORDS: Final[frozenset[str]] = frozenset({
 
 # A city or province name right before one of these is a street named after it (辽宁路, 延安一路,
 # 香港中路), not the place.
-_STREET_AFTER: Final = re.compile(r"(?:[东西南北中]|[一二三四五六七八九十]+|\d+)?(?:路|街|大街|大道|巷|弄|胡同)")
+_STREET_AFTER: Final = re.compile(
+    r"(?:[东西南北中]|[一二三四五六七八九十]+|\d+)?(?:路|街|大街|大道|巷|弄|胡同)"
+)
 
 # English spellings that are not Hanyu Pinyin (Urumqi is "wulumuqi" in pinyin), or that pinyin
 # without tones gets wrong (陕西 and 山西 are both "shanxi").
-_EXONYMS: Final[dict[str, str]] = {
+_EXONYMS: Final[Mapping[str, str]] = MappingProxyType({
     "urumqi": "乌鲁木齐市", "urumchi": "乌鲁木齐市", "hohhot": "呼和浩特市", "harbin": "哈尔滨市",
     "kashgar": "喀什地区", "lhasa": "拉萨市", "tibet": "西藏自治区", "innermongolia": "内蒙古自治区",
     "shaanxi": "陕西省", "shanxi": "山西省", "peking": "北京市", "canton": "广州市",
     "hongkong": "香港特别行政区", "macau": "澳门特别行政区", "macao": "澳门特别行政区",
-}
+})
 
 # Capitalised English words that happen to spell the pinyin of a place (June → 居?, Line → 临?).
 _ENGLISH_WORDS: Final[frozenset[str]] = frozenset({
@@ -136,20 +141,30 @@ _ENGLISH_WORDS: Final[frozenset[str]] = frozenset({
 })
 
 # English words that name the administrative level of the word before them.
-_LEVEL_WORDS: Final[dict[str, frozenset[int]]] = {
+_LEVEL_WORDS: Final[Mapping[str, frozenset[int]]] = MappingProxyType({
     "district": frozenset({2}), "county": frozenset({2}), "qu": frozenset({2}), "xian": frozenset({2}),
     "banner": frozenset({2}), "city": frozenset({1, 2}), "shi": frozenset({1, 2}),
     "prefecture": frozenset({1}), "province": frozenset({0}), "sheng": frozenset({0}),
-}
+})
 
 _ZERO_WIDTH: Final[frozenset[str]] = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad")
-_PLACEHOLDERS: Final[frozenset[str]] = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-_NAME_SUFFIX: Final = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|矿区|省|市|区|县|盟|旗)$")
+_PLACEHOLDERS: Final[frozenset[str]] = frozenset(
+    {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+)
+_NAME_SUFFIX: Final = re.compile(
+    r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|矿区|省|市|区|县|盟|旗)$"
+)
 _CPCA_STOP: Final = re.compile(r"([省市]|特别行政区|自治区)$")
-_SPECIAL_ABBR: Final[dict[str, str]] = {
+_SPECIAL_ABBR: Final[Mapping[str, str]] = MappingProxyType({
     "内蒙古自治区": "内蒙古", "广西壮族自治区": "广西", "西藏自治区": "西藏", "新疆维吾尔自治区": "新疆",
     "宁夏回族自治区": "宁夏",
-}
+})
+# Dishes and chain shops named after a place and found in every city: 沙县小吃 in Qingdao is not
+# a ticket for 三明市沙县.
+_FOOD_AND_SHOPS: Final = re.compile(
+    "沙县小吃|兰州拉面|兰州牛肉面|重庆火锅|重庆小面|北京烤鸭|天津包子|新疆大盘鸡|武汉热干面|桂林米粉"
+    "|柳州螺蛳粉|长沙臭豆腐|扬州炒饭|延吉冷面|潮汕牛肉|云南过桥米线"
+)
 _ENGLISH_TOKEN: Final = re.compile(r"[A-Za-z]+")
 _RANK_WEIGHT: Final = (3.0, 6.0, 10.0)
 _CACHE_SIZE: Final = 1024
@@ -221,7 +236,7 @@ class AddressParser:
         return self._cached(text)
 
     def warm_up(self) -> None:
-        """Builds the index now (about a second) so the first citizen does not pay for it."""
+        """Builds the index now (a few hundred ms) so the first citizen does not pay for it."""
         self._idx()
 
     # -- parsing ------------------------------------------------------------------------------------
@@ -236,6 +251,7 @@ class AddressParser:
             return None
         idx = self._idx()
         norm, origin = _normalise(text)
+        norm = _FOOD_AND_SHOPS.sub(lambda m: "#" * len(m.group()), norm)
         hits = _drop_contained(_extra_hits(norm, idx) + _cpca_hits(norm, idx) + _english_hits(norm, idx))
         chosen = _choose(hits, idx)
         if chosen is None:
@@ -274,8 +290,9 @@ def _build_index(default_province: str | None, default_city: str | None) -> _Ind
         if name in _PLACEHOLDERS:
             continue
         province = names[code[:2] + "0000"]
-        if code.endswith("0000"):
-            place = _Place(0, code, province, None, None)
+        if code.endswith("0000"):                    # a municipality is its own city
+            city = province if names.get(code[:2] + "0100") == "市辖区" else None
+            place = _Place(0, code, province, city, None)
         elif code.endswith("00"):
             place = _Place(1, code, province, city_renames.get(name, name), None)
         else:
@@ -310,12 +327,15 @@ def _build_index(default_province: str | None, default_city: str | None) -> _Ind
     idx.extra_tails = {k[-2:] for k in idx.extra}
     idx.extra_lengths = sorted({len(k) for k in idx.extra}, reverse=True)
 
-    for place in {*idx.by_code.values(), *(p for ps, _ in idx.extra.values() for p in ps)}:
+    # Official names only (cpca's records, renamed, and the new districts), in a fixed order so
+    # that two names with one short form or one spelling always resolve the same way.
+    official = dict.fromkeys([*idx.by_code.values(), *(_renamed_place(r, "", parents) for r in _RENAMES)])
+    for place in official:
         full = _own_name(place)
         idx.by_name.setdefault(full, []).append(place)
         base = _base_name(full)
         if place.rank == 2 and place.city is not None and len(base) >= 2 and base != full:
-            idx.shorts.setdefault(place.city, {})[base] = place
+            idx.shorts.setdefault(place.city, {}).setdefault(base, place)
         if len(base) >= 2:
             for key in _pinyin_keys(base):
                 idx.pinyin[key] = (*idx.pinyin.get(key, ()), place)
@@ -323,7 +343,7 @@ def _build_index(default_province: str | None, default_city: str | None) -> _Ind
     for key, zh in _EXONYMS.items():
         idx.pinyin[key] = tuple(idx.by_name.get(zh, ()))
     for key, places in idx.pinyin.items():
-        idx.pinyin[key] = tuple(sorted(set(places), key=lambda p: (p.rank, p.code)))
+        idx.pinyin[key] = tuple(sorted(dict.fromkeys(places), key=lambda p: (p.rank, p.code)))
 
     idx.default_city = _resolve_default(default_city, idx, 1)
     idx.default_province = _resolve_default(default_province, idx, 0)
@@ -573,3 +593,24 @@ def _detail(text: str, origin: list[int], used: list[_Hit]) -> str:
     detail = re.sub(r"\s+([,.;:!?，。；：！？、])", r"\1", detail)
     detail = re.sub(r"\s{2,}", " ", detail)
     return detail.strip(" \t\r\n,.;:!?，。；：！？、·-—的")
+
+
+_STREET = re.compile(
+    r"[^\s，。,.!！?？、；;：:（）()“”\"的在里]{2,16}?"
+    r"(?:大道|大街|路|街|巷|胡同|弄|小区|广场|社区|花园|大厦|公园|景区|医院|学校|镇|乡)"
+    r"(?:[\d一二三四五六七八九十]+号)?"
+)
+_LEADING_WORDS = re.compile(r"^(?:投诉|举报|反映|咨询|求助|建议|请问|关于)+")
+
+
+def street_hint(detail: str) -> str:
+    """A street, square or compound named near the start of what is left after the district
+    ("香港中路的路灯坏了" -> "香港中路"), so staff see where, not only which district. Empty when
+    nothing looks like one; the citizen sees it marked as a guess and can change it."""
+    found = _STREET.search(detail[:40])
+    if found is None:
+        return ""
+    street = _LEADING_WORDS.sub("", found.group(0))
+    if len(street) < 2 or any(p in street for p in ("我", "你", "他", "了")):
+        return ""
+    return street

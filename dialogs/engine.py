@@ -29,7 +29,7 @@ from dialogs.intake import INTAKE, check_details, fill_from_text, place_from_add
 from dialogs.ports import FiledTicket, IntakePort, Place, TicketDraft, TicketSummary
 from dialogs.state import IntakeDraft, SessionState
 from dialogs.taxonomy import Bilingual, Taxonomy
-from dialogs.texts import both, text
+from dialogs.texts import LOCALES, both, text
 
 CONFIRM = "confirm"
 EDIT = "edit"
@@ -43,9 +43,7 @@ EDIT_OPTION = Option("confirm:edit", Bilingual(*both("btn_edit")), ("改", "edit
 CANCEL = Option("confirm:cancel", Bilingual(*both("btn_cancel")))
 CONFIRM_OPTIONS = (SUBMIT, EDIT_OPTION, CANCEL)
 
-_GREETINGS = frozenset(
-    {"你好", "您好", "hi", "hello", "在吗", "有人吗", "喂", "hey", "你好啊", "早上好", "晚上好"}
-)
+_GREETINGS = frozenset({"你好", "您好", "hi", "hello", "在吗", "有人吗", "喂", "hey", "你好啊", "早上好", "晚上好"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +71,19 @@ class DialogEngine:
     def settings(self) -> Settings:
         return self._settings
 
-    def new_state(self, now: datetime) -> SessionState:
-        return SessionState(locale=self._settings.default_locale, updated_at=now)
+    def new_state(self, now: datetime, locale_hint: str | None = None) -> SessionState:
+        locale = locale_hint if locale_hint in LOCALES else self._settings.default_locale
+        return SessionState(locale=locale, updated_at=now)
 
     def _ctx(self, state: SessionState, now: datetime) -> Context:
         return Context(self._taxonomy, self._extractor, self._addresses, self._settings, state.locale, now)
 
-    async def step(
-        self, state: SessionState | None, inbound: Inbound, port: IntakePort, now: datetime
-    ) -> StepResult:
-        current = state if state is not None else self.new_state(now)
+    async def step(self, state: SessionState | None, inbound: Inbound, port: IntakePort, now: datetime) -> StepResult:
+        current = state if state is not None else self.new_state(now, inbound.locale_hint)
         replies: list[Outbound] = []
         idle_limit = timedelta(minutes=self._settings.idle_minutes)
         if current.form is not None and now - current.updated_at > idle_limit:
-            replies.append(
-                Outbound(text("expired", current.locale, minutes=round(self._settings.idle_minutes)))
-            )
+            replies.append(Outbound(text("expired", current.locale, minutes=round(self._settings.idle_minutes))))
             current = current.idle()
         new_state, more = await self._dispatch(current, inbound, port, now)
         return StepResult(replace(new_state, updated_at=now), (*replies, *more))
@@ -258,9 +253,7 @@ class DialogEngine:
         started, asked = self._advance(replace(started, draft=draft), now)
         return started, [*notes, *asked]
 
-    def _attach(
-        self, ctx: Context, draft: IntakeDraft, inbound: Inbound, notes: list[Outbound]
-    ) -> IntakeDraft:
+    def _attach(self, ctx: Context, draft: IntakeDraft, inbound: Inbound, notes: list[Outbound]) -> IntakeDraft:
         """Photos and map pins are welcome at any step; they never derail the current question."""
         if inbound.kind is MessageKind.IMAGE:
             room = self._settings.max_photos - len(draft.media)
@@ -279,9 +272,7 @@ class DialogEngine:
             return replace(draft, place=place, location_skipped=False, guessed=draft.guessed - {"location"})
         return draft
 
-    def _answer_slot(
-        self, state: SessionState, inbound: Inbound, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
+    def _answer_slot(self, state: SessionState, inbound: Inbound, now: datetime) -> tuple[SessionState, list[Outbound]]:
         ctx = self._ctx(state, now)
         slot = self._form.slot(state.step or "")
         if slot is None:  # a state from an older release: start the summary over
@@ -356,9 +347,7 @@ class DialogEngine:
         ]
         if draft.media:
             lines.append(text("summary_photos", loc, count=len(draft.media)))
-        lines.append(
-            text("summary_phone", loc, value=draft.phone) if draft.phone else text("summary_phone_none", loc)
-        )
+        lines.append(text("summary_phone", loc, value=draft.phone) if draft.phone else text("summary_phone_none", loc))
         lines += ["", text("summary_hint", loc)]
         return Outbound("\n".join(lines), choices=options_to_choices(CONFIRM_OPTIONS, loc))
 
@@ -366,13 +355,9 @@ class DialogEngine:
         return tuple(Option(f"edit:{s.name}", s.label) for s in self._form.slots)
 
     def _edit_prompt(self, ctx: Context) -> Outbound:
-        return Outbound(
-            text("ask_edit", ctx.locale), choices=options_to_choices(self._edit_options(), ctx.locale)
-        )
+        return Outbound(text("ask_edit", ctx.locale), choices=options_to_choices(self._edit_options(), ctx.locale))
 
-    def _edit_pick(
-        self, state: SessionState, inbound: Inbound, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
+    def _edit_pick(self, state: SessionState, inbound: Inbound, now: datetime) -> tuple[SessionState, list[Outbound]]:
         ctx = self._ctx(state, now)
         option = match_option(self._edit_options(), inbound)
         if option is None:

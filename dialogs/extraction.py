@@ -25,8 +25,9 @@ class Extraction:
     phone: str | None            # a mainland mobile or landline number found in the text
 
 
-# Question forms: a citizen asking something is most often consulting. They weigh less than any
-# configured keyword so that "怎么办" (help) or "凭什么" (complaint) still win.
+# Question forms: a citizen asking something is most often consulting. They weigh no more than the
+# shortest configured keyword, and yield to longer ones containing them, so that "怎么办" (help)
+# or "凭什么" (complaint) still win. They feed the type coded "consultation".
 _QUESTION_CUES: Final = (
     "请问", "怎么", "如何", "吗", "呢?", "是否", "能否", "哪些", "哪里", "哪儿", "多少", "什么", "啥", "咋",
     "几时", "?", "how", "what", "when", "where", "which", "can i", "do i", "is it", "are there",
@@ -35,10 +36,11 @@ _CUE_WEIGHT: Final = 1.0
 
 # Openers before a type marker ("您好，我要投诉……") that do not change its meaning.
 _LEAD: Final = re.compile(
-    r"^[\s\W_]*(?:(?:你好|您好|领导好|领导你们好|领导们好|hello|hi|dear\s+\w+)[\s\W_]*)*"
+    r"^[\s\W_]*(?:(?:你好|您好|领导好|领导你们好|领导们好|(?:hello|hi|dear\s+\w+)\b)[\s\W_]*)*"
     r"(?:我要|我想|我来|想|特此|现在|现)?"
 )
 _ENGLISH_MARKER_END: Final = re.compile(r"\s*[:\-]")
+_LATIN: Final = re.compile("[a-z]")
 _ZERO_WIDTH: Final = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACE_IN_CHINESE: Final = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
@@ -51,9 +53,9 @@ _SEP: Final = r"[\s\-–—]?"
 _MOBILE: Final = re.compile(
     rf"(?<![\dA-Za-z])(?:[(（]?(?:\+|00)?86[)）]?{_SEP})?(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?![\dA-Za-z])"
 )
-# Area codes: 010 and 02x have three digits, the rest four; local numbers do not start with 0/1.
+# Area codes: 010 and 02x have three digits, the rest four; then a 7- or 8-digit local number.
 _LANDLINE: Final = re.compile(
-    rf"(?<![\dA-Za-z])[(（]?(0(?:10|2\d|[3-9]\d{{2}}))[)）]?{_SEP}([2-9]\d{{2,3}}){_SEP}(\d{{4}})(?![\dA-Za-z])"
+    rf"(?<![\dA-Za-z])[(（]?(0(?:10|2\d|[3-9]\d{{2}}))[)）]?{_SEP}([1-9]\d{{2,3}}){_SEP}(\d{{4}})(?![\dA-Za-z])"
 )
 
 
@@ -85,7 +87,9 @@ class Extractor:
                 _keyword(c, consultation, _CUE_WEIGHT) for c in _QUESTION_CUES if c not in configured
             ]
         self._type_keywords = tuple(type_keywords)
-        self._topic_keywords = tuple(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
+        self._topic_keywords = tuple(
+            _keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords
+        )
 
     def extract(self, text: str) -> Extraction:
         norm = _normalise(text)
@@ -145,8 +149,11 @@ def _normalise(text: str) -> str:
 
 def _find(norm: str, keywords: Iterable[_Keyword]) -> list[_Match]:
     found: list[_Match] = []
+    latin = _LATIN.search(norm) is not None       # most messages are all Chinese: skip the regexes
     for kw in keywords:
         if kw.pattern is not None:
+            if not latin:
+                continue
             found.extend(_Match(m.start(), m.end(), kw) for m in kw.pattern.finditer(norm))
             continue
         start = norm.find(kw.text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from adapters.base import Inbound, MessageKind, Outbound
-from dialogs.address import Address
+from dialogs.address import Address, street_hint
 from dialogs.forms import (
     Accepted,
     Context,
@@ -50,8 +50,9 @@ def fill_from_text(ctx: Context, draft: IntakeDraft, said: str) -> IntakeDraft:
         draft = replace(draft, topic_code=found.topic_code)
         guessed.add("topic")
     if draft.place is None and found.address is not None and (found.address.district or found.address.city):
-        # The description itself is kept as details; the place keeps only what was recognised.
-        draft = replace(draft, place=replace(place_from_address(found.address), address=""))
+        # The description itself is kept as details; the place keeps what was recognised.
+        street = street_hint(found.address.detail)
+        draft = replace(draft, place=replace(place_from_address(found.address), address=street))
         guessed.add("location")
     if draft.phone is None and found.phone is not None:
         draft = replace(draft, phone=found.phone)

@@ -94,7 +94,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "That does not look like a phone number. Try again or tap Skip.",
         ),
         "filed": (
-            "已受理！您的问政编号：{number}\n我们将在{respond_due}前响应，{answer_due}前答复"
+            "提交成功！您的问政编号：{number}\n我们将在{respond_due}前响应，{answer_due}前答复"
             "（{days}个工作日）。\n发送“我的”可随时查看办理进度。",
             "Filed! Your inquiry number is {number}.\nWe will respond by {respond_due} and answer by "
             '{answer_due} ({days} working days).\nSend "my" at any time to see its progress.',

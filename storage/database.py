@@ -19,6 +19,9 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver would open transactions only right before a write, so reads before it and
+    # SAVEPOINTs would escape the transaction; we take over and BEGIN ourselves (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     # WAL lets the page's event stream read while the dispatcher writes; the busy timeout turns a
     # momentary lock into a short wait instead of "database is locked".
     cursor = dbapi_connection.cursor()
@@ -27,6 +30,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+READ_ONLY = "wenzheng_read_only"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a transaction that reads and then writes can then
+    # never fail with SQLITE_BUSY_SNAPSHOT when another writer committed in between; it waits
+    # (busy timeout) instead. Readers (event streams, health checks) say so and begin deferred,
+    # so WAL lets them run beside a writer.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -41,8 +56,14 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for work that only reads (no write lock on SQLite)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def session_factory(engine: AsyncEngine, *, reads_only: bool = False) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(read_only(engine) if reads_only else engine, expire_on_commit=False)

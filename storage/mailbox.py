@@ -16,8 +16,11 @@ class SqlMailbox:
     """Implements the web chat adapter's ``Mailbox`` port on the shared database, so a push written
     by any worker reaches a page connected to any other."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], readers: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions  # open pages poll often: they must not queue behind writers
 
     async def append(self, chat_id: str, delivery_id: str, payload: dict[str, Any], now: datetime) -> None:
         async with self._sessions.begin() as session:
@@ -29,7 +32,7 @@ class SqlMailbox:
             )
 
     async def read_after(self, chat_id: str, after_id: int, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
-        async with self._sessions() as session:
+        async with self._readers() as session:
             stmt = (
                 select(WebchatMailbox.id, WebchatMailbox.payload)
                 .where(WebchatMailbox.chat_id == chat_id, WebchatMailbox.id > after_id)
@@ -39,7 +42,7 @@ class SqlMailbox:
             return [(int(i), dict(p)) for i, p in (await session.execute(stmt)).all()]
 
     async def last_id(self, chat_id: str) -> int:
-        async with self._sessions() as session:
+        async with self._readers() as session:
             stmt = select(WebchatMailbox.id).where(WebchatMailbox.chat_id == chat_id)
             stmt = stmt.order_by(WebchatMailbox.id.desc()).limit(1)
             found = (await session.execute(stmt)).scalar_one_or_none()

@@ -46,6 +46,17 @@ PG_USER = "postgres"  # initdb -U: the superuser name, whoever runs the cluster
 PG_DATABASE = "wenzheng"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need a server carry its marker (``-m "not postgres"``). The parametrized
+    ``database_url`` marks its ``postgres`` case itself; this covers direct users of the URLs."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "redis_url" in names:
+            item.add_marker(pytest.mark.redis)
+        if "postgres_url" in names:
+            item.add_marker(pytest.mark.postgres)
+
+
 # --------------------------------------------------------------------------------------- helpers
 
 

@@ -47,7 +47,7 @@
     en: {
       title: "Online inquiries",
       log: "Conversation",
-      placeholder: "Describe your issue…",
+      placeholder: "Your issue…",
       input: "Type your message",
       send: "Send",
       location: "Place",
@@ -162,17 +162,20 @@
 
   function ticketChip(number) {
     const chip = el("div", "ticket");
-    chip.appendChild(el("span", "", t.ticket));
+    chip.setAttribute("role", "group");
+    chip.setAttribute("aria-label", t.ticket);
     const no = el("span", "ticket-no", number);
     no.dir = "ltr";
     chip.appendChild(no);
     if (navigator.clipboard && window.isSecureContext) {
       const copy = el("button", "linkish", t.copy);
       copy.type = "button";
+      copy.setAttribute("aria-label", `${t.copy} ${t.ticket}`);
       copy.addEventListener("click", () => {
         navigator.clipboard.writeText(number).then(
           () => {
             copy.textContent = t.copied;
+            copy.setAttribute("aria-label", t.copied);
           },
           () => {},
         );
@@ -220,7 +223,8 @@
     if (purpose === "status" || purpose === "rating") {
       wrap.insertBefore(el("div", "kind", purpose === "status" ? t.status : t.rating), wrap.firstChild);
     }
-    if (reply.ticket_number) wrap.appendChild(ticketChip(String(reply.ticket_number)));
+    // The number is offered for copying where it is given out, not on every later update.
+    if (reply.ticket_number && purpose === "reply") wrap.appendChild(ticketChip(String(reply.ticket_number)));
     const choices = Array.isArray(reply.choices) ? reply.choices : [];
     if (choices.length && purpose === "reply") {
       // A new question makes the unused buttons of the previous ones stale.
@@ -236,7 +240,7 @@
       }
       wrap.appendChild(group);
     }
-    locBtn.classList.toggle("prominent", Boolean(reply.request_location));
+    if (purpose === "reply") locBtn.classList.toggle("prominent", Boolean(reply.request_location));
     append(wrap);
   }
 
@@ -246,6 +250,7 @@
     const bubble = el("div", "bubble");
     bubble.dir = "auto";
     if (content.image) {
+      bubble.classList.add("has-photo");
       const img = el("img", "photo");
       img.alt = t.photoAlt;
       img.src = content.image;

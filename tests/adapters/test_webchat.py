@@ -31,7 +31,12 @@ def png_bytes() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -203,7 +208,9 @@ async def test_oversized_body_is_413(client: TestClient[Any, Any]) -> None:
     assert response.status == 413
 
 
-async def test_twenty_thousand_characters_get_a_polite_limit_notice_and_are_stored(client: TestClient[Any, Any]) -> None:
+async def test_twenty_thousand_characters_get_a_polite_limit_notice_and_are_stored(
+    client: TestClient[Any, Any],
+) -> None:
     long_text = "路灯坏了很久了" * 2857 + "好"
     assert len(long_text) == 20_000
     body = await say(client, long_text)
@@ -251,7 +258,9 @@ async def test_photo_upload_is_attached(client: TestClient[Any, Any], tmp_path: 
     assert (tmp_path / "media" / ticket.media[0]["ref"].removeprefix("webchat:")).read_bytes() == png_bytes()
 
 
-async def test_unsupported_upload_gets_a_polite_reply_and_is_not_kept(client: TestClient[Any, Any], tmp_path: Path) -> None:
+async def test_unsupported_upload_gets_a_polite_reply_and_is_not_kept(
+    client: TestClient[Any, Any], tmp_path: Path
+) -> None:
     form = FormData()
     form.add_field("id", new_id())
     form.add_field("file", b"%PDF-1.7 not a photo", filename="a.pdf", content_type="image/png")
@@ -271,8 +280,15 @@ async def test_oversized_upload_is_413(client: TestClient[Any, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("head", "ext"),
-    [(b"\xff\xd8\xff\xe0", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF\x00\x00\x00\x00WEBP", ".webp"),
-     (b"GIF89a", ".gif"), (b"%PDF-1.7", None), (b"<svg", None), (b"RIFF\x00\x00\x00\x00WAVE", None)],
+    [
+        (b"\xff\xd8\xff\xe0", ".jpg"),
+        (b"\x89PNG\r\n\x1a\n", ".png"),
+        (b"RIFF\x00\x00\x00\x00WEBP", ".webp"),
+        (b"GIF89a", ".gif"),
+        (b"%PDF-1.7", None),
+        (b"<svg", None),
+        (b"RIFF\x00\x00\x00\x00WAVE", None),
+    ],
 )
 def test_image_type_comes_from_the_bytes(head: bytes, ext: str | None) -> None:
     assert image_extension(head) == ext
@@ -332,3 +348,31 @@ def test_chat_id_is_a_hash_of_the_token() -> None:
     token = "t" * 43
     assert WebchatChannel.chat_id_for(token) != token
     assert len(WebchatChannel.chat_id_for(token)) == 40
+
+
+async def test_a_form_left_for_half_an_hour_is_reset_and_the_citizen_told(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    clock = Clock()
+    client = await aiohttp_client(build_app(make_config(tmp_path), clock=clock, run_workers=False))
+    await client.post("/chat/api/session")
+    await say(client, RICH)
+    clock.advance(minutes=31)
+    body = await say(client, "提交")
+    assert "超过30分钟未完成，已重置" in texts(body)
+    assert await count(client, Ticket) == 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("en-US,en;q=0.9", "Describe your issue"), ("zh-CN,zh;q=0.9", "直接描述问题"), ("fr-FR", "直接描述问题")],
+)
+async def test_a_new_citizen_is_answered_in_the_browsers_language(
+    aiohttp_client: ClientFactory, tmp_path: Path, accept: str, expected: str
+) -> None:
+    client = await aiohttp_client(build_app(make_config(tmp_path), clock=Clock(), run_workers=False))
+    await client.post("/chat/api/session")
+    response = await client.post(
+        "/chat/api/messages", json={"id": new_id(), "text": "help"}, headers={"Accept-Language": accept}
+    )
+    assert expected in texts(await response.json())

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import ConversationRef, Inbound, MessageKind, TemporarilyUnavailable
 from bot.app import Services, build_services, prepare_database
-from storage.inbound import InboundRepository
 from storage.identities import IdentityRepository
+from storage.inbound import InboundRepository
 from storage.models import InboundMessage, OutboxMessage, Ticket, WebchatMailbox
 from tests.app_helpers import Clock, make_config
 
@@ -26,8 +26,14 @@ REF = ConversationRef("webchat", "web", "citizen-1")
 _ids = itertools.count()
 
 
-def message(text: str = "", *, choice: str | None = None, key: str | None = None, ref: ConversationRef = REF,
-            clock: Clock | None = None) -> Inbound:
+def message(
+    text: str = "",
+    *,
+    choice: str | None = None,
+    key: str | None = None,
+    ref: ConversationRef = REF,
+    clock: Clock | None = None,
+) -> Inbound:
     return Inbound(
         channel=ref.channel,
         conversation=ref,
@@ -80,7 +86,9 @@ async def test_redelivery_returns_stored_replies_without_rerunning(svc: Services
 
 async def test_three_concurrent_redeliveries_have_one_effect(svc: Services) -> None:
     await svc.dispatcher.handle(message(RICH))
-    results = await asyncio.gather(*(svc.dispatcher.handle(message(choice="confirm:submit", key="tap")) for _ in range(3)))
+    results = await asyncio.gather(
+        *(svc.dispatcher.handle(message(choice="confirm:submit", key="tap")) for _ in range(3))
+    )
     assert sum(not r.duplicate for r in results) == 1
     assert len({r.replies for r in results}) == 1
     assert await count(svc, Ticket) == 1
@@ -99,8 +107,15 @@ async def test_a_message_stored_but_never_processed_is_recovered(svc: Services) 
     async with svc.sessions.begin() as session:
         identity = await IdentityRepository().get_or_create(session, "webchat", "web", "citizen-1", clock(), "zh")
         await InboundRepository().record(
-            session, channel="webchat", message_key="crashed", identity_id=identity.id, kind="text",
-            text=RICH, payload=message(RICH).payload(), raw="", received_at=clock(),
+            session,
+            channel="webchat",
+            message_key="crashed",
+            identity_id=identity.id,
+            kind="text",
+            text=RICH,
+            payload=message(RICH).payload(),
+            raw="",
+            received_at=clock(),
         )
     assert await svc.dispatcher.recover(older_than=timedelta(seconds=30)) == 0  # too fresh: maybe still running
     svc.clock.advance(minutes=1)  # type: ignore[attr-defined]

@@ -25,12 +25,15 @@ from tests.app_helpers import Clock
 REF = ConversationRef("scripted", "acct", "chat-1")
 
 
+SCRIPTED = Capabilities(inline_reply=False, buttons=False, location_request=False)
+
+
 @dataclass
 class ScriptedChannel:
     script: list[BaseException | None] = field(default_factory=list)
     sent: list[tuple[ConversationRef, Outbound, str]] = field(default_factory=list)
     name: str = "scripted"
-    capabilities: Capabilities = Capabilities(inline_reply=False, buttons=False, location_request=False)
+    capabilities: Capabilities = SCRIPTED
 
     async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None:
         outcome = self.script.pop(0) if self.script else None
@@ -65,7 +68,13 @@ def rig(sessions: async_sessionmaker[AsyncSession]) -> Rig:
     repo = OutboxRepository()
     outbox = Outbox(repo)
     worker = OutboxWorker(
-        sessions, repo, outbox, {"scripted": channel}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock,
+        sessions,
+        repo,
+        outbox,
+        {"scripted": channel},
+        RetryPolicy(4, 2.0, 60.0),
+        Metrics(),
+        clock,
         rng=random.Random(1),
     )
     return Rig(sessions, channel, clock, outbox, worker)

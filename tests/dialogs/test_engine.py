@@ -104,7 +104,7 @@ async def test_rich_first_message_goes_straight_to_the_summary_and_files_in_two_
     await chat.tap("confirm:submit")
     assert re.search(r"WZ20261122-0001", chat.text())
     assert "个工作日" in chat.text()
-    (number, draft), = chat.port.filed
+    ((_number, draft),) = chat.port.filed
     assert draft.details == RICH
     assert draft.topic_code == "urban"
     assert draft.place is not None and draft.place.district == "市南区"
@@ -128,7 +128,7 @@ async def test_description_without_topic_or_place_asks_only_what_is_missing(chat
     await chat.pin(36.0671, 120.3826, "山东省青岛市市南区香港中路8号")
     assert "地点已记录" in chat.text() and "请确认" in chat.text()
     await chat.say("提交")
-    (number, draft), = chat.port.filed
+    ((_number, draft),) = chat.port.filed
     assert draft.topic_code == "transport"
     assert draft.place is not None and draft.place.lat == pytest.approx(36.0671)
     assert draft.place.district == "市南区"
@@ -194,7 +194,7 @@ async def test_phone_and_photos_can_be_added_on_the_summary(chat: Chat) -> None:
     await chat.say("补充一下：附近还有两个路灯也不亮")
     assert "已补充" in chat.text()
     await chat.tap("confirm:submit")
-    (number, draft), = chat.port.filed
+    ((_number, draft),) = chat.port.filed
     assert draft.phone == "13812345678"
     assert [m.ref for m in draft.media] == ["a", "b"]
     assert draft.details.endswith("附近还有两个路灯也不亮")
@@ -357,7 +357,7 @@ async def test_too_short_description_is_asked_again(chat: Chat) -> None:
 async def test_emoji_rtl_and_zero_width_text_is_kept_intact(chat: Chat, details: str) -> None:
     await chat.say(details)
     await chat.tap("confirm:submit")
-    (number, draft), = chat.port.filed
+    ((_number, draft),) = chat.port.filed
     assert draft.details == details
 
 

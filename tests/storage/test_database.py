@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import create_engine, is_sqlite, session_factory
+from storage.database import create_engine, is_sqlite, read_only, session_factory
 from storage.migrate import upgrade
 
 
@@ -18,7 +18,8 @@ async def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
     try:
         assert is_sqlite(engine)
         # Two connections at once: the pragmas are per connection, so both must have them.
-        async with engine.connect() as a, engine.connect() as b:
+        readers = read_only(engine)  # two writers at once would (rightly) wait for each other
+        async with readers.connect() as a, readers.connect() as b:
             for conn in (a, b):
                 assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
                 assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000

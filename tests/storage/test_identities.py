@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,14 +12,6 @@ from storage.identities import IdentityRepository
 from storage.models import Citizen, Identity
 
 NOW = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
-
-SQLITE_SAVEPOINT_BUG = (
-    "storage bug: on SQLite, IdentityRepository.get_or_create's session.begin_nested() (identities.py:27) "
-    "issues SAVEPOINT outside any transaction (pysqlite/aiosqlite only send BEGIN before DML), so the "
-    "SAVEPOINT opens the transaction and its RELEASE commits it: the new citizen and identity are "
-    "committed before the caller's transaction ends and survive its rollback. Needs SQLAlchemy's pysqlite "
-    "SAVEPOINT recipe in storage/database.py (isolation_level=None + emit BEGIN on the engine 'begin' event)."
-)
 
 
 async def _count(sessions: async_sessionmaker[AsyncSession], model: type[Citizen] | type[Identity]) -> int:
@@ -102,12 +93,8 @@ async def test_concurrent_first_contact_makes_one_identity_and_one_citizen(
     assert await _count(sessions, Citizen) == 1  # the losers' citizens were removed
 
 
-async def test_rollback_undoes_a_new_identity(
-    sessions: async_sessionmaker[AsyncSession], database_url: str, request: pytest.FixtureRequest
-) -> None:
+async def test_rollback_undoes_a_new_identity(sessions: async_sessionmaker[AsyncSession]) -> None:
     """get_or_create is part of the caller's transaction: rolling that back leaves nothing."""
-    if database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_SAVEPOINT_BUG))
     repo = IdentityRepository()
     async with sessions() as session:
         await repo.get_or_create(session, "telegram", "bot", "2002", NOW, "zh")
