@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,24 +21,33 @@ from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.base import Channel, route_table
+from adapters.staffweb import StaffWebChannel
 from adapters.webchat import WebchatChannel
 from bot.config import AppConfig
 from bot.dispatcher import Dispatcher, Repositories
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
 from bot.sla import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from bot.staff_desk import StaffDesk
+from bot.timers import TimerWorker
+from bot.workflow import DepartmentInfo, Directory, Workflow, WorkflowSettings
 from dialogs.address import AddressParser
 from dialogs.engine import DialogEngine
 from dialogs.extraction import Extractor
 from dialogs.forms import Settings
+from dialogs.taxonomy import Bilingual
+from storage.audit import AuditLog
 from storage.database import create_engine, is_sqlite, read_only, session_factory
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
 from storage.migrate import pending, upgrade
 from storage.outbox import OutboxRepository
+from storage.ratings import RatingRepository
 from storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from storage.staff import DepartmentSeed, StaffRepository, StaffSeed
 from storage.tickets import TicketRepository
+from storage.timers import TimerRepository
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,9 @@ class Services:
     webchat: WebchatChannel | None
     clock: Callable[[], datetime]
     addresses: AddressParser
+    workflow: Workflow
+    timer_worker: TimerWorker
+    staffweb: StaffWebChannel
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,25 +110,69 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     metrics = Metrics()
     outbox_repo = OutboxRepository()
     outbox = Outbox(outbox_repo)
+    repos = Repositories(IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository())
+    directory = Directory(
+        tuple(
+            DepartmentInfo(d.code, Bilingual(d.name.zh, d.name.en), tuple(d.topics), tuple(d.districts))
+            for d in config.departments
+        ),
+        config.default_department,
+    )
+    timer_repo = TimerRepository()
+    workflow = Workflow(
+        directory,
+        taxonomy,
+        deadlines,
+        WorkflowSettings(
+            remind_before=timedelta(hours=config.workflow.remind_before_hours),
+            rating_window=timedelta(days=config.workflow.rating_window_days),
+        ),
+        tz,
+        outbox,
+        repos.tickets,
+        repos.staff,
+        repos.identities,
+        AuditLog(),
+        timer_repo,
+        RatingRepository(),
+    )
     dispatcher = Dispatcher(
         sessions,
         store,
         engine,
-        Repositories(IdentityRepository(), InboundRepository(), TicketRepository()),
+        repos,
         outbox,
         deadlines,
         tz,
         metrics,
         clock,
+        workflow,
+        StaffDesk(workflow, repos.tickets, taxonomy, tz),
     )
     channels: dict[str, Channel] = {}
+    public = config.server.public_url or ""
+    readers = session_factory(db, reads_only=True)
+
+    async def verify_staff_token(token: str) -> int | None:
+        async with readers() as session:
+            found = await repos.staff.by_token(session, token)
+            return None if found is None else found.id
+
+    staffweb = StaffWebChannel(
+        dispatcher,
+        SqlMailbox(sessions, readers),
+        verify_staff_token,
+        clock,
+        max_body_bytes=config.server.max_body_bytes,
+        cookie_secure=public.startswith("https://"),
+    )
+    channels[staffweb.name] = staffweb
     webchat: WebchatChannel | None = None
     if config.channels.webchat.enabled:
-        public = config.server.public_url or ""
         secure = config.channels.webchat.cookie_secure
         webchat = WebchatChannel(
             dispatcher,
-            SqlMailbox(sessions, session_factory(db, reads_only=True)),
+            SqlMailbox(sessions, readers),
             Path(config.storage.media_dir),
             clock,
             max_body_bytes=config.server.max_body_bytes,
@@ -134,8 +190,24 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         clock,
         batch_size=config.outbox.batch_size,
     )
+    timer_worker = TimerWorker(sessions, timer_repo, workflow, outbox, clock)
     return Services(
-        config, db, sessions, store, metrics, dispatcher, outbox, worker, engine, channels, webchat, clock, addresses
+        config,
+        db,
+        sessions,
+        store,
+        metrics,
+        dispatcher,
+        outbox,
+        worker,
+        engine,
+        channels,
+        webchat,
+        clock,
+        addresses,
+        workflow,
+        timer_worker,
+        staffweb,
     )
 
 
@@ -146,6 +218,22 @@ async def prepare_database(services: Services) -> None:
         await upgrade(services.db)
     elif await pending(services.db):
         raise RuntimeError("the database schema is behind this release: run `wenzheng db upgrade` first")
+    await seed_directory(services)
+
+
+async def seed_directory(services: Services) -> None:
+    """Departments and staff from the config into the database (staff added by the CLI stay)."""
+    config = services.config
+    departments = [
+        DepartmentSeed(d.code, d.name.zh, d.name.en, tuple(d.topics), tuple(d.districts), d.telegram_chat_id)
+        for d in config.departments
+    ]
+    staff = [
+        StaffSeed(m.name, m.department, m.role, tuple((i.channel, i.id) for i in m.identities), m.locale)
+        for m in config.staff
+    ]
+    async with services.sessions.begin() as session:
+        await StaffRepository().seed(session, departments, staff, services.clock())
 
 
 def build_app(
@@ -160,6 +248,7 @@ def build_app(
     if services.webchat is not None:
         app.router.add_routes(route_table(services.webchat.routes()))
         app.router.add_get("/", _to_chat)
+    app.router.add_routes(route_table(services.staffweb.routes()))
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)
@@ -169,11 +258,15 @@ def build_app(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
             )
             services.tasks.append(asyncio.create_task(_recovery_loop(services)))
+            services.tasks.append(
+                asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
+            )
 
     async def shutdown(app: web.Application) -> None:
         services.stop.set()
         if services.webchat is not None:
             await services.webchat.close()
+        await services.staffweb.close()
 
     async def cleanup(app: web.Application) -> None:
         services.stop.set()

@@ -149,6 +149,43 @@ class TaxonomyConfig(_Strict):
         )
 
 
+class DepartmentConfig(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    name: NameConfig
+    topics: list[str] = []  # topic codes it owns; empty: none by topic (it can still own districts)
+    districts: list[str] = []  # empty: every district
+    telegram_chat_id: str | None = None
+
+    @field_validator("telegram_chat_id", mode="before")
+    @classmethod
+    def _chat_id_as_text(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+
+class StaffIdentityConfig(_Strict):
+    channel: str
+    id: str
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+
+class StaffConfig(_Strict):
+    name: str = Field(min_length=1, max_length=64)
+    department: str
+    role: Literal["handler", "supervisor", "admin"] = "handler"
+    identities: list[StaffIdentityConfig] = []
+    locale: Literal["zh", "en"] = "zh"
+
+
+class WorkflowConfig(_Strict):
+    remind_before_hours: float = Field(4, ge=0)  # the handler is reminded this long before a deadline
+    rating_window_days: float = Field(7, gt=0)  # no rating by then: closed as unrated
+    poll_seconds: float = Field(5.0, gt=0)
+
+
 class OutboxConfig(_Strict):
     max_attempts: int = Field(8, ge=1)
     base_delay_seconds: float = Field(2.0, gt=0)
@@ -165,7 +202,40 @@ class AppConfig(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     deadlines: list[DeadlineRule] = [DeadlineRule()]
     taxonomy: TaxonomyConfig
+    departments: list[DepartmentConfig] = [
+        DepartmentConfig(code="city_service", name=NameConfig(zh="市民服务中心", en="Citizen Service Centre"))
+    ]
+    default_department: str = "city_service"
+    staff: list[StaffConfig] = []
+    workflow: WorkflowConfig = WorkflowConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _departments_and_staff_are_consistent(self) -> AppConfig:
+        codes = [d.code for d in self.departments]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"duplicate department code(s): {', '.join(dupes)}")
+        if self.default_department not in codes:
+            raise ValueError(f"default_department {self.default_department!r} is not one of the departments")
+        topics = {t.code for t in self.taxonomy.topics}
+        for i, dept in enumerate(self.departments):
+            unknown = sorted(set(dept.topics) - topics)
+            if unknown:
+                raise ValueError(f"departments[{i}].topics: unknown topic(s) {', '.join(unknown)}")
+        names = [s.name for s in self.staff]
+        seen: set[tuple[str, str]] = set()
+        for i, member in enumerate(self.staff):
+            if names.count(member.name) > 1:
+                raise ValueError(f"staff[{i}].name {member.name!r} is used twice")
+            if member.department not in codes:
+                raise ValueError(f"staff[{i}].department {member.department!r} is not one of the departments")
+            for ident in member.identities:
+                key = (ident.channel, ident.id)
+                if key in seen:
+                    raise ValueError(f"staff[{i}]: identity {ident.channel}:{ident.id} belongs to two staff")
+                seen.add(key)
+        return self
 
     @model_validator(mode="after")
     def _deadlines_name_known_codes(self) -> AppConfig:
@@ -195,7 +265,7 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, An
             continue
         if section in channel_names:
             target = data.setdefault("channels", {}).setdefault(section, {})
-        elif section in ("server", "storage", "dialog", "outbox"):
+        elif section in ("server", "storage", "dialog", "outbox", "workflow"):
             target = data.setdefault(section, {})
         else:
             continue

@@ -21,17 +21,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.base import ConversationRef, Handled, Inbound, Outbound, TemporarilyUnavailable
-from bot.intake_port import DepartmentNames, SqlIntakePort, no_department
+from bot.intake_port import SqlIntakePort
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.sla import DeadlineClock
+from bot.staff_desk import StaffDesk
+from bot.workflow import STAFF_WEB, Workflow
 from dialogs.engine import DialogEngine
 from dialogs.state import SessionState
 from dialogs.texts import text
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
-from storage.models import Identity
+from storage.models import Identity, Staff
 from storage.sessions import SessionStore
+from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class Repositories:
     identities: IdentityRepository
     inbound: InboundRepository
     tickets: TicketRepository
+    staff: StaffRepository
 
 
 class Dispatcher:
@@ -59,7 +63,8 @@ class Dispatcher:
         tz: ZoneInfo,
         metrics: Metrics,
         clock: Callable[[], datetime],
-        department_names: DepartmentNames = no_department,
+        workflow: Workflow,
+        staff_desk: StaffDesk,
     ) -> None:
         self._sessions = sessions
         self._store = store
@@ -70,7 +75,8 @@ class Dispatcher:
         self._tz = tz
         self._metrics = metrics
         self._clock = clock
-        self._department_names = department_names
+        self._workflow = workflow
+        self._staff_desk = staff_desk
 
     async def handle(self, inbound: Inbound, *, inline: bool = True) -> Handled:
         started = time.perf_counter()
@@ -109,10 +115,42 @@ class Dispatcher:
             )
             if recorded.new:
                 await self._repos.identities.touch(session, identity.id, now)
+            staff = await self._staff_member(session, inbound) if recorded.replies is None else None
         if recorded.replies is not None:
             return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
+        if staff is not None:
+            return Handled(await self._process_staff(recorded.message_id, staff.id, inbound, inline))
         replies = await self._process(recorded.message_id, identity, inbound, inline)
         return Handled(replies)
+
+    async def _staff_member(self, session: AsyncSession, inbound: Inbound) -> Staff | None:
+        """Staff write to the same bot: known by their channel identity (or, on /staff, by login)."""
+        sender = inbound.sender_id or inbound.conversation.chat_id
+        if inbound.channel == STAFF_WEB:
+            found = await self._repos.staff.get(session, int(sender)) if sender.isdigit() else None
+            return found if found is not None and found.active else None
+        return await self._repos.staff.by_identity(session, inbound.channel, sender)
+
+    async def _process_staff(
+        self, message_id: int, staff_id: int, inbound: Inbound, inline: bool
+    ) -> tuple[Outbound, ...]:
+        now = self._clock()
+        ref = inbound.conversation
+        try:
+            async with self._sessions.begin() as session:
+                staff = await self._repos.staff.get(session, staff_id)
+                assert staff is not None
+                replies = await self._staff_desk.handle(session, staff, inbound, now)
+                await self._finish(session, message_id, ref, replies, inline, now)
+        except _STORAGE_ERRORS:
+            raise
+        except Exception:
+            log.exception("staff command failed", extra={"channel": inbound.channel})
+            replies = (Outbound(text("internal_error", "zh")),)
+            async with self._sessions.begin() as session:
+                await self._finish(session, message_id, ref, replies, inline, now)
+        self._outbox.wake()  # a staff action usually queued a push to a citizen
+        return replies
 
     async def _process(
         self, message_id: int, identity: Identity, inbound: Inbound, inline: bool
@@ -124,7 +162,7 @@ class Dispatcher:
         try:
             async with self._sessions.begin() as session:
                 port = SqlIntakePort(
-                    session, self._repos.tickets, identity, self._deadlines, self._tz, now, self._department_names
+                    session, self._repos.tickets, identity, self._deadlines, self._tz, now, self._workflow
                 )
                 result = await self._engine.step(state, inbound, port, now)
                 await self._finish(session, message_id, ref, result.replies, inline, now)
@@ -142,8 +180,7 @@ class Dispatcher:
                 await self._finish(session, message_id, ref, apology, inline, now)
             return apology
         await self._store.put(key, result.state.to_json(), SESSION_TTL_SECONDS)
-        if not inline and result.replies:
-            self._outbox.wake()
+        self._outbox.wake()  # filing, rating or adding information may have queued pushes
         return result.replies
 
     async def _finish(

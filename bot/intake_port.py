@@ -7,23 +7,19 @@ commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.lifecycle import OPEN, Action, IllegalTransition, Status, transition
 from bot.sla import DeadlineClock
-from dialogs.ports import FiledTicket, TicketDraft, TicketSummary
-from dialogs.taxonomy import Bilingual
+from bot.workflow import Refused, Workflow
+from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
 from storage.models import Identity, Ticket
 from storage.tickets import NewTicket, TicketRepository
-
-DepartmentNames = Callable[[str | None], Bilingual | None]
-
-
-def no_department(code: str | None) -> Bilingual | None:
-    return None
 
 
 class SqlIntakePort:
@@ -35,7 +31,7 @@ class SqlIntakePort:
         deadlines: DeadlineClock,
         tz: ZoneInfo,
         now: datetime,
-        department_names: DepartmentNames = no_department,
+        workflow: Workflow,
     ) -> None:
         self._session = session
         self._tickets = tickets
@@ -43,7 +39,7 @@ class SqlIntakePort:
         self._deadlines = deadlines
         self._tz = tz
         self._now = now
-        self._department_names = department_names
+        self._workflow = workflow
         self.filed: list[str] = []
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
@@ -78,6 +74,7 @@ class SqlIntakePort:
         )
         if created:
             self.filed.append(ticket.number)
+            await self._workflow.route_new(self._session, ticket, self._now)
         return FiledTicket(
             number=ticket.number,
             respond_due=ticket.respond_due_at,
@@ -92,7 +89,7 @@ class SqlIntakePort:
             type_code=ticket.type_code,
             topic_code=ticket.topic_code,
             status=ticket.status,
-            department=self._department_names(ticket.department_code),
+            department=self._workflow.directory.name(ticket.department_code),
             answer_due=ticket.answer_due_at,
             created_at=ticket.created_at,
         )
@@ -106,9 +103,68 @@ class SqlIntakePort:
         )
         return [self._summary(t) for t in rows], total
 
-    async def find_my_ticket(self, number: str) -> TicketSummary | None:
+    async def _mine(self, number: str) -> Ticket | None:
         ticket = await self._tickets.by_number(self._session, number.upper())
         # Someone else's number answers exactly like an unknown one: numbers are guessable.
         if ticket is None or ticket.citizen_id != self._identity.citizen_id:
             return None
-        return self._summary(ticket)
+        return ticket
+
+    async def find_my_ticket(self, number: str) -> TicketSummary | None:
+        ticket = await self._mine(number)
+        return None if ticket is None else self._summary(ticket)
+
+    @property
+    def _actor(self) -> str:
+        return f"citizen:{self._identity.citizen_id}"
+
+    async def awaiting_rating(self) -> str | None:
+        stmt = (
+            select(Ticket.number)
+            .where(Ticket.citizen_id == self._identity.citizen_id, Ticket.status == Status.ANSWERED.value)
+            .order_by(Ticket.answered_at.desc(), Ticket.id.desc())
+            .limit(1)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
+    async def rate(self, number: str, score: int, comment: str) -> RatingResult:
+        ticket = await self._mine(number)
+        if ticket is None or ticket.status != Status.ANSWERED.value:
+            return RatingResult.NOT_PENDING
+        outcome = await self._workflow.rate(self._session, ticket, score, comment, self._actor, self._now)
+        return {
+            "rating_thanks": RatingResult.RECORDED,
+            "push_reopened": RatingResult.REOPENED,
+            "push_escalated": RatingResult.ESCALATED,
+        }[outcome]
+
+    async def supplement(self, number: str | None, addition: str) -> str | None:
+        if number is not None:
+            ticket = await self._mine(number)
+        else:
+            open_states = [s.value for s in (*OPEN, Status.SUBMITTED, Status.ANSWERED)]
+            stmt = (
+                select(Ticket)
+                .where(Ticket.citizen_id == self._identity.citizen_id, Ticket.status.in_(open_states))
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                .limit(1)
+            )
+            ticket = (await self._session.execute(stmt)).scalar_one_or_none()
+        if ticket is None:
+            return None
+        try:
+            transition(Status(ticket.status), Action.SUPPLEMENT)
+        except IllegalTransition:
+            return None
+        await self._workflow.supplement(self._session, ticket, addition, self._actor, self._now)
+        return ticket.number
+
+    async def withdraw(self, number: str) -> bool:
+        ticket = await self._mine(number)
+        if ticket is None:
+            return False
+        try:
+            await self._workflow.withdraw(self._session, ticket, self._actor, self._now)
+        except (IllegalTransition, Refused):
+            return False
+        return True

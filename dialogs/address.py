@@ -31,8 +31,8 @@ class Address:
     province: str | None
     city: str | None
     district: str | None
-    detail: str              # what is left after the administrative parts (street, building)
-    label: str               # the text as the citizen wrote it, for staff
+    detail: str  # what is left after the administrative parts (street, building)
+    label: str  # the text as the citizen wrote it, for staff
 
 
 class _Rename(NamedTuple):
@@ -53,112 +53,220 @@ class _Rename(NamedTuple):
 # changes of the same name (济阳县 → 济阳区, 宁乡县 → 宁乡市) are also caught generically (see
 # _suffix_variants), but are listed where known so that the old name reads as the new one.
 _RENAMES: Final[tuple[_Rename, ...]] = (
-    _Rename("山东省", "青岛市", "即墨区", (("青岛市", "即墨市"),)),                        # 2017
-    _Rename("山东省", "青岛市", "黄岛区", (), ("西海岸新区", "青岛西海岸新区")),      # same area
-    _Rename("山东省", "济南市", "章丘区", (("济南市", "章丘市"),)),                        # 2016-12
-    _Rename("山东省", "济南市", "济阳区", (("济南市", "济阳县"),)),                        # 2018
-    _Rename("山东省", "济南市", "莱芜区", (("莱芜市", "莱城区"), ("莱芜市", None))),   # 2019
-    _Rename("山东省", "济南市", "钢城区", (("莱芜市", "钢城区"),)),                        # 2019
-    _Rename("山东省", "烟台市", "蓬莱区", (("烟台市", "蓬莱市"), ("烟台市", "长岛县"))),     # 2020
-    _Rename("山东省", "聊城市", "茌平区", (("聊城市", "茌平县"),)),                        # 2019
-    _Rename("浙江省", "杭州市", "临安区", (("杭州市", "临安市"),)),                        # 2017
-    _Rename("浙江省", "杭州市", "拱墅区", (("杭州市", "下城区"),)),                        # 2021 merger
-    _Rename("浙江省", "杭州市", "上城区", (("杭州市", "江干区"),)),                        # 2021 merger
-    _Rename("浙江省", "杭州市", "临平区"),                                                 # 2021, from 余杭区
-    _Rename("浙江省", "杭州市", "钱塘区"),                                                 # 2021
-    _Rename("浙江省", "宁波市", "奉化区", (("宁波市", "奉化市"),)),                        # 2016-09
-    _Rename("江苏省", "南通市", "海门区", (("南通市", "海门市"),)),                        # 2020
-    _Rename("福建省", "福州市", "长乐区", (("福州市", "长乐市"),)),                        # 2017
-    _Rename("福建省", "漳州市", "龙海区", (("漳州市", "龙海市"),)),                        # 2021
-    _Rename("福建省", "漳州市", "长泰区", (("漳州市", "长泰县"),)),                        # 2021
-    _Rename("福建省", "三明市", "沙县区", (("三明市", "沙县"),)),                          # 2021
-    _Rename("江西省", "南昌市", "红谷滩区"),                                               # 2019, new
-    _Rename("安徽省", "芜湖市", "湾沚区", (("芜湖市", "芜湖县"),)),                        # 2020
-    _Rename("安徽省", "芜湖市", "繁昌区", (("芜湖市", "繁昌县"),)),                        # 2020
-    _Rename("安徽省", "芜湖市", "弋江区", (("芜湖市", "三山区"),)),                        # 2020 merger
-    _Rename("江西省", "九江市", "柴桑区", (("九江市", "九江县"),)),                        # 2017
-    _Rename("江西省", "上饶市", "广信区", (("上饶市", "上饶县"),)),                        # 2019
-    _Rename("江西省", "鹰潭市", "余江区", (("鹰潭市", "余江县"),)),                        # 2018
-    _Rename("江西省", "赣州市", "赣县区", (("赣州市", "赣县"),)),                          # 2016-10
-    _Rename("江西省", "抚州市", "东乡区", (("抚州市", "东乡县"),)),                        # 2016-11
-    _Rename("湖南省", "株洲市", "渌口区", (("株洲市", "株洲县"),)),                        # 2018
-    _Rename("山西省", "长治市", "潞州区", (("长治市", "城区"), ("长治市", "郊区"))),         # 2018
-    _Rename("山西省", "长治市", "上党区", (("长治市", "长治县"),)),                        # 2018
-    _Rename("山西省", "长治市", "屯留区", (("长治市", "屯留县"),)),                        # 2018
-    _Rename("山西省", "长治市", "潞城区", (("长治市", "潞城市"),)),                        # 2018
-    _Rename("山西省", "大同市", "平城区", (("大同市", "城区"),)),                          # 2018
-    _Rename("山西省", "大同市", "云冈区", (("大同市", "矿区"), ("大同市", "南郊区"))),       # 2018
-    _Rename("山西省", "大同市", "云州区", (("大同市", "大同县"),)),                        # 2018
-    _Rename("山西省", "晋中市", "太谷区", (("晋中市", "太谷县"),)),                        # 2019
-    _Rename("陕西省", "西安市", "鄠邑区", (("西安市", "户县"),), ("户县",)),                # 2016-11
-    _Rename("四川省", "成都市", "郫都区", (("成都市", "郫县"),)),                          # 2016-12
-    _Rename("四川省", "成都市", "新津区", (("成都市", "新津县"),)),                        # 2020
-    _Rename("四川省", "宜宾市", "叙州区", (("宜宾市", "宜宾县"),)),                        # 2018
-    _Rename("四川省", "德阳市", "罗江区", (("德阳市", "罗江县"),)),                        # 2017
-    _Rename("云南省", "昆明市", "晋宁区", (("昆明市", "晋宁县"),)),                        # 2016-10
-    _Rename("云南省", "曲靖市", "马龙区", (("曲靖市", "马龙县"),)),                        # 2018
-    _Rename("广东省", "深圳市", "龙华区"),                                                 # 2016-17, new
-    _Rename("广东省", "深圳市", "坪山区"),                                                 # 2016-17, new
-    _Rename("广东省", "深圳市", "光明区"),                                                 # 2018, new
-    _Rename("重庆市", "重庆市", "梁平区", (("重庆市", "梁平县"),)),                        # 2016-11
-    _Rename("重庆市", "重庆市", "武隆区", (("重庆市", "武隆县"),)),                        # 2016-11
-    _Rename("西藏自治区", "拉萨市", "达孜区", (("拉萨市", "达孜县"),)),                    # 2017
-    _Rename("西藏自治区", "那曲市", None, (("那曲地区", None),)),                          # 2017, 地区 → 市
-    _Rename("西藏自治区", "那曲市", "色尼区", (("那曲地区", "那曲县"),)),                  # 2017
+    _Rename("山东省", "青岛市", "即墨区", (("青岛市", "即墨市"),)),  # 2017
+    _Rename("山东省", "青岛市", "黄岛区", (), ("西海岸新区", "青岛西海岸新区")),  # same area
+    _Rename("山东省", "济南市", "章丘区", (("济南市", "章丘市"),)),  # 2016-12
+    _Rename("山东省", "济南市", "济阳区", (("济南市", "济阳县"),)),  # 2018
+    _Rename("山东省", "济南市", "莱芜区", (("莱芜市", "莱城区"), ("莱芜市", None))),  # 2019
+    _Rename("山东省", "济南市", "钢城区", (("莱芜市", "钢城区"),)),  # 2019
+    _Rename("山东省", "烟台市", "蓬莱区", (("烟台市", "蓬莱市"), ("烟台市", "长岛县"))),  # 2020
+    _Rename("山东省", "聊城市", "茌平区", (("聊城市", "茌平县"),)),  # 2019
+    _Rename("浙江省", "杭州市", "临安区", (("杭州市", "临安市"),)),  # 2017
+    _Rename("浙江省", "杭州市", "拱墅区", (("杭州市", "下城区"),)),  # 2021 merger
+    _Rename("浙江省", "杭州市", "上城区", (("杭州市", "江干区"),)),  # 2021 merger
+    _Rename("浙江省", "杭州市", "临平区"),  # 2021, from 余杭区
+    _Rename("浙江省", "杭州市", "钱塘区"),  # 2021
+    _Rename("浙江省", "宁波市", "奉化区", (("宁波市", "奉化市"),)),  # 2016-09
+    _Rename("江苏省", "南通市", "海门区", (("南通市", "海门市"),)),  # 2020
+    _Rename("福建省", "福州市", "长乐区", (("福州市", "长乐市"),)),  # 2017
+    _Rename("福建省", "漳州市", "龙海区", (("漳州市", "龙海市"),)),  # 2021
+    _Rename("福建省", "漳州市", "长泰区", (("漳州市", "长泰县"),)),  # 2021
+    _Rename("福建省", "三明市", "沙县区", (("三明市", "沙县"),)),  # 2021
+    _Rename("江西省", "南昌市", "红谷滩区"),  # 2019, new
+    _Rename("安徽省", "芜湖市", "湾沚区", (("芜湖市", "芜湖县"),)),  # 2020
+    _Rename("安徽省", "芜湖市", "繁昌区", (("芜湖市", "繁昌县"),)),  # 2020
+    _Rename("安徽省", "芜湖市", "弋江区", (("芜湖市", "三山区"),)),  # 2020 merger
+    _Rename("江西省", "九江市", "柴桑区", (("九江市", "九江县"),)),  # 2017
+    _Rename("江西省", "上饶市", "广信区", (("上饶市", "上饶县"),)),  # 2019
+    _Rename("江西省", "鹰潭市", "余江区", (("鹰潭市", "余江县"),)),  # 2018
+    _Rename("江西省", "赣州市", "赣县区", (("赣州市", "赣县"),)),  # 2016-10
+    _Rename("江西省", "抚州市", "东乡区", (("抚州市", "东乡县"),)),  # 2016-11
+    _Rename("湖南省", "株洲市", "渌口区", (("株洲市", "株洲县"),)),  # 2018
+    _Rename("山西省", "长治市", "潞州区", (("长治市", "城区"), ("长治市", "郊区"))),  # 2018
+    _Rename("山西省", "长治市", "上党区", (("长治市", "长治县"),)),  # 2018
+    _Rename("山西省", "长治市", "屯留区", (("长治市", "屯留县"),)),  # 2018
+    _Rename("山西省", "长治市", "潞城区", (("长治市", "潞城市"),)),  # 2018
+    _Rename("山西省", "大同市", "平城区", (("大同市", "城区"),)),  # 2018
+    _Rename("山西省", "大同市", "云冈区", (("大同市", "矿区"), ("大同市", "南郊区"))),  # 2018
+    _Rename("山西省", "大同市", "云州区", (("大同市", "大同县"),)),  # 2018
+    _Rename("山西省", "晋中市", "太谷区", (("晋中市", "太谷县"),)),  # 2019
+    _Rename("陕西省", "西安市", "鄠邑区", (("西安市", "户县"),), ("户县",)),  # 2016-11
+    _Rename("四川省", "成都市", "郫都区", (("成都市", "郫县"),)),  # 2016-12
+    _Rename("四川省", "成都市", "新津区", (("成都市", "新津县"),)),  # 2020
+    _Rename("四川省", "宜宾市", "叙州区", (("宜宾市", "宜宾县"),)),  # 2018
+    _Rename("四川省", "德阳市", "罗江区", (("德阳市", "罗江县"),)),  # 2017
+    _Rename("云南省", "昆明市", "晋宁区", (("昆明市", "晋宁县"),)),  # 2016-10
+    _Rename("云南省", "曲靖市", "马龙区", (("曲靖市", "马龙县"),)),  # 2018
+    _Rename("广东省", "深圳市", "龙华区"),  # 2016-17, new
+    _Rename("广东省", "深圳市", "坪山区"),  # 2016-17, new
+    _Rename("广东省", "深圳市", "光明区"),  # 2018, new
+    _Rename("重庆市", "重庆市", "梁平区", (("重庆市", "梁平县"),)),  # 2016-11
+    _Rename("重庆市", "重庆市", "武隆区", (("重庆市", "武隆县"),)),  # 2016-11
+    _Rename("西藏自治区", "拉萨市", "达孜区", (("拉萨市", "达孜县"),)),  # 2017
+    _Rename("西藏自治区", "那曲市", None, (("那曲地区", None),)),  # 2017, 地区 → 市
+    _Rename("西藏自治区", "那曲市", "色尼区", (("那曲地区", "那曲县"),)),  # 2017
 )
 
 # Names cpca carries that are also everyday words (安宁 "peace", 东方 "east", 三明治 "sandwich",
 # 合作 "cooperate", 城区 "downtown"): they count only next to a parent place in the text or inside
 # the default city, so "吵得不得安宁" does not send a ticket to Kunming.
-_COMMON_WORDS: Final[frozenset[str]] = frozenset({
-    "城区", "郊区", "矿区", "东区", "西区", "老城区", "新城区", "新市区", "城中区", "城东区", "城西区",
-    "城北区", "城关区", "合作", "东方", "江山", "阳春", "安宁", "永安", "安康", "朝阳",
-    "长治", "大同", "津市", "沙河", "三河", "开平", "开原", "开远", "大安", "新民", "临江", "龙井",
-    "灯塔", "和龙", "龙泉", "中山", "天长", "三明", "普洱", "白山", "黑河", "长乐", "海城", "东港",
-    "宁安", "安国", "福安", "永康", "明光", "南宫", "高安", "孝义", "当阳", "赤水", "合山", "宜城",
-    "安达", "北安", "乐平", "新乐", "华阴", "东兴", "海宁", "万宁", "山南", "和平", "平安",
-})
+_COMMON_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "城区",
+        "郊区",
+        "矿区",
+        "东区",
+        "西区",
+        "老城区",
+        "新城区",
+        "新市区",
+        "城中区",
+        "城东区",
+        "城西区",
+        "城北区",
+        "城关区",
+        "合作",
+        "东方",
+        "江山",
+        "阳春",
+        "安宁",
+        "永安",
+        "安康",
+        "朝阳",
+        "长治",
+        "大同",
+        "津市",
+        "沙河",
+        "三河",
+        "开平",
+        "开原",
+        "开远",
+        "大安",
+        "新民",
+        "临江",
+        "龙井",
+        "灯塔",
+        "和龙",
+        "龙泉",
+        "中山",
+        "天长",
+        "三明",
+        "普洱",
+        "白山",
+        "黑河",
+        "长乐",
+        "海城",
+        "东港",
+        "宁安",
+        "安国",
+        "福安",
+        "永康",
+        "明光",
+        "南宫",
+        "高安",
+        "孝义",
+        "当阳",
+        "赤水",
+        "合山",
+        "宜城",
+        "安达",
+        "北安",
+        "乐平",
+        "新乐",
+        "华阴",
+        "东兴",
+        "海宁",
+        "万宁",
+        "山南",
+        "和平",
+        "平安",
+    }
+)
 
 # A city or province name right before one of these is a street named after it (辽宁路, 延安一路,
 # 香港中路), not the place.
-_STREET_AFTER: Final = re.compile(
-    r"(?:[东西南北中]|[一二三四五六七八九十]+|\d+)?(?:路|街|大街|大道|巷|弄|胡同)"
-)
+_STREET_AFTER: Final = re.compile(r"(?:[东西南北中]|[一二三四五六七八九十]+|\d+)?(?:路|街|大街|大道|巷|弄|胡同)")
 
 # English spellings that are not Hanyu Pinyin (Urumqi is "wulumuqi" in pinyin), or that pinyin
 # without tones gets wrong (陕西 and 山西 are both "shanxi").
-_EXONYMS: Final[Mapping[str, str]] = MappingProxyType({
-    "urumqi": "乌鲁木齐市", "urumchi": "乌鲁木齐市", "hohhot": "呼和浩特市", "harbin": "哈尔滨市",
-    "kashgar": "喀什地区", "lhasa": "拉萨市", "tibet": "西藏自治区", "innermongolia": "内蒙古自治区",
-    "shaanxi": "陕西省", "shanxi": "山西省", "peking": "北京市", "canton": "广州市",
-    "hongkong": "香港特别行政区", "macau": "澳门特别行政区", "macao": "澳门特别行政区",
-})
+_EXONYMS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "urumqi": "乌鲁木齐市",
+        "urumchi": "乌鲁木齐市",
+        "hohhot": "呼和浩特市",
+        "harbin": "哈尔滨市",
+        "kashgar": "喀什地区",
+        "lhasa": "拉萨市",
+        "tibet": "西藏自治区",
+        "innermongolia": "内蒙古自治区",
+        "shaanxi": "陕西省",
+        "shanxi": "山西省",
+        "peking": "北京市",
+        "canton": "广州市",
+        "hongkong": "香港特别行政区",
+        "macau": "澳门特别行政区",
+        "macao": "澳门特别行政区",
+    }
+)
 
 # Capitalised English words that happen to spell the pinyin of a place (June → 居?, Line → 临?).
-_ENGLISH_WORDS: Final[frozenset[str]] = frozenset({
-    "change", "line", "june", "guide", "dean", "lean", "anti", "mile", "saga", "jingle", "bose",
-    "anna", "ali", "yuan", "sina", "hema", "bole", "eli", "bobo", "tuan", "ande", "anda", "mose",
-})
+_ENGLISH_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "change",
+        "line",
+        "june",
+        "guide",
+        "dean",
+        "lean",
+        "anti",
+        "mile",
+        "saga",
+        "jingle",
+        "bose",
+        "anna",
+        "ali",
+        "yuan",
+        "sina",
+        "hema",
+        "bole",
+        "eli",
+        "bobo",
+        "tuan",
+        "ande",
+        "anda",
+        "mose",
+    }
+)
 
 # English words that name the administrative level of the word before them.
-_LEVEL_WORDS: Final[Mapping[str, frozenset[int]]] = MappingProxyType({
-    "district": frozenset({2}), "county": frozenset({2}), "qu": frozenset({2}), "xian": frozenset({2}),
-    "banner": frozenset({2}), "city": frozenset({1, 2}), "shi": frozenset({1, 2}),
-    "prefecture": frozenset({1}), "province": frozenset({0}), "sheng": frozenset({0}),
-})
+_LEVEL_WORDS: Final[Mapping[str, frozenset[int]]] = MappingProxyType(
+    {
+        "district": frozenset({2}),
+        "county": frozenset({2}),
+        "qu": frozenset({2}),
+        "xian": frozenset({2}),
+        "banner": frozenset({2}),
+        "city": frozenset({1, 2}),
+        "shi": frozenset({1, 2}),
+        "prefecture": frozenset({1}),
+        "province": frozenset({0}),
+        "sheng": frozenset({0}),
+    }
+)
 
 _ZERO_WIDTH: Final[frozenset[str]] = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad")
-_PLACEHOLDERS: Final[frozenset[str]] = frozenset(
-    {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-)
-_NAME_SUFFIX: Final = re.compile(
-    r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|矿区|省|市|区|县|盟|旗)$"
-)
+_PLACEHOLDERS: Final[frozenset[str]] = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+_NAME_SUFFIX: Final = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|矿区|省|市|区|县|盟|旗)$")
 _CPCA_STOP: Final = re.compile(r"([省市]|特别行政区|自治区)$")
-_SPECIAL_ABBR: Final[Mapping[str, str]] = MappingProxyType({
-    "内蒙古自治区": "内蒙古", "广西壮族自治区": "广西", "西藏自治区": "西藏", "新疆维吾尔自治区": "新疆",
-    "宁夏回族自治区": "宁夏",
-})
+_SPECIAL_ABBR: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "内蒙古自治区": "内蒙古",
+        "广西壮族自治区": "广西",
+        "西藏自治区": "西藏",
+        "新疆维吾尔自治区": "新疆",
+        "宁夏回族自治区": "宁夏",
+    }
+)
 # Dishes and chain shops named after a place and found in every city: 沙县小吃 in Qingdao is not
 # a ticket for 三明市沙县.
 _FOOD_AND_SHOPS: Final = re.compile(
@@ -182,8 +290,8 @@ _NATIONS: Final[frozenset[str]] = _load_nations()
 
 @dataclass(frozen=True, slots=True)
 class _Place:
-    rank: int               # 0 province, 1 city, 2 county level
-    code: str               # six-digit adcode; only its prefix (province, city) is relied upon
+    rank: int  # 0 province, 1 city, 2 county level
+    code: str  # six-digit adcode; only its prefix (province, city) is relied upon
     province: str
     city: str | None
     district: str | None
@@ -203,7 +311,7 @@ class _Hit:
     start: int
     end: int
     places: tuple[_Place, ...]
-    weak: bool = False            # an everyday word: needs a parent place to count
+    weak: bool = False  # an everyday word: needs a parent place to count
     ranks: frozenset[int] = frozenset({0, 1, 2})
 
 
@@ -215,9 +323,9 @@ class _Index:
     by_code: dict[str, _Place] = field(default_factory=dict)
     by_name: dict[str, list[_Place]] = field(default_factory=dict)
     extra: dict[str, tuple[tuple[_Place, ...], bool]] = field(default_factory=dict)
-    extra_tails: set[str] = field(default_factory=set)                  # last two characters
+    extra_tails: set[str] = field(default_factory=set)  # last two characters
     extra_lengths: list[int] = field(default_factory=list)
-    shorts: dict[str, dict[str, _Place]] = field(default_factory=dict)   # city → short name → place
+    shorts: dict[str, dict[str, _Place]] = field(default_factory=dict)  # city → short name → place
     short_lengths: list[int] = field(default_factory=list)
     pinyin: dict[str, tuple[_Place, ...]] = field(default_factory=dict)
     default_city: str | None = None
@@ -285,21 +393,21 @@ def _build_index(default_province: str | None, default_city: str | None) -> _Ind
                 city_renames[was[0]] = r.city
 
     names: dict[str, str] = {info.adcode: info.name for info in cpca.ad_2_addr_dict.values()}
-    parents: dict[str, str] = {}          # province or city name → its code
+    parents: dict[str, str] = {}  # province or city name → its code
     for code, name in names.items():
         if name in _PLACEHOLDERS:
             continue
         province = names[code[:2] + "0000"]
-        if code.endswith("0000"):                    # a municipality is its own city
+        if code.endswith("0000"):  # a municipality is its own city
             city = province if names.get(code[:2] + "0100") == "市辖区" else None
             place = _Place(0, code, province, city, None)
         elif code.endswith("00"):
             place = _Place(1, code, province, city_renames.get(name, name), None)
         else:
             parent = names.get(code[:4] + "00", "")
-            if parent in ("市辖区", "县"):            # a municipality: the province is the city
+            if parent in ("市辖区", "县"):  # a municipality: the province is the city
                 place = _Place(2, code, province, province, name)
-            elif parent.endswith("直辖县级行政区划"):    # 仙桃市, 儋州市: a city with no district level
+            elif parent.endswith("直辖县级行政区划"):  # 仙桃市, 儋州市: a city with no district level
                 place = _Place(1, code, province, name, None)
             else:
                 place = _Place(2, code, province, city_renames.get(parent, parent), name)
@@ -374,7 +482,7 @@ def _base_name(name: str) -> str:
     if name in _SPECIAL_ABBR:
         return _SPECIAL_ABBR[name]
     base = _NAME_SUFFIX.sub("", name)
-    while True:                                   # 湘西土家族苗族自治州 → 湘西
+    while True:  # 湘西土家族苗族自治州 → 湘西
         nation = next((n for n in _NATIONS if base.endswith(n) and len(base) - len(n) >= 2), None)
         if nation is None:
             return base
@@ -389,7 +497,7 @@ def _pinyin_keys(base: str) -> list[str]:
     for combo in itertools.islice(itertools.product(*readings), 16):
         key = "".join(combo)
         keys.append(key)
-        if "v" in key:                             # 吕梁: lvliang or luliang
+        if "v" in key:  # 吕梁: lvliang or luliang
             keys.append(key.replace("v", "u"))
     return keys
 
@@ -418,7 +526,7 @@ def _normalise(text: str) -> tuple[str, list[int]]:
     kept = [i for i, ch in enumerate(text) if ch not in _ZERO_WIDTH]
     stripped = "".join(text[i] for i in kept) if len(kept) < len(text) else text
     norm = unicodedata.normalize("NFKC", stripped)
-    if len(norm) == len(stripped):                   # full-width forms map one to one
+    if len(norm) == len(stripped):  # full-width forms map one to one
         return norm, [*kept, len(text)]
     out: list[str] = []
     origin: list[int] = []
@@ -443,7 +551,7 @@ def _extra_hits(norm: str, idx: _Index) -> list[_Hit]:
             found = idx.extra.get(norm[start : i + 1])
             if found is None:
                 continue
-            if ch == "市" and norm[i + 1 : i + 2] == "场":      # 和平市场 is a market
+            if ch == "市" and norm[i + 1 : i + 2] == "场":  # 和平市场 is a market
                 continue
             places, weak = found
             hits.append(_Hit(start, i + 1, places, weak))
@@ -464,7 +572,7 @@ def _cpca_hits(norm: str, idx: _Index) -> list[_Hit]:
         if abbreviated:
             if _STREET_AFTER.match(norm, end):
                 continue
-            if norm[end : end + 1] in ("省", "市", "区", "县"):    # 即墨 + 区: cpca knows only 即墨市
+            if norm[end : end + 1] in ("省", "市", "区", "县"):  # 即墨 + 区: cpca knows only 即墨市
                 end += 1
         places = tuple(idx.by_code[i.adcode] for i in infos if i.adcode in idx.by_code)
         if places:
@@ -550,8 +658,7 @@ def _choose(hits: list[_Hit], idx: _Index) -> tuple[_Place, _Hit] | None:
             in_province = idx.default_province is not None and place.province == idx.default_province
             if hit.weak and not (city_support or prov_support or in_city or in_province):
                 continue
-            score = (_RANK_WEIGHT[place.rank] + 4 * city_support + 2 * prov_support
-                     + 1.0 * in_city + 0.5 * in_province)
+            score = _RANK_WEIGHT[place.rank] + 4 * city_support + 2 * prov_support + 1.0 * in_city + 0.5 * in_province
             prominence = 2 if place.city == place.province else int(place.code[2:4] == "01")
             key = (score, -hit.start, prominence, -order)
             if best is None or key > best:

@@ -13,8 +13,16 @@ from datetime import datetime, timedelta
 
 from adapters.base import Inbound, MessageKind, Outbound
 from dialogs.address import AddressParser
-from dialogs.commands import Command, match_command, ticket_number_only, unknown_slash_command
+from dialogs.commands import (
+    TICKET_NUMBER,
+    Command,
+    command_with_argument,
+    match_command,
+    ticket_number_only,
+    unknown_slash_command,
+)
 from dialogs.extraction import Extractor
+from dialogs.formatting import day, moment
 from dialogs.forms import (
     Accepted,
     Context,
@@ -25,8 +33,8 @@ from dialogs.forms import (
     normalize,
     options_to_choices,
 )
-from dialogs.intake import INTAKE, check_details, fill_from_text, place_from_address
-from dialogs.ports import FiledTicket, IntakePort, Place, TicketDraft, TicketSummary
+from dialogs.intake import INTAKE, SKIP, check_details, fill_from_text, place_from_address
+from dialogs.ports import FiledTicket, IntakePort, Place, RatingResult, TicketDraft, TicketSummary
 from dialogs.state import IntakeDraft, SessionState
 from dialogs.taxonomy import Bilingual, Taxonomy
 from dialogs.texts import LOCALES, both, text
@@ -42,6 +50,7 @@ SUBMIT = Option(
 EDIT_OPTION = Option("confirm:edit", Bilingual(*both("btn_edit")), ("改", "edit", "change"))
 CANCEL = Option("confirm:cancel", Bilingual(*both("btn_cancel")))
 CONFIRM_OPTIONS = (SUBMIT, EDIT_OPTION, CANCEL)
+RATING_OPTIONS = tuple(Option(str(n), Bilingual(*both(f"rate_{n}"))) for n in (1, 2, 3))
 
 _GREETINGS = frozenset({"你好", "您好", "hi", "hello", "在吗", "有人吗", "喂", "hey", "你好啊", "早上好", "晚上好"})
 
@@ -99,13 +108,30 @@ class DialogEngine:
             return state, [Outbound(text("unsupported", state.locale)), *self._reprompt(state, now)]
         if inbound.kind is MessageKind.VOICE and not inbound.text.strip():
             return state, [Outbound(text("voice_unsupported", state.locale)), *self._reprompt(state, now)]
+        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith("rate:"):
+            return await self._rating_button(state, inbound.choice_id or "", port, now)
+        if inbound.kind is MessageKind.CHOICE and state.rating_ticket and inbound.choice_id == SKIP.id:
+            return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, "", port, now)
         if inbound.kind in (MessageKind.TEXT, MessageKind.VOICE):
             inbound = replace(inbound, kind=MessageKind.TEXT)
             if not normalize(inbound.text):
                 return state, [Outbound(text("empty_message", state.locale)), *self._reprompt(state, now)]
             command = match_command(inbound.text)
             if command is not None:
-                return await self._command(state, command, port, now)
+                return await self._command(replace(state, rating_ticket=None), command, port, now)
+            with_argument = command_with_argument(inbound.text)
+            if with_argument is not None:
+                return await self._ticket_command(state, *with_argument, port, now)
+            if state.rating_ticket is not None:
+                if match_option((SKIP,), inbound) is not None:
+                    return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, "", port, now)
+                reason = inbound.text.strip()
+                return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, reason, port, now)
+            if state.form is None:
+                score = match_option(RATING_OPTIONS, inbound)
+                pending = await port.awaiting_rating() if score is not None else None
+                if score is not None and pending is not None:
+                    return await self._rating_button(state, f"rate:{pending}:{score.id}", port, now)
             unknown = unknown_slash_command(inbound.text)
             if unknown is not None:
                 reply = Outbound(
@@ -145,6 +171,51 @@ class DialogEngine:
         target = {Command.LANG_ZH: "zh", Command.LANG_EN: "en"}.get(command, "en" if loc == "zh" else "zh")
         switched = replace(state, locale=target, locale_explicit=True)
         return switched, [Outbound(text("language_set", target)), *self._reprompt(switched, now)]
+
+    # --- after filing: rating, adding information, withdrawing ----------------------------------------
+
+    async def _rating_button(
+        self, state: SessionState, choice_id: str, port: IntakePort, now: datetime
+    ) -> tuple[SessionState, list[Outbound]]:
+        _, number, score_text = [*choice_id.split(":"), "", ""][:3]
+        if score_text not in ("1", "2", "3"):
+            return state, [Outbound(text("choose_from_list", state.locale))]
+        if score_text == "3":  # ask why first; the reason goes to the staff who rework it
+            asking = replace(state, rating_ticket=number)
+            prompt = Outbound(text("rating_ask_reason", state.locale), choices=(SKIP.choice(state.locale),))
+            return asking, [prompt]
+        return await self._rate(state, number, int(score_text), "", port, now)
+
+    async def _rate(
+        self, state: SessionState, number: str, score: int, comment: str, port: IntakePort, now: datetime
+    ) -> tuple[SessionState, list[Outbound]]:
+        result = await port.rate(number, score, comment)
+        key = {
+            RatingResult.RECORDED: "rating_thanks",
+            RatingResult.REOPENED: "rated_reopened",
+            RatingResult.ESCALATED: "rated_escalated",
+            RatingResult.NOT_PENDING: "rating_not_pending",
+        }[result]
+        return state, [Outbound(text(key, state.locale, number=number)), *self._reprompt(state, now)]
+
+    async def _ticket_command(
+        self, state: SessionState, command: Command, argument: str, port: IntakePort, now: datetime
+    ) -> tuple[SessionState, list[Outbound]]:
+        loc = state.locale
+        number_match = TICKET_NUMBER.match(argument.upper())
+        number = number_match.group(0) if number_match else None
+        rest = argument[number_match.end() :].strip() if number_match else argument
+        if command is Command.WITHDRAW:
+            if number is None:
+                return state, [Outbound(text("withdraw_usage", loc))]
+            done = await port.withdraw(number)
+            return state, [Outbound(text("withdrawn" if done else "withdraw_refused", loc, number=number))]
+        if not rest:
+            return state, [Outbound(text("supplement_usage", loc))]
+        sent_to = await port.supplement(number, rest)
+        if sent_to is None:
+            return state, [Outbound(text("supplement_none", loc))]
+        return state, [Outbound(text("supplement_sent", loc, number=sent_to)), *self._reprompt(state, now)]
 
     def _back(self, state: SessionState, now: datetime) -> tuple[SessionState, list[Outbound]]:
         if state.form is None:
@@ -457,16 +528,10 @@ class DialogEngine:
         return item.department.get(loc) if item.department else text("department_pending", loc)
 
     def _moment(self, when: datetime, loc: str) -> str:
-        local = when.astimezone(self._settings.timezone)
-        if loc == "en":
-            return local.strftime("%d %b %Y %H:%M").lstrip("0")
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+        return moment(when, loc, self._settings.timezone)
 
     def _day(self, when: datetime, loc: str) -> str:
-        local = when.astimezone(self._settings.timezone)
-        if loc == "en":
-            return local.strftime("%d %b %Y").lstrip("0")
-        return f"{local.year}年{local.month}月{local.day}日"
+        return day(when, loc, self._settings.timezone)
 
 
 def _mostly_latin(said: str) -> bool:

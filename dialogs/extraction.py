@@ -19,18 +19,41 @@ from dialogs.taxonomy import Taxonomy
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    type_code: str | None        # None when nothing in the text points to a type
-    topic_code: str | None       # None when no topic keyword matched
-    address: Address | None      # None when no place was recognised
-    phone: str | None            # a mainland mobile or landline number found in the text
+    type_code: str | None  # None when nothing in the text points to a type
+    topic_code: str | None  # None when no topic keyword matched
+    address: Address | None  # None when no place was recognised
+    phone: str | None  # a mainland mobile or landline number found in the text
 
 
 # Question forms: a citizen asking something is most often consulting. They weigh no more than the
 # shortest configured keyword, and yield to longer ones containing them, so that "怎么办" (help)
 # or "凭什么" (complaint) still win. They feed the type coded "consultation".
 _QUESTION_CUES: Final = (
-    "请问", "怎么", "如何", "吗", "呢?", "是否", "能否", "哪些", "哪里", "哪儿", "多少", "什么", "啥", "咋",
-    "几时", "?", "how", "what", "when", "where", "which", "can i", "do i", "is it", "are there",
+    "请问",
+    "怎么",
+    "如何",
+    "吗",
+    "呢?",
+    "是否",
+    "能否",
+    "哪些",
+    "哪里",
+    "哪儿",
+    "多少",
+    "什么",
+    "啥",
+    "咋",
+    "几时",
+    "?",
+    "how",
+    "what",
+    "when",
+    "where",
+    "which",
+    "can i",
+    "do i",
+    "is it",
+    "are there",
 )
 _CUE_WEIGHT: Final = 1.0
 
@@ -62,9 +85,9 @@ _LANDLINE: Final = re.compile(
 @dataclass(frozen=True, slots=True)
 class _Keyword:
     text: str
-    owner: int                          # index into the taxonomy's types or topics
+    owner: int  # index into the taxonomy's types or topics
     weight: float
-    pattern: re.Pattern[str] | None     # word-bounded for English; None means a plain substring
+    pattern: re.Pattern[str] | None  # word-bounded for English; None means a plain substring
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +106,9 @@ class Extractor:
         type_keywords = [_keyword(k, i) for i, t in enumerate(taxonomy.types) for k in t.keywords]
         if consultation is not None:
             configured = {k.text for k in type_keywords}
-            type_keywords += [
-                _keyword(c, consultation, _CUE_WEIGHT) for c in _QUESTION_CUES if c not in configured
-            ]
+            type_keywords += [_keyword(c, consultation, _CUE_WEIGHT) for c in _QUESTION_CUES if c not in configured]
         self._type_keywords = tuple(type_keywords)
-        self._topic_keywords = tuple(
-            _keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords
-        )
+        self._topic_keywords = tuple(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
 
     def extract(self, text: str) -> Extraction:
         norm = _normalise(text)
@@ -149,7 +168,7 @@ def _normalise(text: str) -> str:
 
 def _find(norm: str, keywords: Iterable[_Keyword]) -> list[_Match]:
     found: list[_Match] = []
-    latin = _LATIN.search(norm) is not None       # most messages are all Chinese: skip the regexes
+    latin = _LATIN.search(norm) is not None  # most messages are all Chinese: skip the regexes
     for kw in keywords:
         if kw.pattern is not None:
             if not latin:

@@ -81,9 +81,7 @@ def _accept_type(ctx: Context, draft: IntakeDraft, inbound: Inbound) -> Accepted
         option = next((o for o in type_options(ctx) if o.id == f"type:{code}"), None)
     if option is None:
         return Rejected(text("choose_from_list", ctx.locale))
-    return Accepted(
-        replace(draft, type_code=option.id.removeprefix("type:"), guessed=_confirmed(draft, "type"))
-    )
+    return Accepted(replace(draft, type_code=option.id.removeprefix("type:"), guessed=_confirmed(draft, "type")))
 
 
 # --- topic --------------------------------------------------------------------------------------
@@ -104,9 +102,7 @@ def _accept_topic(ctx: Context, draft: IntakeDraft, inbound: Inbound) -> Accepte
         option = next((o for o in topic_options(ctx) if o.id == f"topic:{code}"), None)
     if option is None:
         return Rejected(text("choose_from_list", ctx.locale))
-    return Accepted(
-        replace(draft, topic_code=option.id.removeprefix("topic:"), guessed=_confirmed(draft, "topic"))
-    )
+    return Accepted(replace(draft, topic_code=option.id.removeprefix("topic:"), guessed=_confirmed(draft, "topic")))
 
 
 # --- location -----------------------------------------------------------------------------------
@@ -139,9 +135,7 @@ def _accept_location(ctx: Context, draft: IntakeDraft, inbound: Inbound) -> Acce
         )
     elif inbound.kind is MessageKind.TEXT:
         if not location_required(ctx, draft) and match_option((SKIP,), inbound) is not None:
-            return Accepted(
-                replace(draft, place=None, location_skipped=True, guessed=_confirmed(draft, "location"))
-            )
+            return Accepted(replace(draft, place=None, location_skipped=True, guessed=_confirmed(draft, "location")))
         said = inbound.text.strip()
         parsed = ctx.addresses.parse(said)
         if parsed is None or not (parsed.district or parsed.city or parsed.detail):
@@ -153,15 +147,11 @@ def _accept_location(ctx: Context, draft: IntakeDraft, inbound: Inbound) -> Acce
     elif inbound.kind is MessageKind.CHOICE and not location_required(ctx, draft):
         if match_option((SKIP,), inbound) is None:
             return Rejected(text("location_unclear", ctx.locale))
-        return Accepted(
-            replace(draft, place=None, location_skipped=True, guessed=_confirmed(draft, "location"))
-        )
+        return Accepted(replace(draft, place=None, location_skipped=True, guessed=_confirmed(draft, "location")))
     else:
         return Rejected(text("location_unclear", ctx.locale))
     note = text("location_saved", ctx.locale, place=place.describe())
-    return Accepted(
-        replace(draft, place=place, location_skipped=False, guessed=_confirmed(draft, "location")), (note,)
-    )
+    return Accepted(replace(draft, place=place, location_skipped=False, guessed=_confirmed(draft, "location")), (note,))
 
 
 # --- details ------------------------------------------------------------------------------------

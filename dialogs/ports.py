@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from adapters.base import MediaRef
@@ -66,6 +67,13 @@ class TicketSummary:
     created_at: datetime
 
 
+class RatingResult(StrEnum):
+    RECORDED = "recorded"  # 满意 / 基本满意: closed
+    REOPENED = "reopened"  # 不满意: back to the department once (退回重办)
+    ESCALATED = "escalated"  # 不满意 again: 督办
+    NOT_PENDING = "not_pending"  # not this citizen's, or not waiting for a rating
+
+
 class IntakePort(Protocol):
     """Bound to one citizen by the dispatcher: a citizen only ever sees their own tickets."""
 
@@ -76,3 +84,16 @@ class IntakePort(Protocol):
         ...
 
     async def find_my_ticket(self, number: str) -> TicketSummary | None: ...
+
+    async def awaiting_rating(self) -> str | None:
+        """The number of the citizen's latest answer that waits for a rating."""
+        ...
+
+    async def rate(self, number: str, score: int, comment: str) -> RatingResult: ...
+
+    async def supplement(self, number: str | None, addition: str) -> str | None:
+        """Pass more information to the staff of an open ticket (the latest, if no number); the
+        ticket's number, or None when the citizen has no such ticket."""
+        ...
+
+    async def withdraw(self, number: str) -> bool: ...

@@ -37,11 +37,10 @@ class SessionState:
     editing: bool = False  # a slot asked from the summary returns to the summary
     last_filed: str | None = None  # the number just filed: answers a late second tap on "submit"
     locale_explicit: bool = False  # the citizen chose a language: stop guessing it from their text
+    rating_ticket: str | None = None  # 不满意 was tapped: the next text is the reason
 
     def idle(self) -> SessionState:
-        return replace(
-            self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False
-        )
+        return replace(self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -75,4 +74,5 @@ class SessionState:
             editing=bool(data.get("editing", False)),
             last_filed=data.get("last_filed"),
             locale_explicit=bool(data.get("locale_explicit", False)),
+            rating_ticket=data.get("rating_ticket"),
         )

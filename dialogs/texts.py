@@ -23,8 +23,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "ask_topic": ("请选择问题所属领域：", "Which area does it concern?"),
         "ask_location": (
             "问题发生在哪里？请发送位置，或输入详细地址（如：市南区香港中路8号）。",
-            "Where is it? Share your location or type the address (e.g. 8 Xianggang Middle Rd, "
-            "Shinan District).",
+            "Where is it? Share your location or type the address (e.g. 8 Xianggang Middle Rd, Shinan District).",
         ),
         "ask_location_optional": (
             "如与具体地点有关，请发送位置或输入地址；无关请点“跳过”。",
@@ -32,8 +31,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "ask_details": (
             "请具体描述问题：发生了什么、持续多久、您的诉求。可以附上照片。",
-            "Please describe the issue: what happened, for how long, and what you ask for. You may "
-            "add photos.",
+            "Please describe the issue: what happened, for how long, and what you ask for. You may add photos.",
         ),
         "details_too_short": (
             "描述有点短，请至少写{min}个字，说清楚发生了什么。",
@@ -70,8 +68,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "summary_hint": (
             "确认无误请点“提交”；需要改动请点“修改”。也可以继续发送照片或补充说明。",
-            "Tap Submit if this is right, or Edit to change something. You can still send photos or "
-            "add details.",
+            "Tap Submit if this is right, or Edit to change something. You can still send photos or add details.",
         ),
         "not_given": ("未填写", "not given"),
         "guessed": ("（系统识别，可修改）", " (our guess, you can change it)"),
@@ -116,11 +113,13 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "help": (
             "直接描述问题即可开始问政。随时可以发送：\n"
             "“我要问政”开始新的问政；“我的”查看办理进度；“返回”回到上一步；“取消”放弃本次填写；"
-            "“English”切换英文；“帮助”显示本说明。也可以直接发送问政编号查询。",
+            "“English”切换英文；“帮助”显示本说明。也可以直接发送问政编号查询；"
+            "“补充 编号 内容”向办理人员补充情况；“撤回 编号”撤回问政。",
             "Describe your issue to start. At any time you can send:\n"
             '"new" to start a new inquiry, "my" to see your inquiries, "back" for the previous '
             'step, "cancel" to stop, "中文" for Chinese, "help" for this text. You can also send '
-            "an inquiry number to look it up.",
+            'an inquiry number to look it up, "add <number> <text>" to tell the staff more, and '
+            '"withdraw <number>" to withdraw it.',
         ),
         "unknown_command": ("暂不支持“{command}”这个指令。", 'The command "{command}" is not supported.'),
         "language_set": ("已切换为中文。", "Switched to English."),
@@ -159,6 +158,165 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "系统繁忙，您的消息已保存，请稍后再试。",
             "The service is busy. Your message is saved; please try again shortly.",
         ),
+        # --- pushes to the citizen as the ticket moves -------------------------------------------------
+        "push_accepted": (
+            "您的问政{number}已受理，由【{department}】办理，将于{answer_due}前答复。",
+            "Your inquiry {number} has been accepted and assigned to {department}; you will get an answer by "
+            "{answer_due}.",
+        ),
+        "push_assigned": (
+            "【{department}】工作人员已接单，正在办理您的问政{number}。",
+            "Staff at {department} have taken up your inquiry {number}.",
+        ),
+        "push_transferred": (
+            "您的问政{number}已转至【{department}】办理。原因：{reason}",
+            "Your inquiry {number} was transferred to {department}. Reason: {reason}",
+        ),
+        "push_extended": (
+            "您的问政{number}答复期限延长至{answer_due}。原因：{reason}",
+            "The answer to your inquiry {number} is now due by {answer_due}. Reason: {reason}",
+        ),
+        "push_rejected": (
+            "您的问政{number}不予受理。原因：{reason}",
+            "Your inquiry {number} cannot be taken up. Reason: {reason}",
+        ),
+        "push_duplicate": (
+            "您的问政{number}与{original}反映的是同一问题，将合并办理，请关注{original}的进展。",
+            "Your inquiry {number} concerns the same issue as {original}; follow {original} for progress.",
+        ),
+        "push_answered": (
+            "【{department}】答复：{answer}\n（问政编号{number}）",
+            "{department} answers: {answer}\n(inquiry {number})",
+        ),
+        "push_closed": ("您的问政{number}已办结，感谢您的参与！", "Your inquiry {number} is closed. Thank you!"),
+        "push_closed_unrated": (
+            "您的问政{number}已办结（未评价）。如仍有问题，欢迎再次问政。",
+            "Your inquiry {number} was closed without a rating. Write again any time.",
+        ),
+        "push_reopened": (
+            "已收到您的评价，问政{number}已退回【{department}】重新办理。",
+            "Thank you. Inquiry {number} has been sent back to {department} for rework.",
+        ),
+        "push_escalated": (
+            "已收到您的评价，问政{number}已提交上级督办。",
+            "Thank you. Inquiry {number} has been escalated to the supervisors.",
+        ),
+        "rating_prompt": (
+            "请对问政{number}的答复进行评价：",
+            "How satisfied are you with the answer to {number}?",
+        ),
+        "rate_1": ("满意", "Satisfied"),
+        "rate_2": ("基本满意", "Mostly satisfied"),
+        "rate_3": ("不满意", "Not satisfied"),
+        "rating_ask_reason": (
+            "请简单说明不满意的原因，我们将转交办理部门（也可点“跳过”）：",
+            "Please tell us briefly why, and we will pass it on (or tap Skip):",
+        ),
+        "rating_thanks": ("感谢您的评价！", "Thank you for your rating!"),
+        "rated_reopened": (
+            "已收到您的评价，问政{number}将退回办理部门重新办理。",
+            "Thank you. Inquiry {number} goes back to the department for rework.",
+        ),
+        "rated_escalated": (
+            "已收到您的评价，问政{number}已提交上级督办。",
+            "Thank you. Inquiry {number} has been escalated to the supervisors.",
+        ),
+        "supplement_usage": ("请在“补充”后写上要补充的内容。", 'Write what you want to add after "add".'),
+        "withdraw_usage": ("请在“撤回”后写上问政编号。", 'Write the inquiry number after "withdraw".'),
+        "rating_not_pending": ("问政{number}当前不需要评价。", "Inquiry {number} is not waiting for a rating."),
+        "supplement_sent": (
+            "已将您的补充说明转交问政{number}的办理人员。",
+            "Your additional information was passed to the staff handling {number}.",
+        ),
+        "supplement_none": (
+            "您目前没有正在办理的问政。直接描述问题即可开始新的问政。",
+            "You have no open inquiry. Describe your issue to start a new one.",
+        ),
+        "withdrawn": ("问政{number}已撤回。", "Inquiry {number} has been withdrawn."),
+        "withdraw_refused": ("问政{number}当前无法撤回。", "Inquiry {number} cannot be withdrawn now."),
+        # --- staff ----------------------------------------------------------------------------------------
+        "card": (
+            "【新问政】{number}\n类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n照片：{photos}张｜联系电话：{phone}"
+            "\n响应期限：{respond_due}\n答复期限：{answer_due}",
+            "[New inquiry] {number}\nType: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
+            "Photos: {photos} | Phone: {phone}\nRespond by: {respond_due}\nAnswer by: {answer_due}",
+        ),
+        "card_transferred": (
+            "（由【{from_department}】转来，原因：{reason}）",
+            "(transferred from {from_department}: {reason})",
+        ),
+        "card_reopened": (
+            "【退回重办】{number} 市民不满意：{comment}",
+            "[Rework] {number}: the citizen is not satisfied: {comment}",
+        ),
+        "card_escalated": (
+            "【督办】{number} 市民第二次不满意：{comment}",
+            "[Escalated] {number}: the citizen is not satisfied a second time: {comment}",
+        ),
+        "card_supplement": ("【市民补充】{number}：{text}", "[Citizen adds] {number}: {text}"),
+        "btn_claim": ("接单", "Claim"),
+        "btn_show": ("查看", "Show"),
+        "staff_help": (
+            "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
+            "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办",
+            "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
+            "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
+            "show N | queue",
+        ),
+        "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
+        "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
+        "staff_forbidden": (
+            "问政{number}不属于您的部门，无权操作（已记录）。",
+            "Inquiry {number} belongs to another department; you may not act on it (logged).",
+        ),
+        "staff_supervisor_only": ("只有主管可以延期。", "Only supervisors may extend a deadline."),
+        "staff_illegal": (
+            "问政{number}当前状态为“{status}”，不能{action}。",
+            "Inquiry {number} is {status}: cannot {action}.",
+        ),
+        "staff_unknown_department": ("没有部门代码{code}。可用：{codes}", "No department {code}. Known: {codes}"),
+        "staff_bad_date": (
+            "日期格式应为YYYY-MM-DD，且晚于当前期限。",
+            "The date must be YYYY-MM-DD and later than the current due date.",
+        ),
+        "staff_done": ("已{action}：{number}（当前状态：{status}）", "Done, {action}: {number} (now {status})"),
+        "staff_queue_empty": ("本部门没有待办问政。", "Your department has no open inquiries."),
+        "staff_queue_title": ("待办问政（按答复期限）：", "Open inquiries by due time:"),
+        "staff_queue_line": (
+            "{number}｜{status}｜{topic}｜答复期限{due}{overdue}",
+            "{number} | {status} | {topic} | due {due}{overdue}",
+        ),
+        "staff_overdue_mark": ("（已超期）", " (overdue)"),
+        "staff_show": (
+            "{number}｜{status}｜{department}\n类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n联系电话：{phone}"
+            "\n答复期限：{answer_due}\n处理记录：\n{history}",
+            "{number} | {status} | {department}\nType: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
+            "Phone: {phone}\nAnswer by: {answer_due}\nHistory:\n{history}",
+        ),
+        "remind_respond": (
+            "【提醒】问政{number}将于{due}到达响应期限，请尽快接单。",
+            "[Reminder] {number} must be taken up by {due}.",
+        ),
+        "remind_answer": (
+            "【提醒】问政{number}将于{due}到达答复期限。",
+            "[Reminder] {number} must be answered by {due}.",
+        ),
+        "overdue_respond": (
+            "【督办】问政{number}已超过响应期限（{due}）仍未接单。",
+            "[Escalation] {number} was not taken up by {due}.",
+        ),
+        "overdue_answer": (
+            "【督办】问政{number}已超过答复期限（{due}）仍未答复。",
+            "[Escalation] {number} was not answered by {due}.",
+        ),
+        "action_claim": ("接单", "claim"),
+        "action_note": ("备注", "note"),
+        "action_reply": ("回复", "reply"),
+        "action_transfer": ("转办", "transfer"),
+        "action_extend": ("延期", "extend"),
+        "action_reject": ("不予受理", "reject"),
+        "action_close": ("办结", "close"),
+        "action_duplicate": ("标记重复", "mark as duplicate"),
         "status_submitted": ("已提交", "Submitted"),
         "status_accepted": ("已受理", "Accepted"),
         "status_assigned": ("已分派", "Assigned"),

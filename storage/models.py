@@ -125,6 +125,99 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     respond_due_at: Mapped[datetime]
     answer_due_at: Mapped[datetime]
+    assignee_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    answered_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    responded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+
+
+class Department(Base):
+    """Seeded from the config; ``topics``/``districts`` empty means "any"."""
+
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    topics: Mapped[list[Any]]
+    districts: Mapped[list[Any]]
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    role: Mapped[str] = mapped_column(String(16))  # handler | supervisor | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[datetime]
+
+
+class StaffIdentity(Base):
+    """How a staff member appears on a channel (a Telegram user id, a WeChat openid)."""
+
+    __tablename__ = "staff_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_staff_identity"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+
+
+class StaffToken(Base):
+    """Login tokens for the /staff page; only a SHA-256 of the token is kept."""
+
+    __tablename__ = "staff_tokens"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Append-only: every staff action, allowed or refused, and every citizen action on a ticket."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Timer(Base):
+    """A deadline to act on (remind, escalate, close unrated). Stored, so a restart loses none."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | cancelled
+    created_at: Mapped[datetime]
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)  # 1 满意, 2 基本满意, 3 不满意
+    comment: Mapped[str] = mapped_column(Text, default="")
+    department_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
 
 
 class TicketEvent(Base):

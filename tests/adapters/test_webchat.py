@@ -128,8 +128,8 @@ async def test_citizen_files_an_inquiry_and_the_ticket_is_stored_with_its_histor
         events = (await session.execute(select(TicketEvent))).scalars().all()
     assert ticket.number == number.group(0) == "WZ20261122-0001"
     assert ticket.details == RICH and ticket.district == "市南区" and ticket.topic_code == "urban"
-    assert ticket.status == "submitted"
-    assert [e.kind for e in events] == ["submitted"]
+    assert ticket.status == "accepted" and ticket.department_code == "urban"  # routed at once (首问负责)
+    assert [e.kind for e in events] == ["submitted", "route"]
     assert await count(client, InboundMessage) == 2
 
 

@@ -7,14 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dialogs.ports import FiledTicket, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
 
 
 @dataclass
 class MemoryIntakePort:
     now: datetime = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     filed: list[tuple[str, TicketDraft]] = field(default_factory=list)
-    others: dict[str, TicketSummary] = field(default_factory=dict)  # tickets of other citizens
+    answered: list[str] = field(default_factory=list)  # numbers waiting for a rating
+    ratings: list[tuple[str, int, str]] = field(default_factory=list)
+    supplements: list[tuple[str, str]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -35,3 +38,29 @@ class MemoryIntakePort:
 
     async def find_my_ticket(self, number: str) -> TicketSummary | None:
         return next((self._summary(n, d) for n, d in self.filed if n == number), None)
+
+    async def awaiting_rating(self) -> str | None:
+        return self.answered[-1] if self.answered else None
+
+    async def rate(self, number: str, score: int, comment: str) -> RatingResult:
+        if number not in self.answered:
+            return RatingResult.NOT_PENDING
+        self.answered.remove(number)
+        self.ratings.append((number, score, comment))
+        if score < 3:
+            return RatingResult.RECORDED
+        again = sum(1 for n, s, _ in self.ratings if n == number and s == 3) > 1
+        return RatingResult.ESCALATED if again else RatingResult.REOPENED
+
+    async def supplement(self, number: str | None, addition: str) -> str | None:
+        mine = [n for n, _ in self.filed if n not in self.withdrawn]
+        target = number if number in mine else (mine[-1] if number is None and mine else None)
+        if target is not None:
+            self.supplements.append((target, addition))
+        return target
+
+    async def withdraw(self, number: str) -> bool:
+        if number not in [n for n, _ in self.filed] or number in self.withdrawn:
+            return False
+        self.withdrawn.append(number)
+        return True

@@ -1,0 +1,161 @@
+"""What staff see when they talk to the bot: a command in, the workflow acts, a short answer out.
+
+Authorization lives here, before any action: staff act only on their own department's tickets
+(admins on all), and every attempt, allowed or refused, lands in the audit log. A refused attempt
+changes nothing and relays nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.base import Inbound, Outbound
+from bot.lifecycle import IllegalTransition, Status
+from bot.workflow import Refused, Workflow
+from dialogs.formatting import moment
+from dialogs.staff_commands import Malformed, StaffCommand, Verb, parse_staff_command
+from dialogs.taxonomy import Taxonomy
+from dialogs.texts import text
+from storage.models import Staff, Ticket
+from storage.tickets import TicketRepository
+
+
+class StaffDesk:
+    def __init__(self, workflow: Workflow, tickets: TicketRepository, taxonomy: Taxonomy, tz: ZoneInfo) -> None:
+        self._workflow = workflow
+        self._tickets = tickets
+        self._taxonomy = taxonomy
+        self._tz = tz
+
+    async def handle(
+        self, session: AsyncSession, staff: Staff, inbound: Inbound, now: datetime, reply_to: str | None = None
+    ) -> tuple[Outbound, ...]:
+        loc = staff.locale
+        parsed = parse_staff_command(inbound, reply_to)
+        if parsed is None:
+            return (Outbound(text("staff_help", loc)),)
+        if isinstance(parsed, Malformed):
+            return (Outbound(text("staff_usage", loc, usage=parsed.usage)),)
+        if parsed.verb is Verb.HELP:
+            return (Outbound(text("staff_help", loc)),)
+        if parsed.verb is Verb.QUEUE:
+            return (await self._queue(session, staff, now),)
+        assert parsed.number is not None
+        ticket = await self._tickets.by_number(session, parsed.number)
+        if ticket is None:
+            await self._workflow.refuse(session, staff, parsed.verb.value, None, f"unknown {parsed.number}", now)
+            return (Outbound(text("staff_unknown_ticket", loc, number=parsed.number)),)
+        if not self._workflow.authorize(staff, ticket):
+            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, "other department", now)
+            return (Outbound(text("staff_forbidden", loc, number=ticket.number)),)
+        try:
+            async with session.begin_nested():  # a refused step leaves no half-done change behind
+                reply = await self._act(session, staff, ticket, parsed, now)
+        except IllegalTransition as exc:
+            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, str(exc), now)
+            return (
+                Outbound(
+                    text(
+                        "staff_illegal",
+                        loc,
+                        number=ticket.number,
+                        status=text(f"status_{exc.status.value}", loc),
+                        action=text(f"action_{parsed.verb.value}", loc),
+                    )
+                ),
+            )
+        except Refused as refused:
+            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, refused.key, now)
+            return (Outbound(text(refused.key, loc, **refused.values)),)
+        return (reply,)
+
+    async def _act(
+        self, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
+    ) -> Outbound:
+        flow = self._workflow
+        verb = command.verb
+        if verb is Verb.SHOW:
+            return await self._show(session, staff, ticket, now)
+        if verb is Verb.CLAIM:
+            await flow.claim(session, staff, ticket, now)
+        elif verb is Verb.NOTE:
+            await flow.note(session, staff, ticket, command.text, now)
+        elif verb is Verb.REPLY:
+            await flow.reply(session, staff, ticket, command.text, now)
+        elif verb is Verb.TRANSFER:
+            await flow.transfer(session, staff, ticket, command.argument or "", command.text, now)
+        elif verb is Verb.EXTEND:
+            try:
+                new_day = date.fromisoformat(command.argument or "")
+            except ValueError as exc:
+                raise Refused("staff_bad_date") from exc
+            await flow.extend(session, staff, ticket, new_day, command.text, now)
+        elif verb is Verb.REJECT:
+            await flow.reject(session, staff, ticket, command.text, now)
+        elif verb is Verb.CLOSE:
+            await flow.close(session, staff, ticket, now)
+        elif verb is Verb.DUPLICATE:
+            await flow.mark_duplicate(session, staff, ticket, command.argument or "", now)
+        loc = staff.locale
+        return Outbound(
+            text(
+                "staff_done",
+                loc,
+                action=text(f"action_{verb.value}", loc),
+                number=ticket.number,
+                status=text(f"status_{ticket.status}", loc),
+            ),
+            ticket_number=ticket.number,
+        )
+
+    async def _show(self, session: AsyncSession, staff: Staff, ticket: Ticket, now: datetime) -> Outbound:
+        """The full ticket, phone included: an explicit, audited look by authorized staff."""
+        loc = staff.locale
+        await self._workflow.viewed(session, staff, ticket, now)
+        events = await self._tickets.events(session, ticket.id)
+        history = "\n".join(f"{moment(e.created_at, loc, self._tz)} {e.kind} {e.actor}" for e in events[-10:])
+        kind = self._taxonomy.type_by_code(ticket.type_code)
+        topic = self._taxonomy.topic_by_code(ticket.topic_code)
+        dept = self._workflow.directory.name(ticket.department_code)
+        place = " ".join(p for p in ("".join(x for x in (ticket.city, ticket.district) if x), ticket.address) if p)
+        return Outbound(
+            text(
+                "staff_show",
+                loc,
+                number=ticket.number,
+                status=text(f"status_{ticket.status}", loc),
+                department=dept.get(loc) if dept else "-",
+                type=kind.name.get(loc) if kind else ticket.type_code,
+                topic=topic.name.get(loc) if topic else ticket.topic_code,
+                place=place or "-",
+                details=ticket.details,
+                phone=ticket.phone or "-",
+                answer_due=moment(ticket.answer_due_at, loc, self._tz),
+                history=history,
+            ),
+            ticket_number=ticket.number,
+        )
+
+    async def _queue(self, session: AsyncSession, staff: Staff, now: datetime) -> Outbound:
+        loc = staff.locale
+        rows = await self._workflow.queue(session, staff)
+        if not rows:
+            return Outbound(text("staff_queue_empty", loc))
+        lines = [text("staff_queue_title", loc)]
+        for ticket in rows:
+            topic = self._taxonomy.topic_by_code(ticket.topic_code)
+            lines.append(
+                text(
+                    "staff_queue_line",
+                    loc,
+                    number=ticket.number,
+                    status=text(f"status_{Status(ticket.status).value}", loc),
+                    topic=topic.name.get(loc) if topic else ticket.topic_code,
+                    due=moment(ticket.answer_due_at, loc, self._tz),
+                    overdue=text("staff_overdue_mark", loc) if ticket.answer_due_at < now else "",
+                )
+            )
+        return Outbound("\n".join(lines))

@@ -1,0 +1,60 @@
+"""Fires stored deadlines: reminders before them, 督办 after them, unrated answers closed.
+
+A timer is claimed and its effects written in one transaction, so a crash either fires it fully
+or leaves it pending for the next round; a restart loses none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.outbox import Outbox
+from bot.workflow import Workflow
+from storage.timers import TimerRepository
+
+log = logging.getLogger(__name__)
+
+
+class TimerWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        timers: TimerRepository,
+        workflow: Workflow,
+        outbox: Outbox,
+        clock: Callable[[], datetime],
+        batch_size: int = 50,
+    ) -> None:
+        self._sessions = sessions
+        self._timers = timers
+        self._workflow = workflow
+        self._outbox = outbox
+        self._clock = clock
+        self._batch = batch_size
+
+    async def run_once(self) -> int:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            due = await self._timers.claim_due(session, now, self._batch)
+            for timer in due:
+                await self._workflow.fire_timer(session, timer.ticket_id, timer.kind, now)
+        if due:
+            self._outbox.wake()
+        return len(due)
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        while not stop.is_set():
+            try:
+                while await self.run_once():
+                    pass
+            except (SQLAlchemyError, OSError):
+                log.exception("timer worker cannot reach the database; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
