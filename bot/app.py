@@ -135,6 +135,9 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         AuditLog(),
         timer_repo,
         RatingRepository(),
+        staff_channels=frozenset(
+            name for name in ("wechat", "telegram", "weibo") if getattr(config.channels, name).enabled
+        ),
     )
     dispatcher = Dispatcher(
         sessions,

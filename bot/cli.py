@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot import staff_cli
 from bot.app import build_app
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logs import configure_logging
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--config", default="config.yaml")
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--config", default="config.yaml")
+    staff_cli.register(sub)
     return parser
 
 
@@ -68,5 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         configure_logging(config.log_level)
         asyncio.run(_upgrade(config))
         print("database is up to date")
+    elif args.command == "staff":
+        raise SystemExit(asyncio.run(staff_cli.run(args, config)))
     elif args.command == "check-config":
         print(f"{args.config}: ok")

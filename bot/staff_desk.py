@@ -42,7 +42,14 @@ class StaffDesk:
         if parsed.verb is Verb.HELP:
             return (Outbound(text("staff_help", loc)),)
         if parsed.verb is Verb.QUEUE:
+            await self._workflow.listed(session, staff, "queue", now)
             return (await self._queue(session, staff, now),)
+        if parsed.verb is Verb.FAILED:
+            if staff.role not in ("supervisor", "admin"):
+                await self._workflow.refuse(session, staff, "failed", None, "supervisors only", now)
+                return (Outbound(text("staff_forbidden_list", loc)),)
+            await self._workflow.listed(session, staff, "failed", now)
+            return (await self._failed(session, staff),)
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
@@ -138,6 +145,25 @@ class StaffDesk:
             ),
             ticket_number=ticket.number,
         )
+
+    async def _failed(self, session: AsyncSession, staff: Staff) -> Outbound:
+        loc = staff.locale
+        rows = await self._workflow.dead_letters(session, staff)
+        if not rows:
+            return Outbound(text("staff_failed_none", loc))
+        lines = [text("staff_failed_title", loc, count=len(rows))]
+        for number, message in rows:
+            lines.append(
+                text(
+                    "staff_failed_line",
+                    loc,
+                    number=number,
+                    channel=message.channel,
+                    when=moment(message.created_at, loc, self._tz),
+                    error=(message.last_error or "")[:80],
+                )
+            )
+        return Outbound("\n".join(lines))
 
     async def _queue(self, session: AsyncSession, staff: Staff, now: datetime) -> Outbound:
         loc = staff.locale

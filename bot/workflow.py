@@ -28,7 +28,7 @@ from dialogs.taxonomy import Bilingual, Taxonomy
 from dialogs.texts import text
 from storage.audit import AuditLog
 from storage.identities import IdentityRepository
-from storage.models import Staff, Ticket
+from storage.models import OutboxMessage, Staff, Ticket
 from storage.ratings import RatingRepository
 from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
@@ -117,8 +117,11 @@ class Workflow:
         audit: AuditLog,
         timers: TimerRepository,
         ratings: RatingRepository,
+        staff_channels: frozenset[str] = frozenset(),
     ) -> None:
         self.directory = directory
+        # Chat apps staff can be reached on (enabled channels); /staff always works.
+        self._staff_channels = staff_channels
         self._taxonomy = taxonomy
         self._deadlines = deadlines
         self._settings = settings
@@ -169,7 +172,7 @@ class Workflow:
             message = build(person.locale)
             await self._outbox.enqueue(session, staff_ref(person.id), message, now, ticket_id=ticket.id)
             for ident in identities:
-                if ident.staff_id == person.id:
+                if ident.staff_id == person.id and ident.channel in self._staff_channels:
                     ref = ConversationRef(ident.channel, "staff", ident.external_id)
                     await self._outbox.enqueue(session, ref, message, now, ticket_id=ticket.id)
 
@@ -347,6 +350,11 @@ class Workflow:
             session, actor=f"staff:{staff.id}", action="show", ticket_id=ticket.id, allowed=True, detail={}, now=now
         )
 
+    async def listed(self, session: AsyncSession, staff: Staff, what: str, now: datetime) -> None:
+        await self._audit.record(
+            session, actor=f"staff:{staff.id}", action=what, ticket_id=None, allowed=True, detail={}, now=now
+        )
+
     async def claim(self, session: AsyncSession, staff: Staff, ticket: Ticket, now: datetime) -> None:
         await self._move(session, ticket, Action.CLAIM, f"staff:{staff.id}", now, staff=staff.name)
         ticket.assignee_staff_id = staff.id
@@ -516,6 +524,20 @@ class Workflow:
             stmt = stmt.where(Ticket.department_code == staff.department_code)
         stmt = stmt.order_by(Ticket.answer_due_at, Ticket.id).limit(limit)
         return list((await session.execute(stmt)).scalars())
+
+    async def dead_letters(
+        self, session: AsyncSession, staff: Staff, limit: int = 20
+    ) -> list[tuple[str, OutboxMessage]]:
+        """Pushes that could not be delivered: staff must reach those citizens another way."""
+        stmt = (
+            select(Ticket.number, OutboxMessage)
+            .join(Ticket, Ticket.id == OutboxMessage.ticket_id)
+            .where(OutboxMessage.status == "dead", OutboxMessage.channel != STAFF_WEB)
+        )
+        if staff.role != "admin":
+            stmt = stmt.where(Ticket.department_code == staff.department_code)
+        rows = await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))
+        return [(str(number), message) for number, message in rows.all()]
 
     # --- citizen actions --------------------------------------------------------------------------
 

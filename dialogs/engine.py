@@ -180,6 +180,9 @@ class DialogEngine:
         _, number, score_text = [*choice_id.split(":"), "", ""][:3]
         if score_text not in ("1", "2", "3"):
             return state, [Outbound(text("choose_from_list", state.locale))]
+        mine = await port.find_my_ticket(number)
+        if mine is None or mine.status != "answered":  # someone else's, or already rated
+            return state, [Outbound(text("rating_not_pending", state.locale, number=number))]
         if score_text == "3":  # ask why first; the reason goes to the staff who rework it
             asking = replace(state, rating_ticket=number)
             prompt = Outbound(text("rating_ask_reason", state.locale), choices=(SKIP.choice(state.locale),))

@@ -26,6 +26,7 @@ class Verb(StrEnum):
     DUPLICATE = "duplicate"
     SHOW = "show"
     QUEUE = "queue"
+    FAILED = "failed"
     HELP = "help"
 
 
@@ -40,6 +41,7 @@ _WORDS: dict[str, Verb] = {
     **dict.fromkeys(("重复", "duplicate", "/duplicate"), Verb.DUPLICATE),
     **dict.fromkeys(("查看", "show", "/show"), Verb.SHOW),
     **dict.fromkeys(("待办", "queue", "/queue"), Verb.QUEUE),
+    **dict.fromkeys(("投递失败", "failed", "/failed", "undelivered"), Verb.FAILED),
     **dict.fromkeys(("帮助", "help", "/help", "/start"), Verb.HELP),
 }
 
@@ -55,9 +57,10 @@ USAGE: dict[Verb, str] = {
     Verb.DUPLICATE: "重复 WZ20261122-0007 WZ20261120-0003",
     Verb.SHOW: "查看 WZ20261122-0007",
     Verb.QUEUE: "待办",
+    Verb.FAILED: "投递失败",
     Verb.HELP: "帮助",
 }
-_NEEDS_NUMBER = frozenset(USAGE) - {Verb.QUEUE, Verb.HELP}
+_NEEDS_NUMBER = frozenset(USAGE) - {Verb.QUEUE, Verb.FAILED, Verb.HELP}
 _NEEDS_ARGUMENT = frozenset({Verb.TRANSFER, Verb.EXTEND, Verb.DUPLICATE})
 _NEEDS_TEXT = frozenset({Verb.REPLY, Verb.NOTE, Verb.TRANSFER, Verb.EXTEND, Verb.REJECT})
 

@@ -258,16 +258,21 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "btn_show": ("查看", "Show"),
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
-            "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办",
+            "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
+            "投递失败（主管）",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
-            "show N | queue",
+            "show N | queue | failed (supervisors)",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
         "staff_forbidden": (
             "问政{number}不属于您的部门，无权操作（已记录）。",
             "Inquiry {number} belongs to another department; you may not act on it (logged).",
+        ),
+        "staff_forbidden_list": (
+            "只有主管和管理员可以查看（已记录）。",
+            "Only supervisors and admins may see this (logged).",
         ),
         "staff_supervisor_only": ("只有主管可以延期。", "Only supervisors may extend a deadline."),
         "staff_illegal": (
@@ -293,6 +298,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "{number} | {status} | {department}\nType: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
             "Phone: {phone}\nAnswer by: {answer_due}\nHistory:\n{history}",
         ),
+        "staff_failed_none": ("没有投递失败的消息。", "No undelivered messages."),
+        "staff_failed_title": (
+            "投递失败的消息（最近{count}条），请电话或其他方式联系市民：",
+            "Undelivered messages (latest {count}); reach the citizen another way:",
+        ),
+        "staff_failed_line": ("{number}｜渠道：{channel}｜{when}｜原因：{error}", "{number} | via {channel} | {when} | {error}"),
         "remind_respond": (
             "【提醒】问政{number}将于{due}到达响应期限，请尽快接单。",
             "[Reminder] {number} must be taken up by {due}.",

@@ -376,3 +376,9 @@ async def test_a_new_citizen_is_answered_in_the_browsers_language(
         "/chat/api/messages", json={"id": new_id(), "text": "help"}, headers={"Accept-Language": accept}
     )
     assert expected in texts(await response.json())
+
+
+async def test_deeply_nested_json_is_a_400_not_a_500(client: TestClient[Any, Any]) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = await client.post("/chat/api/messages", data=body, headers={"Content-Type": "application/json"})
+    assert response.status in (400, 413)

@@ -28,8 +28,9 @@ class MemoryIntakePort:
         return FiledTicket(number, self.now + timedelta(hours=8), self.now + timedelta(days=9), 7, True)
 
     def _summary(self, number: str, draft: TicketDraft) -> TicketSummary:
+        status = "answered" if number in self.answered else "submitted"
         return TicketSummary(
-            number, draft.type_code, draft.topic_code, "submitted", None, self.now + timedelta(days=9), self.now
+            number, draft.type_code, draft.topic_code, status, None, self.now + timedelta(days=9), self.now
         )
 
     async def my_tickets(self, limit: int) -> tuple[Sequence[TicketSummary], int]:

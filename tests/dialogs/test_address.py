@@ -27,16 +27,16 @@ def parser() -> AddressParser:
         ("北京市朝阳区三里屯", "北京市", "北京市", "朝阳区"),
         ("重庆渝中区解放碑", "重庆市", "重庆市", "渝中区"),
         ("我们小区（张家界市武陵源区）停水三天了", "湖南省", "张家界市", "武陵源区"),
-        ("举报竹溪县水坪镇有人非法采砂", "湖北省", "十堰市", "竹溪县"),        # city implied
-        ("市南区的共享单车乱停", "山东省", "青岛市", "市南区"),                  # unique district
-        ("海口市龙华区", "海南省", "海口市", "龙华区"),                          # the older 龙华区
-        ("青岛城阳这边有个工地", "山东省", "青岛市", "城阳区"),                  # 区 left out after the city
+        ("举报竹溪县水坪镇有人非法采砂", "湖北省", "十堰市", "竹溪县"),  # city implied
+        ("市南区的共享单车乱停", "山东省", "青岛市", "市南区"),  # unique district
+        ("海口市龙华区", "海南省", "海口市", "龙华区"),  # the older 龙华区
+        ("青岛城阳这边有个工地", "山东省", "青岛市", "城阳区"),  # 区 left out after the city
         ("杭州市的西湖区", "浙江省", "杭州市", "西湖区"),
-        ("建议宿迁市图书馆延长开放时间", "江苏省", "宿迁市", None),              # a city only
+        ("建议宿迁市图书馆延长开放时间", "江苏省", "宿迁市", None),  # a city only
         ("湖北省", "湖北省", None, None),
-        ("仙桃市", "湖北省", "仙桃市", None),                                    # no district level
-        ("宿迁市老城区", "江苏省", "宿迁市", None),                              # 老城区 is a word here
-        ("洛阳市老城区", "河南省", "洛阳市", "老城区"),                          # ... and a district there
+        ("仙桃市", "湖北省", "仙桃市", None),  # no district level
+        ("宿迁市老城区", "江苏省", "宿迁市", None),  # 老城区 is a word here
+        ("洛阳市老城区", "河南省", "洛阳市", "老城区"),  # ... and a district there
         # renamed since cpca's data, functional areas, new districts
         ("我爸在青岛市即墨区住院", "山东省", "青岛市", "即墨区"),
         ("即墨市", "山东省", "青岛市", "即墨区"),
@@ -50,7 +50,7 @@ def parser() -> AddressParser:
         ("重庆市梁平县", "重庆市", "重庆市", "梁平区"),
         ("长治市城区", "山西省", "长治市", "潞州区"),
         ("那曲市色尼区", "西藏自治区", "那曲市", "色尼区"),
-        ("长沙市宁乡市", "湖南省", "长沙市", "宁乡市"),                          # 县 → 市 caught generically
+        ("长沙市宁乡市", "湖南省", "长沙市", "宁乡市"),  # 县 → 市 caught generically
         # English
         ("How do I apply for a business license in Qingdao Shinan district?", "山东省", "青岛市", "市南区"),
         ("The lights in Tianshan district, Urumqi are broken", "新疆维吾尔自治区", "乌鲁木齐市", "天山区"),
@@ -63,8 +63,7 @@ def parser() -> AddressParser:
         ("青岛市\u200b市南区", "山东省", "青岛市", "市南区"),
     ],
 )
-def test_parses_places(parser: AddressParser, text: str, province: str, city: str | None,
-                       district: str | None) -> None:
+def test_parses_places(parser: AddressParser, text: str, province: str, city: str | None, district: str | None) -> None:
     found = parser.parse(text)
     assert found is not None
     assert (found.province, found.city, found.district) == (province, city, district)
@@ -77,12 +76,12 @@ def test_parses_places(parser: AddressParser, text: str, province: str, city: st
         "",
         "   ",
         "楼上邻居装修天天电钻，物业不管",
-        "吵得我们不得安宁",          # 安宁市 in Yunnan
-        "辽宁路上井盖松动",          # a street, not the province
+        "吵得我们不得安宁",  # 安宁市 in Yunnan
+        "辽宁路上井盖松动",  # a street, not the province
         "香港中路10号",
-        "三明治变质了",              # 三明市
+        "三明治变质了",  # 三明市
         "在中山路上",
-        "小区东区3号楼",             # 攀枝花 has a 东区
+        "小区东区3号楼",  # 攀枝花 has a 东区
         "The bus since June is always late on Line 2",
         "hello, no place here",
     ],
@@ -94,19 +93,18 @@ def test_no_place(parser: AddressParser, text: str) -> None:
 @pytest.mark.parametrize(
     ("province", "city", "text", "expected_city"),
     [
-        (None, None, "新华区路灯坏了", "石家庄市"),      # a provincial capital's, without defaults
+        (None, None, "新华区路灯坏了", "石家庄市"),  # a provincial capital's, without defaults
         (None, "沧州市", "新华区路灯坏了", "沧州市"),
         ("河南省", None, "新华区路灯坏了", "平顶山市"),
         (None, None, "朝阳区望京", "北京市"),
         (None, "长春市", "朝阳区", "长春市"),
-        (None, "长春", "朝阳区", "长春市"),              # defaults may omit 市
-        (None, "长春市", "北京市朝阳区", "北京市"),       # the text beats the default
-        (None, "青岛市", "崂山松岭路", "青岛市"),         # a typed address starting with a short name
-        ("云南省", None, "安宁市太平镇", "昆明市"),       # a common word inside the default area
+        (None, "长春", "朝阳区", "长春市"),  # defaults may omit 市
+        (None, "长春市", "北京市朝阳区", "北京市"),  # the text beats the default
+        (None, "青岛市", "崂山松岭路", "青岛市"),  # a typed address starting with a short name
+        ("云南省", None, "安宁市太平镇", "昆明市"),  # a common word inside the default area
     ],
 )
-def test_defaults_settle_ambiguity(province: str | None, city: str | None, text: str,
-                                   expected_city: str) -> None:
+def test_defaults_settle_ambiguity(province: str | None, city: str | None, text: str, expected_city: str) -> None:
     found = AddressParser(default_province=province, default_city=city).parse(text)
     assert found is not None
     assert found.city == expected_city
@@ -153,7 +151,7 @@ def test_parse_is_fast(parser: AddressParser) -> None:
     start = time.perf_counter()
     for i in range(rounds):
         for text in texts:
-            parser.parse(f"{text}{i}")         # a new string each time: no cache hits
+            parser.parse(f"{text}{i}")  # a new string each time: no cache hits
     per_call_ms = (time.perf_counter() - start) / (rounds * len(texts)) * 1000
     print(f"AddressParser.parse: {per_call_ms:.3f} ms per call (uncached)")
     assert per_call_ms < 1.0

@@ -426,3 +426,86 @@ async def test_state_survives_json_round_trip(chat: Chat) -> None:
     again = SessionState.from_json(chat.state.to_json())
     assert again == chat.state
     assert again == replace(chat.state)
+
+
+# --- after filing: rating, adding information, withdrawing -----------------------------------------
+
+
+async def filed_and_answered(chat: Chat) -> str:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    number = chat.port.filed[-1][0]
+    chat.port.answered.append(number)
+    return number
+
+
+@pytest.mark.parametrize(
+    ("press", "score"), [("rate:{n}:1", 1), ("rate:{n}:2", 2), ("1", 1), ("基本满意", 2), ("Satisfied", 1)]
+)
+async def test_rating_by_button_or_text(chat: Chat, press: str, score: int) -> None:
+    number = await filed_and_answered(chat)
+    if press.startswith("rate:"):
+        await chat.tap(press.format(n=number))
+    else:
+        await chat.say(press)
+    assert "感谢您的评价" in chat.text()
+    assert chat.port.ratings == [(number, score, "")]
+
+
+async def test_not_satisfied_asks_why_and_passes_the_reason_on(chat: Chat) -> None:
+    number = await filed_and_answered(chat)
+    await chat.tap(f"rate:{number}:3")
+    assert "不满意的原因" in chat.text() and chat.choice_ids() == ["skip"]
+    await chat.say("路灯还是不亮")
+    assert "退回办理部门重新办理" in chat.text()
+    assert chat.port.ratings == [(number, 3, "路灯还是不亮")]
+    assert chat.state is not None and chat.state.rating_ticket is None
+
+
+async def test_not_satisfied_reason_can_be_skipped(chat: Chat) -> None:
+    number = await filed_and_answered(chat)
+    await chat.say("不满意")
+    await chat.tap("skip")
+    assert chat.port.ratings == [(number, 3, "")]
+
+
+async def test_a_command_while_asked_why_cancels_the_question(chat: Chat) -> None:
+    number = await filed_and_answered(chat)
+    await chat.tap(f"rate:{number}:3")
+    await chat.say("帮助")
+    assert chat.state is not None and chat.state.rating_ticket is None and chat.port.ratings == []
+
+
+async def test_digits_are_not_ratings_when_nothing_waits(chat: Chat) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("1")
+    assert chat.port.ratings == []
+
+
+async def test_rating_an_unknown_or_finished_ticket_is_refused(chat: Chat) -> None:
+    await chat.tap("rate:WZ20261122-0099:1")
+    assert "当前不需要评价" in chat.text() and chat.port.ratings == []
+
+
+async def test_adding_information_to_the_latest_or_a_named_ticket(chat: Chat) -> None:
+    await chat.say("补充 旁边还有一盏")
+    assert "没有正在办理的问政" in chat.text()
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("补充 旁边还有一盏")
+    await chat.say("补充 WZ20261122-0001 今晚更暗了")
+    assert chat.port.supplements == [("WZ20261122-0001", "旁边还有一盏"), ("WZ20261122-0001", "今晚更暗了")]
+    await chat.say("补充")
+    assert "写上要补充的内容" in chat.text()
+
+
+async def test_withdrawing(chat: Chat) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("撤回 WZ20261122-0001")
+    assert "已撤回" in chat.text()
+    await chat.say("撤回 WZ20261122-0001")
+    assert "无法撤回" in chat.text()
+    await chat.say("撤回")
+    assert "写上问政编号" in chat.text()

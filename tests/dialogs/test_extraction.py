@@ -16,7 +16,11 @@ from dialogs.taxonomy import Bilingual, InquiryType, Taxonomy, Topic
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = Path(os.environ.get("WENZHENG_SAMPLES", "/work/shared/data/sample_inquiries.jsonl"))
 TYPE_LABELS = {
-    "投诉": "complaint", "举报": "report", "咨询": "consultation", "求助": "help", "建议": "suggestion",
+    "投诉": "complaint",
+    "举报": "report",
+    "咨询": "consultation",
+    "求助": "help",
+    "建议": "suggestion",
 }
 
 
@@ -43,19 +47,19 @@ def extractor(taxonomy: Taxonomy) -> Extractor:
         ("求助：老人走失了", "help"),
         ("Complaint: loud construction noise at night", "complaint"),
         ("Suggestion - the library should open on Sundays", "suggestion"),
-        ("投\u200b诉：停水两天了", "complaint"),                       # zero-width inside the marker
+        ("投\u200b诉：停水两天了", "complaint"),  # zero-width inside the marker
         # otherwise the evidence in the text
         ("请问办理身份证需要带什么材料", "consultation"),
         ("孩子明年上小学，学区怎么划分的？", "consultation"),
         ("How can I apply for public rental housing in Shenzhen?", "consultation"),
-        ("工资被拖欠三个月，老板跑路了，怎么办", "help"),             # 怎么办 outweighs 怎么
-        ("咋办啊，老人走失了", "help"),                                # dialect
+        ("工资被拖欠三个月，老板跑路了，怎么办", "help"),  # 怎么办 outweighs 怎么
+        ("咋办啊，老人走失了", "help"),  # dialect
         ("成都郫都区犀浦镇有人半夜偷排污水", "report"),
         ("I want to report illegal dumping of garbage", "report"),
         ("医院挂号排队太久了，能不能多开几个窗口", "suggestion"),
         ("我有个建议：地铁末班车能不能晚一点", "suggestion"),
         ("楼上漏水，物业不管不问", "complaint"),
-        ("凭什么停车费这么贵？", "complaint"),                         # a rhetorical question
+        ("凭什么停车费这么贵？", "complaint"),  # a rhetorical question
         ("俺们村的路灯坏了半个月了咋没人修", "complaint"),
         # nothing points anywhere: the form uses the default
         ("停电了一整天，冰箱里的东西都坏了", None),
@@ -70,21 +74,21 @@ def test_type(extractor: Extractor, text: str, expected: str | None) -> None:
     ("text", "expected"),
     [
         ("小区里天天有人跳广场舞，音响声音太大", "environment"),
-        ("小区门口的拉圾没人清理", "urban"),                           # a common typo
+        ("小区门口的拉圾没人清理", "urban"),  # a common typo
         ("燃气公司乱收费，每个月多扣钱", "utilities"),
         ("幼儿园乱收费", "education"),
         ("希望能在我们镇上开通一条公交线路", "transport"),
         ("出租车司机绕路多收钱", "transport"),
-        ("乱要价的出租车", "transport"),                               # 出租车 is longer than 要价
+        ("乱要价的出租车", "transport"),  # 出租车 is longer than 要价
         ("我想咨询一下公积金怎么提取", "housing"),
         ("异地医保报销比例怎么算，我爸在住院", "social_security"),
         ("学校门口没有红绿灯，孩子过马路太危险了", "transport"),
         ("老人走失了，家属联系不上派出所", "public_security"),
         ("Bus No. 5 never comes on time in Shinan district, Qingdao", "transport"),
-        ("BUS drivers ignore the stop", "transport"),                   # case-insensitive
-        ("The street lights on Jiefang North Road are broken", "urban"),   # plural of a keyword
+        ("BUS drivers ignore the stop", "transport"),  # case-insensitive
+        ("The street lights on Jiefang North Road are broken", "urban"),  # plural of a keyword
         ("Where can I get my PENSION paid?", "social_security"),
-        ("my business partner is a nice person", None),               # "bus" inside a word
+        ("my business partner is a nice person", None),  # "bus" inside a word
         ("你好", None),
     ],
 )
@@ -102,13 +106,13 @@ def test_topic(extractor: Extractor, text: str, expected: str | None) -> None:
         ("+8615912345678", "15912345678"),
         ("0086-13812345678", "13812345678"),
         ("（+86）19912345678", "19912345678"),
-        ("电话：０５３２－８８８８６６６６", "0532-88886666"),             # full-width
+        ("电话：０５３２－８８８８６６６６", "0532-88886666"),  # full-width
         ("座机0532-12345678转801", "0532-12345678"),
         ("010-87654321", "010-87654321"),
         ("(0532) 8888 6666", "0532-88886666"),
         ("身份证37020219900101123X，电话13912345678", "13912345678"),
         ("我叫张三，身份证370202199001011234，手机 138-1234-5678", "13812345678"),
-        ("先打0532-12345678，不行就打13812345678", "0532-12345678"),     # the first one given
+        ("先打0532-12345678，不行就打13812345678", "0532-12345678"),  # the first one given
     ],
 )
 def test_phone(extractor: Extractor, text: str, expected: str) -> None:
@@ -119,13 +123,13 @@ def test_phone(extractor: Extractor, text: str, expected: str) -> None:
     "text",
     [
         "身份证号370202199001011234",
-        "身份证130102199003071234",              # a Hebei number: starts like a 13x mobile
+        "身份证130102199003071234",  # a Hebei number: starts like a 13x mobile
         "身份证 370202 19900101 1234",
         "打12345热线没人接",
         "订单号2023123456789012",
-        "12813812345",                           # 12x is not a mobile prefix
-        "1381234567",                            # ten digits
-        "138123456789",                          # twelve digits
+        "12813812345",  # 12x is not a mobile prefix
+        "1381234567",  # ten digits
+        "138123456789",  # twelve digits
         "车牌鲁B12345",
     ],
 )
@@ -157,9 +161,9 @@ def test_topic_tie_goes_to_the_first_listed_and_longer_keywords_win() -> None:
         topics=(_topic("a", "公交", "water"), _topic("b", "地铁", "公交站牌"), _topic("c", "water supply")),
     )
     extractor = Extractor(taxonomy, AddressParser())
-    assert extractor.extract("公交和地铁都很挤").topic_code == "a"       # 2 against 2: first listed
-    assert extractor.extract("地铁和公交都很挤").topic_code == "a"       # order in the text does not matter
-    assert extractor.extract("公交站牌坏了").topic_code == "b"           # 公交 inside 公交站牌 yields
+    assert extractor.extract("公交和地铁都很挤").topic_code == "a"  # 2 against 2: first listed
+    assert extractor.extract("地铁和公交都很挤").topic_code == "a"  # order in the text does not matter
+    assert extractor.extract("公交站牌坏了").topic_code == "b"  # 公交 inside 公交站牌 yields
     assert extractor.extract("The Water Supply is off").topic_code == "c"
     assert extractor.extract("waterfall").topic_code is None
 
@@ -184,8 +188,9 @@ def test_sample_accuracy(taxonomy: Taxonomy, extractor: Extractor) -> None:
         }
         for field, ok in checks.items():
             hits[field] += ok
-        misses += [f"  {field}: {row['text']}" for field, ok in checks.items()
-                   if not ok and field != "type (no default)"]
+        misses += [
+            f"  {field}: {row['text']}" for field, ok in checks.items() if not ok and field != "type (no default)"
+        ]
     accuracy = {field: n / len(rows) for field, n in hits.items()}
     print()
     for field, value in accuracy.items():

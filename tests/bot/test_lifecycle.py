@@ -1,0 +1,47 @@
+"""The transition table: every (status, action) pair either moves where the rules say or is refused."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.lifecycle import Action, IllegalTransition, Status, transition
+
+S = Status
+A = Action
+# The whole table, written out by hand so a change to bot/lifecycle.py must be deliberate.
+EXPECTED: dict[tuple[Status, Action], Status] = {
+    (S.SUBMITTED, A.ROUTE): S.ACCEPTED,
+    **{(s, A.CLAIM): S.ASSIGNED for s in (S.ACCEPTED, S.REOPENED, S.ASSIGNED)},
+    (S.ASSIGNED, A.NOTE): S.IN_PROGRESS,
+    **{(s, A.NOTE): s for s in (S.ACCEPTED, S.IN_PROGRESS, S.REOPENED, S.ANSWERED)},
+    **{(s, A.REPLY): S.ANSWERED for s in (S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    **{(s, A.TRANSFER): S.ACCEPTED for s in (S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    **{(s, A.EXTEND): s for s in (S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    **{(s, A.REJECT): S.REJECTED for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    (S.ANSWERED, A.CLOSE): S.CLOSED,
+    **{(s, A.MARK_DUPLICATE): S.DUPLICATE for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    **{(s, A.WITHDRAW): S.WITHDRAWN for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    (S.ANSWERED, A.RATE_SATISFIED): S.CLOSED,
+    (S.ANSWERED, A.RATE_UNSATISFIED): S.REOPENED,
+    (S.ANSWERED, A.EXPIRE_RATING): S.CLOSED,
+    **{(s, A.SUPPLEMENT): s for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED, S.ANSWERED)},
+}
+
+
+@pytest.mark.parametrize(("status", "action"), list(itertools.product(Status, Action)))
+def test_every_pair(status: Status, action: Action) -> None:
+    expected = EXPECTED.get((status, action))
+    if expected is None:
+        with pytest.raises(IllegalTransition, match=f"cannot {action.value} a ticket that is {status.value}"):
+            transition(status, action)
+    else:
+        assert transition(status, action) is expected
+
+
+@pytest.mark.parametrize("final", [S.CLOSED, S.REJECTED, S.WITHDRAWN, S.DUPLICATE])
+def test_nothing_leaves_a_final_status(final: Status) -> None:
+    for action in Action:
+        with pytest.raises(IllegalTransition):
+            transition(final, action)
