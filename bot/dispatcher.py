@@ -119,7 +119,7 @@ class Dispatcher:
         if recorded.replies is not None:
             return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
         if staff is not None:
-            return Handled(await self._process_staff(recorded.message_id, staff.id, inbound, inline))
+            return Handled(await self._process_staff(recorded.message_id, staff.id, staff.locale, inbound, inline))
         replies = await self._process(recorded.message_id, identity, inbound, inline)
         return Handled(replies)
 
@@ -132,7 +132,7 @@ class Dispatcher:
         return await self._repos.staff.by_identity(session, inbound.channel, sender)
 
     async def _process_staff(
-        self, message_id: int, staff_id: int, inbound: Inbound, inline: bool
+        self, message_id: int, staff_id: int, locale: str, inbound: Inbound, inline: bool
     ) -> tuple[Outbound, ...]:
         now = self._clock()
         ref = inbound.conversation
@@ -146,7 +146,7 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("staff command failed", extra={"channel": inbound.channel})
-            replies = (Outbound(text("internal_error", "zh")),)
+            replies = (Outbound(text("internal_error", locale)),)
             async with self._sessions.begin() as session:
                 await self._finish(session, message_id, ref, replies, inline, now)
         self._outbox.wake()  # a staff action usually queued a push to a citizen

@@ -177,17 +177,16 @@ class Workflow:
                     await self._outbox.enqueue(session, ref, message, now, ticket_id=ticket.id)
 
     async def _department_staff(self, session: AsyncSession, code: str | None, roles: Sequence[str]) -> list[Staff]:
-        if code is None:
-            return []
-        people = await self._staff.of_department(session, code, roles)
+        """The department's staff in those roles; its admins' colleagues when it has nobody yet,
+        so a ticket of a department without staff is still seen by someone."""
+        people = [] if code is None else await self._staff.of_department(session, code, roles)
+        if not people:
+            people = [s for s in await self._staff.all(session) if s.role == "admin" and s.active]
         return people
 
     async def _supervisors(self, session: AsyncSession, code: str | None) -> list[Staff]:
         """Supervisors of the department; admins when it has none, so an escalation always lands."""
-        people = await self._department_staff(session, code, ["supervisor"])
-        if not people:
-            people = [s for s in await self._staff.all(session) if s.role == "admin" and s.active]
-        return people
+        return await self._department_staff(session, code, ["supervisor"])
 
     def _dept_name(self, ticket: Ticket, locale: str) -> str:
         name = self.directory.name(ticket.department_code)

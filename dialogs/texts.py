@@ -303,7 +303,10 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "投递失败的消息（最近{count}条），请电话或其他方式联系市民：",
             "Undelivered messages (latest {count}); reach the citizen another way:",
         ),
-        "staff_failed_line": ("{number}｜渠道：{channel}｜{when}｜原因：{error}", "{number} | via {channel} | {when} | {error}"),
+        "staff_failed_line": (
+            "{number}｜渠道：{channel}｜{when}｜原因：{error}",
+            "{number} | via {channel} | {when} | {error}",
+        ),
         "remind_respond": (
             "【提醒】问政{number}将于{due}到达响应期限，请尽快接单。",
             "[Reminder] {number} must be taken up by {due}.",

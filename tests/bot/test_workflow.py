@@ -330,3 +330,13 @@ async def test_undeliverable_pushes_are_shown_to_supervisors(world: World) -> No
     listing = await li.say(DESK, "投递失败")
     assert number in listing and "HTTP 502" in listing
     assert "只有主管和管理员" in await zhang.say(DESK, "failed")
+
+
+async def test_a_department_without_staff_still_has_its_cards_seen_by_admins(world: World) -> None:
+    citizen = await world.citizen()
+    zhao = await world.staff("赵六")  # admin; nobody works at 生态环境局
+    await citizen.say(CHAT, "宿迁市宿城区西湖路上的一家KTV每天凌晨两点还在放音乐，噪音吵得睡不着")
+    filed = await citizen.tap(CHAT, "confirm:submit")
+    number = re.search(r"WZ\d{8}-\d{4}", filed)
+    assert number is not None and (await world.ticket(number.group(0))).department_code == "environment"
+    assert f"【新问政】{number.group(0)}" in texts(await world.inbox(zhao))
