@@ -37,6 +37,9 @@ class MemorySessionStore:
         self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._max = max_entries
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # Replay keys live apart from sessions: evicting a nonce early would let a replay through.
+        # They are only ever dropped when they expire (oldest first, as they were added in order).
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
     @staticmethod
     def _now() -> float:
@@ -81,9 +84,14 @@ class MemorySessionStore:
                 self._locks[key] = (lock, users - 1)
 
     async def add_once(self, key: str, ttl_seconds: float) -> bool:
-        if await self.get(f"once:{key}") is not None:
+        now = self._now()
+        while self._seen and next(iter(self._seen.values())) <= now:
+            self._seen.popitem(last=False)
+        expires = self._seen.get(key)
+        if expires is not None and expires > now:
             return False
-        await self.put(f"once:{key}", "1", ttl_seconds)
+        self._seen[key] = now + ttl_seconds
+        self._seen.move_to_end(key)
         return True
 
     async def close(self) -> None:

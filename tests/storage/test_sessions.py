@@ -174,3 +174,11 @@ async def test_memory_store_close_forgets_everything() -> None:
     await store.close()
     assert len(store) == 0
     assert await store.get("k") is None
+
+
+async def test_memory_replay_keys_survive_session_eviction() -> None:
+    store = MemorySessionStore(max_entries=2)
+    assert await store.add_once("nonce-1", 300)
+    for i in range(10):  # a burst of sessions pushes everything else out of the LRU
+        await store.put(f"s{i}", "{}", 300)
+    assert not await store.add_once("nonce-1", 300)  # the replay is still refused
