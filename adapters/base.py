@@ -79,6 +79,8 @@ class Inbound:
     sender_id: str | None = None
     raw: str = ""
     locale_hint: str | None = None  # the platform's or browser's language, for a citizen we don't know yet
+    reply_to: str | None = None  # the platform id of the message this one replies to (a staff card)
+    group: bool = False  # said in a group chat (a department's staff group), not to the bot alone
 
     def payload(self) -> dict[str, Any]:
         """The structured parts, for storage; the inverse is ``Inbound.restore``."""
@@ -173,6 +175,16 @@ class Capabilities:
     reply_window_hours: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    """What platform reply windows depend on, supplied by the outbox worker (channels keep no
+    state of their own): when the citizen last wrote, and how many messages we sent since."""
+
+    now: datetime
+    last_inbound_at: datetime | None = None
+    sent_since_inbound: int = 0
+
+
 class SendError(Exception):
     """A platform refused or failed a send. ``retryable`` decides between backoff and dead letter."""
 
@@ -184,6 +196,14 @@ class SendError(Exception):
 
 class RecipientUnreachable(SendError):
     """The citizen blocked us, unsubscribed or the window closed for good: stop trying."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+class OutsideWindow(SendError):
+    """The platform's reply window is closed (Weibo: 48 h after the citizen's last message). The
+    message is held, shown to staff, and sent when the citizen writes again."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False)
@@ -212,7 +232,11 @@ class Channel(Protocol):
     name: str
     capabilities: Capabilities
 
-    async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None: ...
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
+    ) -> str | None:
+        """Deliver one message; the platform's id for it (so a reply to it can be traced), or None."""
+        ...
 
 
 class TemporarilyUnavailable(Exception):
@@ -226,6 +250,7 @@ class Handled:
 
     replies: tuple[Outbound, ...]
     duplicate: bool = False
+    timed_out: bool = False  # the budget ran out: answer the platform "success", replies follow via the outbox
 
 
 class InboundSink(Protocol):
@@ -235,7 +260,14 @@ class InboundSink(Protocol):
     dispatcher queues them in the outbox in the same transaction that marks the message processed.
     """
 
-    async def handle(self, inbound: Inbound, *, inline: bool = True) -> Handled: ...
+    async def handle(
+        self,
+        inbound: Inbound,
+        *,
+        inline: bool = True,
+        inline_limit: int | None = None,
+        budget: float | None = None,
+    ) -> Handled: ...
 
 
 def route_table(routes: Sequence[Route]) -> list[web.RouteDef]:

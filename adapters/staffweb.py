@@ -21,6 +21,7 @@ from adapters.base import (
     BadRequest,
     Capabilities,
     ConversationRef,
+    DeliveryContext,
     InboundSink,
     Outbound,
     Route,
@@ -195,9 +196,12 @@ class StaffWebChannel:
 
     # --- outbound -------------------------------------------------------------------------------
 
-    async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None:
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext | None = None
+    ) -> str | None:
         await self._mailbox.append(ref.chat_id, delivery_id, message.to_dict(), self._clock())
         self._streams.wake(ref.chat_id)
+        return None  # the mailbox is ours: no platform id to trace
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -9,18 +9,20 @@ returned) or re-runs a dialog whose earlier attempt left no trace.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.base import ConversationRef, Handled, Inbound, Outbound, TemporarilyUnavailable
+from adapters.base import ConversationRef, Handled, Inbound, MessageKind, Outbound, TemporarilyUnavailable
 from bot.intake_port import SqlIntakePort
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -32,7 +34,7 @@ from dialogs.state import SessionState
 from dialogs.texts import text
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
-from storage.models import Identity, Staff
+from storage.models import Identity, SentMessage, Staff, Ticket
 from storage.sessions import SessionStore
 from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
@@ -41,6 +43,28 @@ log = logging.getLogger(__name__)
 
 _STORAGE_ERRORS = (SQLAlchemyError, OSError, RedisError, TimeoutError)
 SESSION_TTL_SECONDS = 30 * 24 * 3600  # the language choice outlives the form; the form expires by idle time
+
+
+UNREACHABLE_EVENTS = frozenset({"unsubscribe", "unfollow", "blocked"})
+
+
+@dataclass
+class _Delivery:
+    """How one message's replies travel; ``split`` decides it once, inside the transaction, so the
+    HTTP side giving up (``abandoned``) and the commit can never both claim the replies."""
+
+    inline: bool
+    inline_limit: int | None = None
+    abandoned: bool = False
+    committed_inline: bool = False
+
+    def split(self, replies: tuple[Outbound, ...]) -> tuple[tuple[Outbound, ...], tuple[Outbound, ...]]:
+        if self.abandoned or not self.inline:
+            return (), replies
+        self.committed_inline = True
+        if self.inline_limit is None:
+            return replies, ()
+        return replies[: self.inline_limit], replies[self.inline_limit :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +101,45 @@ class Dispatcher:
         self._clock = clock
         self._workflow = workflow
         self._staff_desk = staff_desk
+        self._background: set[asyncio.Task[Handled]] = set()  # dialogs finishing after their budget
 
-    async def handle(self, inbound: Inbound, *, inline: bool = True) -> Handled:
+    async def handle(
+        self,
+        inbound: Inbound,
+        *,
+        inline: bool = True,
+        inline_limit: int | None = None,
+        budget: float | None = None,
+    ) -> Handled:
+        """``inline``: the channel answers in its HTTP response (else everything goes through the
+        outbox). ``inline_limit``: at most that many replies inline, the rest through the outbox
+        (a WeChat passive reply carries one message). ``budget``: seconds the channel can wait
+        (WeChat and Weibo give up after 5); past it, ``Handled.timed_out`` comes back at once and
+        the dialog's replies, when it finishes, go through the outbox."""
+        delivery = _Delivery(inline, inline_limit)
+        if budget is None:
+            return await self._handle_measured(inbound, delivery)
+        task = asyncio.create_task(self._handle_measured(inbound, delivery))
+        done, _ = await asyncio.wait({task}, timeout=budget)
+        if task in done or delivery.committed_inline:
+            return await task  # finished, or committing its inline answer right now
+        delivery.abandoned = True
+        self._background.add(task)
+        task.add_done_callback(self._finished_late)
+        return Handled((), timed_out=True)
+
+    def _finished_late(self, task: asyncio.Task[Handled]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Stored but not processed: a redelivery or the recovery sweep runs it again.
+            log.error("late dialog failed: %s", task.exception())
+
+    async def _handle_measured(self, inbound: Inbound, delivery: _Delivery) -> Handled:
         started = time.perf_counter()
         key = inbound.conversation.key()
         try:
             async with self._store.lock(key):
-                handled = await self._handle_locked(inbound, inline)
+                handled = await self._handle_locked(inbound, delivery)
         except TemporarilyUnavailable:
             self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
             raise
@@ -95,7 +151,7 @@ class Dispatcher:
         self._metrics.dialog_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
         return handled
 
-    async def _handle_locked(self, inbound: Inbound, inline: bool) -> Handled:
+    async def _handle_locked(self, inbound: Inbound, delivery: _Delivery) -> Handled:
         now = self._clock()
         ref = inbound.conversation
         async with self._sessions.begin() as session:
@@ -113,14 +169,26 @@ class Dispatcher:
                 raw=inbound.raw,
                 received_at=inbound.received_at,
             )
+            released = 0
             if recorded.new:
                 await self._repos.identities.touch(session, identity.id, now)
+                if inbound.kind is MessageKind.EVENT and inbound.event in UNREACHABLE_EVENTS:
+                    await self._repos.identities.set_reachable(session, identity.id, False)
+                else:  # they wrote: whatever waited for the platform's reply window can go now
+                    released = await self._outbox.release_held(session, ref, now)
             staff = await self._staff_member(session, inbound) if recorded.replies is None else None
+            if recorded.replies is None and staff is None and inbound.group:
+                # Chatter in a staff group from someone who is not staff: stored, never answered.
+                await self._repos.inbound.mark_processed(session, recorded.message_id, [], now)
+                recorded = replace(recorded, replies=[])
+        if released:
+            self._outbox.wake()
         if recorded.replies is not None:
             return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
         if staff is not None:
-            return Handled(await self._process_staff(recorded.message_id, staff.id, staff.locale, inbound, inline))
-        replies = await self._process(recorded.message_id, identity, inbound, inline)
+            replies = await self._process_staff(recorded.message_id, staff.id, staff.locale, inbound, delivery)
+        else:
+            replies = await self._process(recorded.message_id, identity, inbound, delivery)
         return Handled(replies)
 
     async def _staff_member(self, session: AsyncSession, inbound: Inbound) -> Staff | None:
@@ -132,7 +200,7 @@ class Dispatcher:
         return await self._repos.staff.by_identity(session, inbound.channel, sender)
 
     async def _process_staff(
-        self, message_id: int, staff_id: int, locale: str, inbound: Inbound, inline: bool
+        self, message_id: int, staff_id: int, locale: str, inbound: Inbound, delivery: _Delivery
     ) -> tuple[Outbound, ...]:
         now = self._clock()
         ref = inbound.conversation
@@ -140,20 +208,36 @@ class Dispatcher:
             async with self._sessions.begin() as session:
                 staff = await self._repos.staff.get(session, staff_id)
                 assert staff is not None
-                replies = await self._staff_desk.handle(session, staff, inbound, now)
-                await self._finish(session, message_id, ref, replies, inline, now)
+                card = await self._card_ticket(session, inbound)
+                replies = await self._staff_desk.handle(session, staff, inbound, now, reply_to=card)
+                replies = await self._finish(session, message_id, ref, replies, delivery, now)
         except _STORAGE_ERRORS:
             raise
         except Exception:
             log.exception("staff command failed", extra={"channel": inbound.channel})
             replies = (Outbound(text("internal_error", locale)),)
             async with self._sessions.begin() as session:
-                await self._finish(session, message_id, ref, replies, inline, now)
+                replies = await self._finish(session, message_id, ref, replies, delivery, now)
         self._outbox.wake()  # a staff action usually queued a push to a citizen
         return replies
 
+    async def _card_ticket(self, session: AsyncSession, inbound: Inbound) -> str | None:
+        """The ticket of the card a staff member replied to, on channels with replies."""
+        if inbound.reply_to is None:
+            return None
+        stmt = (
+            select(Ticket.number)
+            .join(SentMessage, SentMessage.ticket_id == Ticket.id)
+            .where(
+                SentMessage.channel == inbound.channel,
+                SentMessage.chat_id == inbound.conversation.chat_id,
+                SentMessage.platform_id == inbound.reply_to,
+            )
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
     async def _process(
-        self, message_id: int, identity: Identity, inbound: Inbound, inline: bool
+        self, message_id: int, identity: Identity, inbound: Inbound, delivery: _Delivery
     ) -> tuple[Outbound, ...]:
         ref = inbound.conversation
         key = ref.key()
@@ -165,7 +249,7 @@ class Dispatcher:
                     session, self._repos.tickets, identity, self._deadlines, self._tz, now, self._workflow
                 )
                 result = await self._engine.step(state, inbound, port, now)
-                await self._finish(session, message_id, ref, result.replies, inline, now)
+                inline_replies = await self._finish(session, message_id, ref, result.replies, delivery, now)
             for _ in port.filed:
                 self._metrics.tickets_filed.labels(inbound.channel).inc()
         except _STORAGE_ERRORS:
@@ -177,11 +261,10 @@ class Dispatcher:
             locale = state.locale if state else self._engine.settings.default_locale
             apology = (Outbound(text("internal_error", locale)),)
             async with self._sessions.begin() as session:
-                await self._finish(session, message_id, ref, apology, inline, now)
-            return apology
+                return await self._finish(session, message_id, ref, apology, delivery, now)
         await self._store.put(key, result.state.to_json(), SESSION_TTL_SECONDS)
         self._outbox.wake()  # filing, rating or adding information may have queued pushes
-        return result.replies
+        return inline_replies
 
     async def _finish(
         self,
@@ -189,13 +272,18 @@ class Dispatcher:
         message_id: int,
         ref: ConversationRef,
         replies: tuple[Outbound, ...],
-        inline: bool,
+        delivery: _Delivery,
         now: datetime,
-    ) -> None:
-        if not inline:
-            for reply in replies:
-                await self._outbox.enqueue(session, ref, reply, now)
-        await self._repos.inbound.mark_processed(session, message_id, [r.to_dict() for r in replies], now)
+    ) -> tuple[Outbound, ...]:
+        """Queue what is not answered inline and mark the message processed, keeping the inline
+        part so a redelivery gets exactly that again. The inline replies."""
+        inline, queued = delivery.split(replies)
+        for reply in queued:
+            await self._outbox.enqueue(session, ref, reply, now)
+        await self._repos.inbound.mark_processed(
+            session, message_id, [r.to_dict() for r in inline], now, replied_inline=bool(inline) or not queued
+        )
+        return inline
 
     @staticmethod
     def _load_state(raw: str | None) -> SessionState | None:

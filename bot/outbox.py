@@ -20,10 +20,18 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.base import Channel, ConversationRef, Outbound, RecipientUnreachable, SendError
+from adapters.base import (
+    Channel,
+    ConversationRef,
+    DeliveryContext,
+    Outbound,
+    OutsideWindow,
+    RecipientUnreachable,
+    SendError,
+)
 from bot.metrics import Metrics
 from storage.identities import IdentityRepository
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, SentMessage
 from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -67,6 +75,9 @@ class Outbox:
             now=now,
         )
         return row.id
+
+    async def release_held(self, session: AsyncSession, ref: ConversationRef, now: datetime) -> int:
+        return await self._repo.release_held(session, ref.channel, ref.account, ref.chat_id, now)
 
     def wake(self) -> None:
         """Called after the enqueuing transaction commits: the worker sends now, not at its next poll."""
@@ -139,7 +150,12 @@ class OutboxWorker:
         try:
             if channel is None:
                 raise SendError(f"channel {row.channel} is not enabled", retryable=True)
-            await channel.send(ref, Outbound.from_dict(row.payload), str(row.id))
+            context = await self._context(ref)
+            platform_id = await channel.send(ref, Outbound.from_dict(row.payload), str(row.id), context)
+        except OutsideWindow as exc:
+            async with self._sessions.begin() as session:
+                await self._repo.hold(session, row.id, f"held: {exc}")
+            self._metrics.messages_out.labels(row.channel, "held").inc()
         except RecipientUnreachable as exc:
             await self._dead(row, ref, f"unreachable: {exc}", unreachable=True)
         except SendError as exc:
@@ -156,9 +172,32 @@ class OutboxWorker:
             log.exception("outbox send crashed", extra={"outbox_id": row.id, "channel": row.channel})
             await self._dead(row, ref, f"crash: {type(exc).__name__}: {exc}", unreachable=False)
         else:
+            now = self._clock()
             async with self._sessions.begin() as session:
-                await self._repo.mark_sent(session, row.id, self._clock())
+                await self._repo.mark_sent(session, row.id, now)
+                if platform_id is not None and row.ticket_id is not None:
+                    session.add(
+                        SentMessage(
+                            channel=row.channel,
+                            chat_id=row.chat_id,
+                            platform_id=platform_id,
+                            ticket_id=row.ticket_id,
+                            outbox_id=row.id,
+                            created_at=now,
+                        )
+                    )
             self._metrics.messages_out.labels(row.channel, "sent").inc()
+
+    async def _context(self, ref: ConversationRef) -> DeliveryContext:
+        """The citizen's last message and what we sent since: the platform windows (WeChat 48 h
+        and 5 messages, Weibo 48 h) are decided by the channel from these."""
+        now = self._clock()
+        async with self._sessions() as session:
+            identity = await self._identities.find(session, ref.channel, ref.account, ref.chat_id)
+            if identity is None or identity.last_inbound_at is None:
+                return DeliveryContext(now=now)
+            sent = await self._repo.sent_since(session, ref.channel, ref.account, ref.chat_id, identity.last_inbound_at)
+            return DeliveryContext(now=now, last_inbound_at=identity.last_inbound_at, sent_since_inbound=sent)
 
     async def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> None:
         delay = self._policy.delay(row.attempts, retry_after, self._rng.random())

@@ -333,7 +333,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "action_duplicate": ("标记重复", "mark as duplicate"),
         "status_submitted": ("已提交", "Submitted"),
         "status_accepted": ("已受理", "Accepted"),
-        "status_assigned": ("已分派", "Assigned"),
+        "status_assigned": ("已接单", "Taken up"),
         "status_in_progress": ("办理中", "In progress"),
         "status_answered": ("已答复", "Answered"),
         "status_closed": ("已办结", "Closed"),

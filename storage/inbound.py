@@ -61,9 +61,13 @@ class InboundRepository:
         row = (await session.execute(stmt)).one()
         return Recorded(int(row.id), False, row.replies if row.processed_at is not None else None)
 
-    async def mark_processed(self, session: AsyncSession, message_id: int, replies: list[Any], now: datetime) -> None:
+    async def mark_processed(
+        self, session: AsyncSession, message_id: int, replies: list[Any], now: datetime, replied_inline: bool = True
+    ) -> None:
         await session.execute(
-            update(InboundMessage).where(InboundMessage.id == message_id).values(processed_at=now, replies=replies)
+            update(InboundMessage)
+            .where(InboundMessage.id == message_id)
+            .values(processed_at=now, replies=replies, replied_inline=replied_inline)
         )
 
     async def unprocessed(self, session: AsyncSession, older_than: datetime, limit: int) -> list[InboundMessage]:

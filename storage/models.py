@@ -93,6 +93,9 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     replies: Mapped[list[Any] | None]
+    # False when the answer went through the outbox (the 5-second budget ran out): a redelivery
+    # then gets no inline copy, so the citizen does not see it twice.
+    replied_inline: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Ticket(Base):
@@ -258,6 +261,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class SentMessage(Base):
+    """A platform's id for a message we sent about a ticket: a staff reply to that message (a
+    card in a Telegram group) is traced back to the ticket through it."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "platform_id", name="uq_sent_message"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    platform_id: Mapped[str] = mapped_column(String(128))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    created_at: Mapped[datetime]
 
 
 class WebchatMailbox(Base):

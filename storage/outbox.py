@@ -15,6 +15,7 @@ PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 DEAD = "dead"
+HELD = "held"  # the platform's reply window is closed: waits for the citizen's next message
 
 
 class OutboxRepository:
@@ -85,6 +86,35 @@ class OutboxRepository:
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=DEAD, last_error=error[:2000])
         )
+
+    async def hold(self, session: AsyncSession, outbox_id: int, error: str) -> None:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=HELD, last_error=error[:2000])
+        )
+
+    async def release_held(self, session: AsyncSession, channel: str, account: str, chat_id: str, now: datetime) -> int:
+        """The citizen wrote again: what waited for the window goes out now, in its original order."""
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == HELD,
+                OutboxMessage.channel == channel,
+                OutboxMessage.account == account,
+                OutboxMessage.chat_id == chat_id,
+            )
+            .values(status=PENDING, next_attempt_at=now, attempts=0)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def sent_since(self, session: AsyncSession, channel: str, account: str, chat_id: str, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            OutboxMessage.status == SENT,
+            OutboxMessage.channel == channel,
+            OutboxMessage.account == account,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.sent_at >= since,
+        )
+        return int((await session.execute(stmt)).scalar_one())
 
     async def depth(self, session: AsyncSession) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import ConversationRef, Inbound, MessageKind, TemporarilyUnavailable
 from bot.app import Services, build_services, prepare_database
+from bot.config import StaffConfig, StaffIdentityConfig
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
-from storage.models import InboundMessage, OutboxMessage, Ticket, WebchatMailbox
+from storage.models import InboundMessage, OutboxMessage, SentMessage, Ticket, WebchatMailbox
 from tests.app_helpers import Clock, make_config
 
 RICH = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
@@ -208,3 +209,119 @@ async def test_form_state_lives_in_redis_when_configured(tmp_path: Path, redis_u
         assert "WZ20261122-0001" in filed.replies[0].text
     finally:
         await stop(second)
+
+
+# --- platform delivery rules --------------------------------------------------------------------
+
+
+async def outbox_texts(services: Services, ref: ConversationRef = REF) -> list[str]:
+    async with services.sessions() as session:
+        stmt = select(OutboxMessage.payload).where(OutboxMessage.chat_id == ref.chat_id).order_by(OutboxMessage.id)
+        return [p["text"] for p in (await session.execute(stmt)).scalars()]
+
+
+async def test_a_slow_dialog_times_out_and_its_replies_follow_through_the_outbox_once(svc: Services) -> None:
+    """A previous message still holds the conversation (as a slow database would): the platform's
+    budget runs out, the channel answers at once, the replies come later through the outbox."""
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_previous_message() -> None:
+        async with svc.store.lock(REF.key()):
+            held.set()
+            await release.wait()
+
+    blocker = asyncio.create_task(slow_previous_message())
+    await held.wait()
+    first = await svc.dispatcher.handle(message(RICH, key="slow"), inline_limit=1, budget=0.2)
+    assert first.timed_out and first.replies == ()
+    release.set()
+    await blocker
+    for _ in range(50):  # the dialog finishes in the background
+        if await outbox_texts(svc):
+            break
+        await asyncio.sleep(0.05)
+    assert any("请确认" in t for t in await outbox_texts(svc))
+    again = await svc.dispatcher.handle(message(RICH, key="slow"), inline_limit=1, budget=0.2)
+    assert again.duplicate and again.replies == ()  # nothing inline: the outbox already answered
+    assert sum("请确认" in t for t in await outbox_texts(svc)) == 1
+
+
+async def test_a_passive_reply_carries_one_message_and_the_rest_go_through_the_outbox(svc: Services) -> None:
+    handled = await svc.dispatcher.handle(message("你好"), inline_limit=1, budget=4)
+    assert len(handled.replies) == 1 and "您好" in handled.replies[0].text
+    assert [t for t in await outbox_texts(svc)] == ["请具体描述问题：发生了什么、持续多久、您的诉求。可以附上照片。"]
+
+
+async def test_unsubscribing_makes_the_citizen_unreachable_and_writing_again_reachable(svc: Services) -> None:
+    event = Inbound("webchat", REF, "unsub-1", MessageKind.EVENT, Clock()(), event="unsubscribe")
+    assert (await svc.dispatcher.handle(event)).replies == ()
+    async with svc.sessions() as session:
+        identity = await IdentityRepository().find(session, REF.channel, REF.account, REF.chat_id)
+        assert identity is not None and identity.reachable is False
+    await svc.dispatcher.handle(message("你好"))
+    async with svc.sessions() as session:
+        identity = await IdentityRepository().find(session, REF.channel, REF.account, REF.chat_id)
+        assert identity is not None and identity.reachable is True
+
+
+async def test_strangers_in_a_staff_group_get_nothing(svc: Services) -> None:
+    group = ConversationRef("telegram", "bot", "-1001234")
+    said = Inbound("telegram", group, "g-1", MessageKind.TEXT, Clock()(), text=RICH, sender_id="999", group=True)
+    handled = await svc.dispatcher.handle(said)
+    assert handled.replies == ()
+    assert await count(svc, Ticket) == 0 and await outbox_texts(svc, group) == []
+    assert await svc.store.get(group.key()) is None  # no dialog was started
+
+
+async def test_a_staff_reply_to_a_card_answers_that_ticket(tmp_path: Path) -> None:
+    config = make_config(tmp_path).model_copy(
+        update={
+            "staff": [
+                StaffConfig(
+                    name="张三",
+                    department="urban",
+                    identities=[StaffIdentityConfig(channel="telegram", id="1001")],
+                )
+            ]
+        }
+    )
+    services = build_services(config, Clock())
+    await prepare_database(services)
+    try:
+        await services.dispatcher.handle(message(RICH))
+        await services.dispatcher.handle(message(choice="confirm:submit"))
+        async with services.sessions.begin() as session:
+            ticket = (await session.execute(select(Ticket))).scalar_one()
+            card = (await session.execute(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))).scalars()
+            outbox_id = next(iter(card)).id
+            session.add(
+                SentMessage(
+                    channel="telegram",
+                    chat_id="-1001234",
+                    platform_id="555",
+                    ticket_id=ticket.id,
+                    outbox_id=outbox_id,
+                    created_at=Clock()(),
+                )
+            )
+        group = ConversationRef("telegram", "bot", "-1001234")
+        reply = Inbound(
+            "telegram",
+            group,
+            "g-2",
+            MessageKind.TEXT,
+            Clock()(),
+            text="路灯已修复",
+            sender_id="1001",
+            group=True,
+            reply_to="555",
+        )
+        handled = await services.dispatcher.handle(reply)
+        assert "已回复" in handled.replies[0].text
+        async with services.sessions() as session:
+            status = (await session.execute(select(Ticket.status))).scalar_one()
+        assert status == "answered"
+        assert any("答复：路灯已修复" in t for t in await outbox_texts(services))
+    finally:
+        await stop(services)

@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.base import Capabilities, ConversationRef, Outbound, RecipientUnreachable, SendError
+from adapters.base import (
+    Capabilities,
+    ConversationRef,
+    DeliveryContext,
+    Outbound,
+    OutsideWindow,
+    RecipientUnreachable,
+    SendError,
+)
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
 from storage.identities import IdentityRepository
@@ -32,14 +40,19 @@ SCRIPTED = Capabilities(inline_reply=False, buttons=False, location_request=Fals
 class ScriptedChannel:
     script: list[BaseException | None] = field(default_factory=list)
     sent: list[tuple[ConversationRef, Outbound, str]] = field(default_factory=list)
+    contexts: list[DeliveryContext] = field(default_factory=list)
     name: str = "scripted"
     capabilities: Capabilities = SCRIPTED
 
-    async def send(self, ref: ConversationRef, message: Outbound, delivery_id: str) -> None:
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
+    ) -> str | None:
+        self.contexts.append(context)
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:
             raise outcome
         self.sent.append((ref, message, delivery_id))
+        return f"platform-{delivery_id}"
 
 
 @dataclass
@@ -175,3 +188,35 @@ async def test_messages_to_one_chat_keep_their_order(rig: Rig) -> None:
     async with rig.sessions() as session:
         statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
     assert set(statuses) == {"sent"}
+
+
+async def test_the_channel_is_told_when_the_citizen_last_wrote_and_what_was_sent_since(rig: Rig) -> None:
+    async with rig.sessions.begin() as session:
+        repo = IdentityRepository()
+        identity = await repo.get_or_create(session, "scripted", "acct", "chat-1", rig.clock(), "zh")
+        await repo.touch(session, identity.id, rig.clock())
+    wrote = rig.clock()
+    rig.clock.advance(hours=1)
+    for i in range(3):
+        await rig.enqueue(f"m{i}")
+    await rig.worker.drain()
+    assert [(c.last_inbound_at, c.sent_since_inbound) for c in rig.channel.contexts] == [
+        (wrote, 0),
+        (wrote, 1),
+        (wrote, 2),
+    ]
+
+
+async def test_outside_the_window_a_message_is_held_until_the_citizen_writes(rig: Rig) -> None:
+    rig.channel.script = [OutsideWindow("48 hours since the last message")]
+    outbox_id = await rig.enqueue("status update")
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "held"
+    rig.clock.advance(days=3)
+    assert await rig.worker.run_once() == 0  # held is not retried on its own
+    async with rig.sessions.begin() as session:
+        released = await rig.outbox.release_held(session, REF, rig.clock())
+    assert released == 1
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "sent"
+    assert [m.text for _, m, _ in rig.channel.sent] == ["status update"]

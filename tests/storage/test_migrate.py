@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "audit_log",
     "timers",
     "ratings",
+    "sent_messages",
 }
 
 
