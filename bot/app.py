@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.base import Channel, route_table
 from adapters.staffweb import StaffWebChannel
 from adapters.webchat import WebchatChannel
+from bot.channels import BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
 from bot.config import AppConfig
 from bot.dispatcher import Dispatcher, Repositories
 from bot.metrics import Metrics
@@ -74,6 +75,7 @@ class Services:
     workflow: Workflow
     timer_worker: TimerWorker
     staffweb: StaffWebChannel
+    platforms: dict[str, WebhookChannel]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -113,7 +115,9 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     repos = Repositories(IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository())
     directory = Directory(
         tuple(
-            DepartmentInfo(d.code, Bilingual(d.name.zh, d.name.en), tuple(d.topics), tuple(d.districts))
+            DepartmentInfo(
+                d.code, Bilingual(d.name.zh, d.name.en), tuple(d.topics), tuple(d.districts), d.telegram_chat_id
+            )
             for d in config.departments
         ),
         config.default_department,
@@ -183,6 +187,20 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             cookie_secure=public.startswith("https://") if secure is None else secure,
         )
         channels[webchat.name] = webchat
+    platforms = platform_channels(
+        config,
+        ChannelDeps(
+            sink=dispatcher,
+            store=store,
+            clock=clock,
+            metrics=metrics,
+            sessions=sessions,
+            max_body_bytes=config.server.max_body_bytes,
+            public_url=config.server.public_url,
+            staff_group_chats=frozenset(d.telegram_chat_id for d in config.departments if d.telegram_chat_id),
+        ),
+    )
+    channels.update(platforms)
     worker = OutboxWorker(
         sessions,
         outbox_repo,
@@ -211,6 +229,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         workflow,
         timer_worker,
         staffweb,
+        platforms,
     )
 
 
@@ -252,6 +271,8 @@ def build_app(
         app.router.add_routes(route_table(services.webchat.routes()))
         app.router.add_get("/", _to_chat)
     app.router.add_routes(route_table(services.staffweb.routes()))
+    for platform in services.platforms.values():
+        app.router.add_routes(route_table(platform.routes()))
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)
@@ -264,6 +285,9 @@ def build_app(
             services.tasks.append(
                 asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
             )
+            for channel in services.channels.values():
+                if isinstance(channel, BackgroundChannel):
+                    services.tasks.append(asyncio.create_task(channel.run(services.stop)))
 
     async def shutdown(app: web.Application) -> None:
         services.stop.set()

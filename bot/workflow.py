@@ -48,6 +48,7 @@ class DepartmentInfo:
     name: Bilingual
     topics: tuple[str, ...]
     districts: tuple[str, ...]
+    telegram_chat_id: str | None = None  # the department's staff group
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,11 @@ class Workflow:
             )
 
         await self._tell_staff(session, handlers, build, ticket, now)
+        dept = self.directory.get(ticket.department_code)
+        if dept is not None and dept.telegram_chat_id and "telegram" in self._staff_channels:
+            # The staff group sees the card too; a reply to it answers the ticket (see the dispatcher).
+            group = ConversationRef("telegram", "staff", dept.telegram_chat_id)
+            await self._outbox.enqueue(session, group, build("zh"), now, ticket_id=ticket.id)
 
     def card_text(self, ticket: Ticket, locale: str) -> str:
         kind = self._taxonomy.type_by_code(ticket.type_code)
