@@ -1,33 +1,27 @@
 // Web chat page: plain JS, no build step. Served under CSP default-src 'self': no inline code.
-// Every message text is rendered with textContent, never as HTML.
+// Every message text is rendered with textContent, never as HTML. What the staff page shares
+// (rendering, buttons, delivery with retries, the event stream) is in chatcore.js.
 "use strict";
 
 (() => {
+  const { $, el, button, newId } = window.WZChat;
   const API = "/chat/api";
   const LAST_EVENT_KEY = "wz_chat_last_event";
-  const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000]; // then the citizen gets a retry button
   const MAX_SIDE = 1600; // photos are downscaled to this many pixels on the long side
   const KEEP_AS_IS_BYTES = 1024 * 1024;
   const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
-  const TEXTS = {
+  const ui = window.WZChat.page({
     zh: {
       title: "网上问政",
-      log: "对话记录",
       placeholder: "请描述您的问题…",
       input: "输入您的问题",
-      send: "发送",
       location: "位置",
       locationTitle: "发送我的位置",
       photo: "照片",
       photoTitle: "发送照片",
       greeting:
         "您好！这里是网上问政平台。\n请直接描述您要反映的问题：在哪里、发生了什么、持续多久。也可以发送位置和照片。\n发送“帮助”查看更多用法。",
-      options: "选项",
-      sending: "发送中…",
-      retrying: "网络不稳定，正在重试…",
-      failed: "未发送",
-      retry: "重试",
       myLocation: "我的位置：",
       locating: "正在获取位置…",
       locationDenied: "无法获取您的位置（未获授权）。请直接输入详细地址，如：市南区香港中路8号。",
@@ -35,32 +29,21 @@
       photoAlt: "您发送的照片",
       attachment: "附件：",
       photoTooLarge: "照片太大了（上限5MB），请换一张较小的照片。",
-      ticket: "问政编号",
       copy: "复制",
       copied: "已复制",
       status: "办理进度",
       rating: "服务评价",
-      offline: "网络已断开",
-      reconnecting: "正在重新连接…",
-      genericError: "发送失败，请稍后再试。",
     },
     en: {
       title: "Online inquiries",
-      log: "Conversation",
       placeholder: "Your issue…",
       input: "Type your message",
-      send: "Send",
       location: "Place",
       locationTitle: "Share my location",
       photo: "Photo",
       photoTitle: "Send a photo",
       greeting:
         'Hello! This is the government inquiry service.\nDescribe your issue: where it is, what happened and for how long. You can also send your location and photos.\nSend "help" to see what else you can do.',
-      options: "Options",
-      sending: "Sending…",
-      retrying: "Connection is unstable, retrying…",
-      failed: "Not sent",
-      retry: "Retry",
       myLocation: "My location: ",
       locating: "Getting your location…",
       locationDenied:
@@ -70,106 +53,37 @@
       photoAlt: "Your photo",
       attachment: "Attachment: ",
       photoTooLarge: "That photo is too large (5 MB at most). Please choose a smaller one.",
-      ticket: "Inquiry number",
       copy: "Copy",
       copied: "Copied",
       status: "Progress update",
       rating: "Your rating",
-      offline: "Offline",
-      reconnecting: "Reconnecting…",
-      genericError: "The message could not be sent. Please try again later.",
     },
-  };
+  });
+  const { t, notice } = ui;
 
-  const lang = /^zh/i.test(navigator.language || "zh") ? "zh" : "en";
-  const t = TEXTS[lang];
-
-  const $ = (id) => document.getElementById(id);
-  const log = $("log");
-  const form = $("composer");
-  const input = $("text");
   const locBtn = $("loc-btn");
   const photoBtn = $("photo-btn");
   const photoInput = $("photo-input");
-  const conn = $("conn");
-
-  // --- small helpers ----------------------------------------------------------------------------
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  function newId() {
-    try {
-      if (typeof crypto.randomUUID === "function") return crypto.randomUUID(); // secure contexts only
-    } catch (_) {
-      /* fall through */
-    }
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  function scrollToEnd() {
-    log.scrollTop = log.scrollHeight;
-  }
-
-  function append(node) {
-    log.appendChild(node);
-    scrollToEnd();
-    // Images and fonts can grow a bubble after layout: follow them once more.
-    requestAnimationFrame(scrollToEnd);
-    return node;
-  }
 
   function applyLabels() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    document.title = t.title;
-    $("title").textContent = t.title;
-    log.setAttribute("aria-label", t.log);
-    input.placeholder = t.placeholder;
-    $("text-label").textContent = t.input;
-    $("send-btn").textContent = t.send;
+    ui.applyLabels();
     $("loc-label").textContent = t.location;
     $("photo-label").textContent = t.photo;
-    for (const [button, title] of [
+    for (const [tool, title] of [
       [locBtn, t.locationTitle],
       [photoBtn, t.photoTitle],
     ]) {
-      button.title = title;
-      button.setAttribute("aria-label", title);
+      tool.title = title;
+      tool.setAttribute("aria-label", title);
     }
   }
 
   // --- rendering --------------------------------------------------------------------------------
 
-  function botBubble(text, extraClass) {
-    const wrap = el("div", "msg bot" + (extraClass ? " " + extraClass : ""));
-    const bubble = el("div", "bubble", text);
-    bubble.dir = "auto";
-    wrap.appendChild(bubble);
-    return wrap;
-  }
-
-  function notice(text) {
-    append(botBubble(text, "notice"));
-  }
-
   function ticketChip(number) {
-    const chip = el("div", "ticket");
-    chip.setAttribute("role", "group");
-    chip.setAttribute("aria-label", t.ticket);
-    const no = el("span", "ticket-no", number);
-    no.dir = "ltr";
-    chip.appendChild(no);
+    const chip = ui.ticketChip(number);
     if (navigator.clipboard && window.isSecureContext) {
-      const copy = el("button", "linkish", t.copy);
-      copy.type = "button";
+      const copy = button("linkish", t.copy);
       copy.setAttribute("aria-label", `${t.copy} ${t.ticket}`);
       copy.addEventListener("click", () => {
         navigator.clipboard.writeText(number).then(
@@ -185,41 +99,10 @@
     return chip;
   }
 
-  function choiceGroup(choices, purpose) {
-    const group = el("div", "choices");
-    group.setAttribute("role", "group");
-    group.setAttribute("aria-label", t.options);
-    group.dataset.purpose = purpose;
-    let used = false;
-    for (const choice of choices) {
-      const button = el("button", "choice", choice.label);
-      button.type = "button";
-      button.dir = "auto";
-      button.addEventListener("click", () => {
-        if (used) return; // a double tap sends once
-        used = true;
-        retireGroup(group);
-        button.setAttribute("aria-pressed", "true");
-        sendChoice({ id: choice.id, label: choice.label });
-      });
-      group.appendChild(button);
-    }
-    group.retire = () => {
-      used = true;
-      retireGroup(group);
-    };
-    return group;
-  }
-
-  function retireGroup(group) {
-    group.dataset.used = "true";
-    for (const button of group.querySelectorAll("button")) button.disabled = true;
-  }
-
   function renderReply(reply) {
     if (!reply || typeof reply.text !== "string") return;
     const purpose = reply.purpose || "reply";
-    const wrap = botBubble(reply.text, purpose === "reply" ? "" : purpose);
+    const wrap = ui.botBubble(reply.text, purpose === "reply" ? "" : purpose);
     if (purpose === "status" || purpose === "rating") {
       wrap.insertBefore(el("div", "kind", purpose === "status" ? t.status : t.rating), wrap.firstChild);
     }
@@ -228,70 +111,30 @@
     const choices = Array.isArray(reply.choices) ? reply.choices : [];
     if (choices.length && purpose === "reply") {
       // A new question makes the unused buttons of the previous ones stale.
-      for (const old of log.querySelectorAll('.choices[data-purpose="reply"]:not([data-used])')) old.retire();
+      for (const old of ui.log.querySelectorAll('.choices[data-purpose="reply"]:not([data-used])')) old.retire();
     }
     if (choices.length || reply.request_location) {
-      const group = choiceGroup(choices, purpose);
+      const group = ui.choiceGroup(choices, (c) => sendChoice({ id: c.id, label: c.label }), purpose);
       if (reply.request_location) {
-        const share = el("button", "choice primary", t.locationTitle);
-        share.type = "button";
+        const share = button("choice primary", t.locationTitle);
         share.addEventListener("click", shareLocation);
         group.appendChild(share);
       }
       wrap.appendChild(group);
     }
     if (purpose === "reply") locBtn.classList.toggle("prominent", Boolean(reply.request_location));
-    append(wrap);
+    ui.append(wrap);
   }
 
-  // A citizen's message: its bubble and a line under it saying how the delivery goes.
-  function mine(content) {
-    const wrap = el("div", "msg me");
-    const bubble = el("div", "bubble");
-    bubble.dir = "auto";
-    if (content.image) {
+  function minePhoto(src) {
+    return ui.mine((bubble) => {
       bubble.classList.add("has-photo");
       const img = el("img", "photo");
       img.alt = t.photoAlt;
-      img.src = content.image;
-      img.addEventListener("load", scrollToEnd);
+      img.src = src;
+      img.addEventListener("load", ui.scrollToEnd);
       bubble.appendChild(img);
-    } else {
-      bubble.textContent = content.text;
-    }
-    wrap.appendChild(bubble);
-    const meta = el("div", "meta");
-    meta.hidden = true;
-    wrap.appendChild(meta);
-    append(wrap);
-    let slow = null;
-    return {
-      setState(state, onRetry) {
-        clearTimeout(slow);
-        meta.className = "meta";
-        meta.replaceChildren();
-        meta.hidden = true;
-        if (state === "sending") {
-          slow = setTimeout(() => {
-            meta.textContent = t.sending;
-            meta.hidden = false;
-          }, 700);
-        } else if (state === "retrying") {
-          meta.textContent = t.retrying;
-          meta.hidden = false;
-        } else if (state === "failed") {
-          meta.className = "meta error";
-          meta.appendChild(el("span", "", t.failed));
-          if (onRetry) {
-            const again = el("button", "linkish", t.retry);
-            again.type = "button";
-            again.addEventListener("click", onRetry, { once: true });
-            meta.appendChild(again);
-          }
-          meta.hidden = false;
-        }
-      },
-    };
+    });
   }
 
   // --- delivery ---------------------------------------------------------------------------------
@@ -310,89 +153,19 @@
     return session;
   }
 
-  class SendFailure extends Error {
-    constructor(message, retryable) {
-      super(message);
-      this.retryable = retryable;
-    }
-  }
-
-  async function failureFrom(res) {
-    try {
-      const body = await res.json();
-      if (body && body.message && body.message[lang]) return new SendFailure(body.message[lang], false);
-    } catch (_) {
-      /* not JSON */
-    }
-    return new SendFailure(t.genericError, false);
-  }
-
-  // One message, delivered with its own id until the server has it: a 503 or a broken connection
-  // is retried with the same id, so the server files it once however often it arrives.
-  async function deliver(item) {
-    let renewed = false;
-    for (let attempt = 0; ; attempt++) {
-      let res = null;
-      try {
-        await ensureSession();
-        res = await fetch(API + item.path, { method: "POST", credentials: "same-origin", ...item.request() });
-      } catch (_) {
-        res = null;
-      }
-      if (res && res.status === 401 && !renewed) {
-        renewed = true;
-        attempt--;
-        await ensureSession(true).catch(() => {});
-        continue;
-      }
-      if (res && res.ok) {
-        try {
-          return await res.json();
-        } catch (_) {
-          res = null; // cut off mid-answer: ask again, the server answers from its records
-        }
-      }
-      if (res && res.status !== 503) throw await failureFrom(res);
-      if (attempt >= BACKOFF_MS.length) throw new SendFailure(t.genericError, true);
-      item.view.setState("retrying");
-      await sleep(BACKOFF_MS[attempt] * (0.8 + Math.random() * 0.4));
-    }
-  }
-
-  let queue = Promise.resolve(); // messages reach the dialog in the order they were sent
-
-  function enqueue(item) {
-    item.view.setState("sending");
-    const run = queue.then(() => deliver(item));
-    queue = run.then(
-      (data) => {
-        item.view.setState("sent");
-        for (const reply of (data && data.replies) || []) renderReply(reply);
-      },
-      (err) => {
-        const retryable = !(err instanceof SendFailure) || err.retryable;
-        item.view.setState("failed", retryable ? () => enqueue(item) : null);
-        if (!retryable) notice(err.message);
-      },
-    );
-  }
-
-  function sendJson(body, view) {
-    const id = newId();
-    const payload = JSON.stringify({ id, ...body });
-    enqueue({
-      path: "/messages",
-      view,
-      request: () => ({ headers: { "Content-Type": "application/json" }, body: payload }),
-    });
-  }
+  const out = window.WZChat.sender(ui, {
+    api: API,
+    render: renderReply,
+    ready: () => ensureSession(),
+    renew: () => ensureSession(true),
+  });
 
   function sendText(text) {
-    sendJson({ text }, mine({ text }));
+    out.sendJson({ text }, ui.mine(text));
   }
 
   function sendChoice(choice) {
-    sendJson({ choice }, mine({ text: choice.label }));
+    out.sendJson({ choice }, ui.mine(choice.label));
   }
 
   // --- location ---------------------------------------------------------------------------------
@@ -407,8 +180,7 @@
     }
     locating = true;
     locBtn.disabled = true;
-    conn.textContent = t.locating;
-    conn.hidden = false;
+    ui.setStatus(t.locating);
     const done = () => {
       locating = false;
       locBtn.disabled = false;
@@ -421,7 +193,7 @@
         const lat = Math.round(pos.coords.latitude * 1e6) / 1e6;
         const lon = Math.round(pos.coords.longitude * 1e6) / 1e6;
         const shown = `${t.myLocation}${lat.toFixed(5)}, ${lon.toFixed(5)}`;
-        sendJson({ location: { lat, lon } }, mine({ text: shown }));
+        out.sendJson({ location: { lat, lon } }, ui.mine(shown));
       },
       (err) => {
         done();
@@ -464,106 +236,38 @@
       notice(t.photoTooLarge);
       return;
     }
-    const view = image
-      ? mine({ image: URL.createObjectURL(blob) })
-      : mine({ text: t.attachment + (file.name || "") });
+    const view = image ? minePhoto(URL.createObjectURL(blob)) : ui.mine(t.attachment + (file.name || ""));
     const id = newId();
     const name = image && blob !== file ? "photo.jpg" : file.name || "photo";
-    enqueue({
-      path: "/upload",
-      view,
-      request: () => {
-        const data = new FormData();
-        data.append("id", id);
-        data.append("file", blob, name);
-        return { body: data };
-      },
+    out.send("/upload", view, () => {
+      const data = new FormData();
+      data.append("id", id);
+      data.append("file", blob, name);
+      return { body: data };
     });
   }
 
   // --- pushed messages (status updates, rating prompts) -----------------------------------------
 
-  let lastEvent = 0;
-  try {
-    lastEvent = parseInt(localStorage.getItem(LAST_EVENT_KEY) || "0", 10) || 0;
-  } catch (_) {
-    /* storage disabled */
-  }
-  let events = null;
-  let eventsDown = false;
-  let reconnectDelay = 2000;
+  const events = window.WZChat.eventStream({
+    api: API,
+    key: () => LAST_EVENT_KEY,
+    render: renderReply,
+    changed: () => showConnection(),
+    // Refused (e.g. the session expired): renew the session and reconnect from the last seen id.
+    refused: () =>
+      ensureSession(true)
+        .catch(() => {})
+        .then(() => true),
+  });
 
   function showConnection() {
-    if (locating) return;
-    const text = !navigator.onLine ? t.offline : eventsDown ? t.reconnecting : "";
-    conn.textContent = text;
-    conn.hidden = !text;
-  }
-
-  function connectEvents() {
-    events = new EventSource(`${API}/events?after=${lastEvent}`);
-    events.addEventListener("open", () => {
-      eventsDown = false;
-      reconnectDelay = 2000;
-      showConnection();
-    });
-    events.addEventListener("message", (ev) => {
-      const id = parseInt(ev.lastEventId, 10);
-      if (Number.isFinite(id)) {
-        if (id <= lastEvent) return;
-        lastEvent = id;
-        try {
-          localStorage.setItem(LAST_EVENT_KEY, String(id));
-        } catch (_) {
-          /* storage disabled */
-        }
-      }
-      try {
-        renderReply(JSON.parse(ev.data));
-      } catch (_) {
-        /* not a message */
-      }
-    });
-    events.addEventListener("error", () => {
-      eventsDown = true;
-      showConnection();
-      if (events.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
-      // Refused (e.g. the session expired): renew the session and reconnect from the last seen id.
-      events.close();
-      const delay = reconnectDelay;
-      reconnectDelay = Math.min(reconnectDelay * 2, 60000);
-      setTimeout(() => {
-        ensureSession(true)
-          .catch(() => {})
-          .finally(connectEvents);
-      }, delay);
-    });
+    if (!locating) ui.showConnection(events.down);
   }
 
   // --- wiring -----------------------------------------------------------------------------------
 
-  function fitInput() {
-    input.rows = Math.min(5, Math.max(1, input.value.split("\n").length));
-  }
-
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const text = input.value.trim();
-    if (!text) return;
-    input.value = "";
-    fitInput();
-    sendText(text);
-  });
-
-  input.addEventListener("keydown", (ev) => {
-    // Enter sends, Shift+Enter is a new line; Enter that confirms an IME candidate (pinyin) does not send.
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
-      ev.preventDefault();
-      form.requestSubmit();
-    }
-  });
-  input.addEventListener("input", fitInput);
-
+  ui.composer(sendText);
   locBtn.addEventListener("click", shareLocation);
   photoBtn.addEventListener("click", () => photoInput.click());
   photoInput.addEventListener("change", () => {
@@ -576,8 +280,8 @@
   window.addEventListener("offline", showConnection);
 
   applyLabels();
-  append(botBubble(t.greeting));
+  ui.append(ui.botBubble(t.greeting));
   ensureSession()
     .catch(() => {})
-    .finally(connectEvents);
+    .finally(() => events.start());
 })();
