@@ -9,7 +9,7 @@ its structure instead of being squeezed into text.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -183,6 +183,7 @@ class DeliveryContext:
     now: datetime
     last_inbound_at: datetime | None = None
     sent_since_inbound: int = 0
+    reachable: bool = True  # False after unsubscribe/unfollow/block: the worker sends nothing then
 
 
 class SendError(Exception):
@@ -267,6 +268,7 @@ class InboundSink(Protocol):
         inline: bool = True,
         inline_limit: int | None = None,
         budget: float | None = None,
+        inline_fits: Callable[[Outbound], bool] | None = None,
     ) -> Handled: ...
 
 

@@ -303,6 +303,10 @@ def build_app(
         for task in services.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for platform in services.platforms.values():
+            close = getattr(platform, "close", None)
+            if close is not None:
+                await close()
         await services.store.close()
         await services.db.dispose()
 

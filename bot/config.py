@@ -63,6 +63,21 @@ class WechatConfig(_Strict):
     api_base_url: str = "https://api.weixin.qq.com"
     status_template_id: str = ""
 
+    @model_validator(mode="after")
+    def _secrets_when_enabled(self) -> WechatConfig:
+        missing = [
+            name
+            for name in (
+                "app_id",
+                "app_secret",
+                "token",
+            )
+            if not getattr(self, name)
+        ]
+        if self.enabled and missing:
+            raise ValueError(f"{missing[0]} is required when the WeChat channel is enabled")
+        return self
+
 
 class TelegramConfig(_Strict):
     enabled: bool = False
@@ -71,12 +86,33 @@ class TelegramConfig(_Strict):
     api_base_url: str = "https://api.telegram.org"
     mode: Literal["webhook", "polling"] = "webhook"
 
+    @model_validator(mode="after")
+    def _secrets_when_enabled(self) -> TelegramConfig:
+        missing = [name for name in ("token",) if not getattr(self, name)]
+        if self.enabled and missing:
+            raise ValueError(f"{missing[0]} is required when the Telegram channel is enabled")
+        return self
+
 
 class WeiboConfig(_Strict):
     enabled: bool = False
     app_secret: str = ""
     access_token: str = ""
     api_base_url: str = "https://m.api.weibo.com"
+
+    @model_validator(mode="after")
+    def _secrets_when_enabled(self) -> WeiboConfig:
+        missing = [
+            name
+            for name in (
+                "app_secret",
+                "access_token",
+            )
+            if not getattr(self, name)
+        ]
+        if self.enabled and missing:
+            raise ValueError(f"{missing[0]} is required when the Weibo channel is enabled")
+        return self
 
 
 class ChannelsConfig(_Strict):

@@ -55,6 +55,7 @@ class _Delivery:
 
     inline: bool
     inline_limit: int | None = None
+    inline_fits: Callable[[Outbound], bool] | None = None
     abandoned: bool = False
     committed_inline: bool = False
 
@@ -62,9 +63,11 @@ class _Delivery:
         if self.abandoned or not self.inline:
             return (), replies
         self.committed_inline = True
-        if self.inline_limit is None:
-            return replies, ()
-        return replies[: self.inline_limit], replies[self.inline_limit :]
+        limit = len(replies) if self.inline_limit is None else min(self.inline_limit, len(replies))
+        count = 0  # in order: a reply that cannot go inline sends everything after it the same way
+        while count < limit and (self.inline_fits is None or self.inline_fits(replies[count])):
+            count += 1
+        return replies[:count], replies[count:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +113,15 @@ class Dispatcher:
         inline: bool = True,
         inline_limit: int | None = None,
         budget: float | None = None,
+        inline_fits: Callable[[Outbound], bool] | None = None,
     ) -> Handled:
         """``inline``: the channel answers in its HTTP response (else everything goes through the
         outbox). ``inline_limit``: at most that many replies inline, the rest through the outbox
         (a WeChat passive reply carries one message). ``budget``: seconds the channel can wait
         (WeChat and Weibo give up after 5); past it, ``Handled.timed_out`` comes back at once and
-        the dialog's replies, when it finishes, go through the outbox."""
-        delivery = _Delivery(inline, inline_limit)
+        the dialog's replies, when it finishes, go through the outbox. ``inline_fits``: whether the
+        platform's passive reply can carry a reply (Weibo: under 300 characters)."""
+        delivery = _Delivery(inline, inline_limit, inline_fits)
         if budget is None:
             return await self._handle_measured(inbound, delivery)
         task = asyncio.create_task(self._handle_measured(inbound, delivery))

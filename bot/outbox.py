@@ -77,7 +77,7 @@ class Outbox:
         return row.id
 
     async def release_held(self, session: AsyncSession, ref: ConversationRef, now: datetime) -> int:
-        return await self._repo.release_held(session, ref.channel, ref.account, ref.chat_id, now)
+        return await self._repo.release_held(session, ref.channel, ref.chat_id, now)
 
     def wake(self) -> None:
         """Called after the enqueuing transaction commits: the worker sends now, not at its next poll."""
@@ -151,6 +151,8 @@ class OutboxWorker:
             if channel is None:
                 raise SendError(f"channel {row.channel} is not enabled", retryable=True)
             context = await self._context(ref)
+            if not context.reachable:  # unsubscribed or blocked since this was queued: never send
+                raise RecipientUnreachable("the recipient unsubscribed or blocked us")
             platform_id = await channel.send(ref, Outbound.from_dict(row.payload), str(row.id), context)
         except OutsideWindow as exc:
             async with self._sessions.begin() as session:
@@ -193,11 +195,18 @@ class OutboxWorker:
         and 5 messages, Weibo 48 h) are decided by the channel from these."""
         now = self._clock()
         async with self._sessions() as session:
-            identity = await self._identities.find(session, ref.channel, ref.account, ref.chat_id)
-            if identity is None or identity.last_inbound_at is None:
+            identity = await self._identities.find_chat(session, ref.channel, ref.account, ref.chat_id)
+            if identity is None:
                 return DeliveryContext(now=now)
-            sent = await self._repo.sent_since(session, ref.channel, ref.account, ref.chat_id, identity.last_inbound_at)
-            return DeliveryContext(now=now, last_inbound_at=identity.last_inbound_at, sent_since_inbound=sent)
+            if identity.last_inbound_at is None:
+                return DeliveryContext(now=now, reachable=identity.reachable)
+            sent = await self._repo.sent_since(session, ref.channel, ref.chat_id, identity.last_inbound_at)
+            return DeliveryContext(
+                now=now,
+                last_inbound_at=identity.last_inbound_at,
+                sent_since_inbound=sent,
+                reachable=identity.reachable,
+            )
 
     async def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> None:
         delay = self._policy.delay(row.attempts, retry_after, self._rng.random())

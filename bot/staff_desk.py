@@ -160,7 +160,7 @@ class StaffDesk:
                     number=number,
                     channel=message.channel,
                     when=moment(message.created_at, loc, self._tz),
-                    error=(message.last_error or "")[:80],
+                    error=(message.last_error or message.status)[:80],
                 )
             )
         return Outbound("\n".join(lines))

@@ -533,11 +533,12 @@ class Workflow:
     async def dead_letters(
         self, session: AsyncSession, staff: Staff, limit: int = 20
     ) -> list[tuple[str, OutboxMessage]]:
-        """Pushes that could not be delivered: staff must reach those citizens another way."""
+        """Pushes that could not be delivered (dead) or wait for the citizen to write again (held,
+        outside the platform's reply window): staff may need to reach those citizens another way."""
         stmt = (
             select(Ticket.number, OutboxMessage)
             .join(Ticket, Ticket.id == OutboxMessage.ticket_id)
-            .where(OutboxMessage.status == "dead", OutboxMessage.channel != STAFF_WEB)
+            .where(OutboxMessage.status.in_(("dead", "held")), OutboxMessage.channel != STAFF_WEB)
         )
         if staff.role != "admin":
             stmt = stmt.where(Ticket.department_code == staff.department_code)

@@ -18,6 +18,15 @@ class IdentityRepository:
         )
         return (await session.execute(stmt)).scalar_one_or_none()
 
+    async def find_chat(self, session: AsyncSession, channel: str, account: str, chat_id: str) -> Identity | None:
+        """The identity behind a destination. Pushes to staff are addressed without our account
+        (``ConversationRef(channel, "staff", id)``): their chat is found by channel and id alone."""
+        found = await self.find(session, channel, account, chat_id)
+        if found is not None:
+            return found
+        stmt = select(Identity).where(Identity.channel == channel, Identity.chat_id == chat_id).limit(1)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
     async def get_or_create(
         self, session: AsyncSession, channel: str, account: str, chat_id: str, now: datetime, locale: str
     ) -> Identity:

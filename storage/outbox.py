@@ -92,25 +92,20 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=HELD, last_error=error[:2000])
         )
 
-    async def release_held(self, session: AsyncSession, channel: str, account: str, chat_id: str, now: datetime) -> int:
-        """The citizen wrote again: what waited for the window goes out now, in its original order."""
+    async def release_held(self, session: AsyncSession, channel: str, chat_id: str, now: datetime) -> int:
+        """They wrote again: what waited for the window goes out now, in its original order (by chat,
+        whatever account it was addressed with: staff pushes carry none)."""
         result = await session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.status == HELD,
-                OutboxMessage.channel == channel,
-                OutboxMessage.account == account,
-                OutboxMessage.chat_id == chat_id,
-            )
+            .where(OutboxMessage.status == HELD, OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id)
             .values(status=PENDING, next_attempt_at=now, attempts=0)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def sent_since(self, session: AsyncSession, channel: str, account: str, chat_id: str, since: datetime) -> int:
+    async def sent_since(self, session: AsyncSession, channel: str, chat_id: str, since: datetime) -> int:
         stmt = select(func.count()).where(
             OutboxMessage.status == SENT,
             OutboxMessage.channel == channel,
-            OutboxMessage.account == account,
             OutboxMessage.chat_id == chat_id,
             OutboxMessage.sent_at >= since,
         )

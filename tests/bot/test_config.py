@@ -81,3 +81,23 @@ def test_unreadable_and_broken_files_are_clear(tmp_path: Path) -> None:
     broken.write_text("server: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML at line"):
         load_config(broken, environ={})
+
+
+@pytest.mark.parametrize(
+    ("channel", "settings", "missing"),
+    [
+        ("telegram", {"enabled": True}, "token"),
+        ("wechat", {"enabled": True, "app_id": "wx1", "app_secret": "s"}, "token"),
+        ("weibo", {"enabled": True, "app_secret": "s"}, "access_token"),
+    ],
+)
+def test_an_enabled_channel_needs_its_secrets(
+    tmp_path: Path, channel: str, settings: dict[str, object], missing: str
+) -> None:
+    data = shipped()
+    data["channels"][channel].update(settings)  # type: ignore[index]
+    with pytest.raises(ConfigError, match=f"config key channels.{channel}: Value error, {missing} is required"):
+        load_config(write(tmp_path, data), environ={})
+    # the environment can supply it, which is where secrets belong
+    env = {f"WENZHENG_{channel.upper()}_{missing.upper()}": "from-env"}
+    assert getattr(getattr(load_config(write(tmp_path, data), environ=env).channels, channel), missing) == "from-env"

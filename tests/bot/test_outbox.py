@@ -220,3 +220,14 @@ async def test_outside_the_window_a_message_is_held_until_the_citizen_writes(rig
     await rig.worker.run_once()
     assert (await rig.row(outbox_id)).status == "sent"
     assert [m.text for _, m, _ in rig.channel.sent] == ["status update"]
+
+
+async def test_nothing_is_sent_to_someone_who_unsubscribed_after_it_was_queued(rig: Rig) -> None:
+    outbox_id = await rig.enqueue("status update")
+    async with rig.sessions.begin() as session:
+        repo = IdentityRepository()
+        identity = await repo.get_or_create(session, "scripted", "acct", "chat-1", rig.clock(), "zh")
+        await repo.set_reachable(session, identity.id, False)
+    await rig.worker.run_once()
+    assert rig.channel.sent == [] and rig.channel.contexts == []  # the platform was never asked
+    assert (await rig.row(outbox_id)).status == "dead"

@@ -1,0 +1,1 @@
+"""Fake platform API servers that run on loopback, so tests drive the real SDK clients over HTTP."""
