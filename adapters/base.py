@@ -92,6 +92,9 @@ class Inbound:
             "choice_id": self.choice_id,
             "event": self.event,
             "sender_id": self.sender_id,
+            "reply_to": self.reply_to,
+            "group": self.group,
+            "locale_hint": self.locale_hint,
         }
 
     @staticmethod
@@ -119,6 +122,9 @@ class Inbound:
             event=payload.get("event"),
             sender_id=payload.get("sender_id"),
             raw=raw,
+            reply_to=payload.get("reply_to"),
+            group=bool(payload.get("group", False)),
+            locale_hint=payload.get("locale_hint"),
         )
 
 
@@ -200,6 +206,14 @@ class RecipientUnreachable(SendError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False)
+
+
+class Deferred(SendError):
+    """Not now, by our own limits (a per-chat rate): try again after ``retry_after``. Not a
+    failure, so it uses up none of the message's attempts."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, retryable=True, retry_after=retry_after)
 
 
 class OutsideWindow(SendError):

@@ -133,6 +133,20 @@ def locale_hint(request: web.Request) -> str | None:
     return "zh" if first.startswith("zh") else "en" if first.startswith("en") else None
 
 
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The whole body, or ``BadRequest(413)`` as soon as it passes ``max_bytes``. A single
+    ``read(n)`` returns only what has arrived so far, so a body sent in several packets must be
+    read to its end in a loop (else a large message would be cut short and refused as malformed)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise BadRequest(413, "too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request, max_bytes: int) -> Any:
     """The decoded JSON body, read no further than ``max_bytes`` whatever the headers claim.
 
@@ -143,9 +157,7 @@ async def read_json(request: web.Request, max_bytes: int) -> Any:
         raise BadRequest(415, "unsupported_type")
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadRequest(413, "too_large")
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise BadRequest(413, "too_large")
+    body = await read_body(request, max_bytes)
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested past the parser's depth

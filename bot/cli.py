@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import staff_cli
+from bot import staff_cli, wire_telegram, wire_wechat
 from bot.app import build_app
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logs import configure_logging
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--config", default="config.yaml")
     staff_cli.register(sub)
+    wire_wechat.register_cli(sub)
+    wire_telegram.register_cli(sub)
     return parser
 
 
@@ -50,7 +52,12 @@ def _serve(config: AppConfig, host: str | None, port: int | None) -> None:
     bind_host = host or config.server.host
     bind_port = port if port is not None else config.server.port
     log.info("serving on http://%s:%d/chat", bind_host, bind_port)
-    web.run_app(build_app(config), host=bind_host, port=bind_port, print=None, access_log=None)
+    try:
+        app = build_app(config)
+    except ConfigError as exc:  # a channel's own checks (e.g. a malformed EncodingAESKey)
+        print(f"wenzheng: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    web.run_app(app, host=bind_host, port=bind_port, print=None, access_log=None)
 
 
 async def _upgrade(config: AppConfig) -> None:
@@ -72,5 +79,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("database is up to date")
     elif args.command == "staff":
         raise SystemExit(asyncio.run(staff_cli.run(args, config)))
+    elif args.command == "wechat":
+        raise SystemExit(asyncio.run(wire_wechat.run_cli(args, config)))
+    elif args.command == "telegram":
+        configure_logging(config.log_level)
+        raise SystemExit(asyncio.run(wire_telegram.run_cli(args, config)))
     elif args.command == "check-config":
         print(f"{args.config}: ok")

@@ -9,6 +9,7 @@ is how secrets stay out of the file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +92,10 @@ class TelegramConfig(_Strict):
         missing = [name for name in ("token",) if not getattr(self, name)]
         if self.enabled and missing:
             raise ValueError(f"{missing[0]} is required when the Telegram channel is enabled")
+        if self.enabled and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", self.token):
+            raise ValueError("token: expected a bot token like 123456789:AA… from BotFather")
+        if self.enabled and self.mode == "webhook" and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.secret_token):
+            raise ValueError("secret_token: required in webhook mode, 1-256 characters of A-Z a-z 0-9 _ -")
         return self
 
 

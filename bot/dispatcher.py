@@ -46,6 +46,8 @@ SESSION_TTL_SECONDS = 30 * 24 * 3600  # the language choice outlives the form; t
 
 
 UNREACHABLE_EVENTS = frozenset({"unsubscribe", "unfollow", "blocked"})
+# Platform notices, not the citizen writing: they neither open a reply window nor release held pushes.
+PASSIVE_EVENTS = frozenset({"location_hint", "template_send_finished", "view"})
 
 
 @dataclass
@@ -175,9 +177,10 @@ class Dispatcher:
                 received_at=inbound.received_at,
             )
             released = 0
-            if recorded.new:
+            event = inbound.event if inbound.kind is MessageKind.EVENT else None
+            if recorded.new and event not in PASSIVE_EVENTS:
                 await self._repos.identities.touch(session, identity.id, now)
-                if inbound.kind is MessageKind.EVENT and inbound.event in UNREACHABLE_EVENTS:
+                if event in UNREACHABLE_EVENTS:
                     await self._repos.identities.set_reachable(session, identity.id, False)
                 else:  # they wrote: whatever waited for the platform's reply window can go now
                     released = await self._outbox.release_held(session, ref, now)

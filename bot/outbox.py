@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.base import (
     Channel,
     ConversationRef,
+    Deferred,
     DeliveryContext,
     Outbound,
     OutsideWindow,
@@ -154,6 +155,10 @@ class OutboxWorker:
             if not context.reachable:  # unsubscribed or blocked since this was queued: never send
                 raise RecipientUnreachable("the recipient unsubscribed or blocked us")
             platform_id = await channel.send(ref, Outbound.from_dict(row.payload), str(row.id), context)
+        except Deferred as exc:
+            async with self._sessions.begin() as session:
+                await self._repo.defer(session, row.id, self._clock() + timedelta(seconds=exc.retry_after or 1.0))
+            self._metrics.messages_out.labels(row.channel, "deferred").inc()
         except OutsideWindow as exc:
             async with self._sessions.begin() as session:
                 await self._repo.hold(session, row.id, f"held: {exc}")

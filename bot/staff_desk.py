@@ -36,6 +36,8 @@ class StaffDesk:
         loc = staff.locale
         parsed = parse_staff_command(inbound, reply_to)
         if parsed is None:
+            if inbound.group:
+                return ()  # staff talking to each other in their group: not for the bot
             return (Outbound(text("staff_help", loc)),)
         if isinstance(parsed, Malformed):
             return (Outbound(text("staff_usage", loc, usage=parsed.usage)),)

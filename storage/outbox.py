@@ -82,6 +82,14 @@ class OutboxRepository:
             .values(status=PENDING, next_attempt_at=at, last_error=error[:2000])
         )
 
+    async def defer(self, session: AsyncSession, outbox_id: int, at: datetime) -> None:
+        """Back to pending at ``at``, giving back the attempt the claim took."""
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(status=PENDING, next_attempt_at=at, attempts=OutboxMessage.attempts - 1)
+        )
+
     async def mark_dead(self, session: AsyncSession, outbox_id: int, error: str) -> None:
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(status=DEAD, last_error=error[:2000])

@@ -382,3 +382,17 @@ async def test_deeply_nested_json_is_a_400_not_a_500(client: TestClient[Any, Any
     body = "[" * 100_000 + "]" * 100_000
     response = await client.post("/chat/api/messages", data=body, headers={"Content-Type": "application/json"})
     assert response.status in (400, 413)
+
+
+async def test_a_long_message_arriving_in_pieces_is_read_whole(client: TestClient[Any, Any]) -> None:
+    """A slow phone network delivers the body in several packets; all of them are read."""
+    body = json.dumps({"id": new_id(), "text": "香港中路的路灯坏了" * 1500}, ensure_ascii=False).encode()
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+            await asyncio.sleep(0.01)
+
+    response = await client.post("/chat/api/messages", data=pieces(), headers={"Content-Type": "application/json"})
+    assert response.status == 200, await response.text()
+    assert "5000字" in texts(await response.json())  # the dialog saw all 13,500 characters

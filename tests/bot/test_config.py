@@ -84,20 +84,27 @@ def test_unreadable_and_broken_files_are_clear(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channel", "settings", "missing"),
+    ("channel", "settings", "missing", "value"),
     [
-        ("telegram", {"enabled": True}, "token"),
-        ("wechat", {"enabled": True, "app_id": "wx1", "app_secret": "s"}, "token"),
-        ("weibo", {"enabled": True, "app_secret": "s"}, "access_token"),
+        ("telegram", {"enabled": True, "secret_token": "hook-secret"}, "token", "123456789:AAE_x-y"),
+        ("wechat", {"enabled": True, "app_id": "wx1", "app_secret": "s"}, "token", "wechat-token"),
+        ("weibo", {"enabled": True, "app_secret": "s"}, "access_token", "weibo-token"),
     ],
 )
 def test_an_enabled_channel_needs_its_secrets(
-    tmp_path: Path, channel: str, settings: dict[str, object], missing: str
+    tmp_path: Path, channel: str, settings: dict[str, object], missing: str, value: str
 ) -> None:
     data = shipped()
     data["channels"][channel].update(settings)  # type: ignore[index]
     with pytest.raises(ConfigError, match=f"config key channels.{channel}: Value error, {missing} is required"):
         load_config(write(tmp_path, data), environ={})
     # the environment can supply it, which is where secrets belong
-    env = {f"WENZHENG_{channel.upper()}_{missing.upper()}": "from-env"}
-    assert getattr(getattr(load_config(write(tmp_path, data), environ=env).channels, channel), missing) == "from-env"
+    env = {f"WENZHENG_{channel.upper()}_{missing.upper()}": value}
+    assert getattr(getattr(load_config(write(tmp_path, data), environ=env).channels, channel), missing) == value
+
+
+def test_a_telegram_token_must_look_like_one(tmp_path: Path) -> None:
+    data = shipped()
+    data["channels"]["telegram"].update({"enabled": True, "token": "oops", "secret_token": "x"})  # type: ignore[index]
+    with pytest.raises(ConfigError, match="expected a bot token"):
+        load_config(write(tmp_path, data), environ={})

@@ -317,6 +317,17 @@ async def test_a_staff_reply_to_a_card_answers_that_ticket(tmp_path: Path) -> No
             group=True,
             reply_to="555",
         )
+        chatter = Inbound(
+            "telegram",
+            group,
+            "g-1",
+            MessageKind.TEXT,
+            Clock()(),
+            text="这个我下午去现场看看",
+            sender_id="1001",
+            group=True,
+        )
+        assert (await services.dispatcher.handle(chatter)).replies == ()  # staff talking among themselves
         handled = await services.dispatcher.handle(reply)
         assert "已回复" in handled.replies[0].text
         async with services.sessions() as session:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.base import (
     Capabilities,
     ConversationRef,
+    Deferred,
     DeliveryContext,
     Outbound,
     OutsideWindow,
@@ -231,3 +232,15 @@ async def test_nothing_is_sent_to_someone_who_unsubscribed_after_it_was_queued(r
     await rig.worker.run_once()
     assert rig.channel.sent == [] and rig.channel.contexts == []  # the platform was never asked
     assert (await rig.row(outbox_id)).status == "dead"
+
+
+async def test_our_own_rate_limits_defer_without_using_up_attempts(rig: Rig) -> None:
+    rig.channel.script = [Deferred("1 message a second per chat", retry_after=1.0)] * 10
+    outbox_id = await rig.enqueue("hello")
+    for _ in range(10):
+        await rig.worker.run_once()
+        rig.clock.advance(seconds=1)
+    row = await rig.row(outbox_id)
+    assert row.status == "pending" and row.attempts == 0  # ten deferrals, no attempt spent
+    await rig.worker.run_once()
+    assert (await rig.row(outbox_id)).status == "sent"

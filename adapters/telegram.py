@@ -1,0 +1,548 @@
+"""Telegram: Bot API updates in (webhook or long polling), messages out through the outbox.
+
+python-telegram-bot is used as the Bot API client and for its types (``Update.de_json``), not for
+its application framework: updates enter our own aiohttp app and our one Dispatcher, so Telegram
+follows the same rules as every other channel (stored before acknowledged, deduplicated by
+``update_id``, replies only through the outbox). Staff use the same bot: in a department's staff
+group (whose chat id the config names) or in a private chat; a reply to a ticket card is traced to
+its ticket by the dispatcher through the message id ``send`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+import warnings
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from aiohttp import web
+from telegram import Bot, CallbackQuery, Chat, ChatMemberUpdated, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest as TelegramBadRequest,
+)
+from telegram.error import (
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from adapters.base import (
+    BadRequest,
+    Capabilities,
+    ConversationRef,
+    Deferred,
+    DeliveryContext,
+    Inbound,
+    InboundSink,
+    Location,
+    MediaRef,
+    MessageKind,
+    Outbound,
+    RecipientUnreachable,
+    Route,
+    SendError,
+    TemporarilyUnavailable,
+)
+from adapters.http_common import ERRORS, error_response, read_json
+from adapters.telegram_limits import Limits, SendLimiter
+from adapters.telegram_render import Part, button_label, mark_choice, render
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# What the bot asks Telegram for (setWebhook and getUpdates): everything else is never sent to us.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
+SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_ERRORS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {**ERRORS, "forbidden": ("请求未通过验证。", "The request could not be verified.")}
+)
+# Message contents the dialog cannot use; it answers them politely instead of ignoring them.
+_UNSUPPORTED = (
+    "audio",
+    "document",
+    "animation",
+    "sticker",
+    "video",
+    "video_note",
+    "contact",
+    "dice",
+    "game",
+    "poll",
+    "story",
+    "paid_media",
+    "invoice",
+)
+
+
+def bot_id_from_token(token: str) -> str:
+    """The bot's user id is the token's part before ':'; it names our account in conversation refs
+    without a getMe round trip at start."""
+    found = TOKEN.match(token)
+    if found is None:
+        raise ValueError("a Telegram bot token looks like 123456789:AA…")
+    return found.group(1)
+
+
+def new_bot(
+    token: str, api_base_url: str, *, polling: bool = False, pool_size: int = 8, timeout: float = 10.0
+) -> tuple[Bot, tuple[HTTPXRequest, ...]]:
+    """A Bot API client on ``api_base_url`` (tests point it at a fake server), and its HTTP
+    clients, which only their owner can close (``Bot.shutdown`` skips a bot never initialized).
+
+    httpx is asynchronous, so no call blocks the loop. The pool is larger than PTB's default of
+    one connection so the outbox's sends and a webhook's button acknowledgements do not queue
+    behind each other. Long polling gets a client of its own, so a held ``getUpdates`` never
+    occupies a connection a send needs; without polling one client serves both roles.
+    """
+    base = api_base_url.rstrip("/")
+    calls = HTTPXRequest(
+        connection_pool_size=pool_size, read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout
+    )
+    updates = HTTPXRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout) if polling else calls
+    bot = Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        get_updates_request=updates,
+        request=calls,
+    )
+    return bot, (calls, updates) if polling else (calls,)
+
+
+class Throttled(Deferred):
+    """Not sent yet: Telegram's flood limits ask this chat, or the bot, to pause. The outbox
+    brings the message back after ``retry_after`` seconds; nothing was sent, no attempt used."""
+
+    def __init__(self, chat_id: str, wait: float) -> None:
+        super().__init__(f"waiting {wait:.2f}s for Telegram's rate limits (chat {chat_id})", retry_after=wait)
+
+
+def _ident(value: object) -> str:
+    """Telegram ids are integers; anything else means a payload Telegram would never send."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an id must be an integer")
+    return str(value)
+
+
+def _locale(user: User | None) -> str | None:
+    code = (user.language_code or "").lower() if user is not None else ""
+    return "zh" if code.startswith("zh") else "en" if code.startswith("en") else None
+
+
+def _seconds(exc: RetryAfter) -> float:
+    """``retry_after`` as seconds, whichever type this PTB release gives it (int, now timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    name = CHANNEL
+    capabilities = Capabilities(inline_reply=False, buttons=True, location_request=True)
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        secret_token: str,
+        api_base_url: str,
+        sink: InboundSink,
+        clock: Callable[[], datetime],
+        max_body_bytes: int,
+        staff_groups: Collection[str] = (),
+        polling: bool = False,
+        poll_timeout: float = 25.0,
+        limits: Limits | None = None,
+    ) -> None:
+        self._account = bot_id_from_token(token)
+        self._secret = secret_token.encode("ascii") if secret_token.isascii() else b""
+        self._sink = sink
+        self._clock = clock
+        self._max_body = max_body_bytes
+        self._staff_groups = frozenset(staff_groups)
+        self._polling = polling
+        self._poll_timeout = poll_timeout
+        self._bot, self._requests = new_bot(token, api_base_url, polling=polling)
+        self._limiter = SendLimiter(lambda: clock().timestamp(), limits)
+        # Parts of a long message already delivered, by outbox row: a retry sends only the rest.
+        self._progress: dict[str, int] = {}
+
+    def routes(self) -> list[Route]:
+        return [Route("POST", WEBHOOK_PATH, self.webhook)]
+
+    # --- inbound: webhook -------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """200 only once every message in the update is stored; 503 makes Telegram deliver it
+        again. The secret is checked before the body is read, so a forged update costs nothing."""
+        if not self._authentic(request):
+            log.warning("telegram webhook refused: bad secret token", extra={"channel": CHANNEL})
+            return error_response(403, "forbidden", _ERRORS)
+        try:
+            data = await read_json(request, self._max_body)
+        except BadRequest as exc:
+            return error_response(exc.status, exc.reason, _ERRORS)
+        try:
+            update = self._parse(data)
+            inbounds = self._inbounds(update, json.dumps(data, ensure_ascii=False))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("telegram webhook: not a Bot API update", extra={"channel": CHANNEL})
+            return error_response(400, "malformed", _ERRORS)
+        try:
+            await self._process(update, inbounds)
+        except TemporarilyUnavailable:
+            return error_response(503, "unavailable", _ERRORS)
+        return web.Response(status=200)
+
+    def _authentic(self, request: web.Request) -> bool:
+        given = request.headers.get(SECRET_HEADER)
+        if not self._secret or given is None or not given.isascii():
+            return False
+        return hmac.compare_digest(given.encode("ascii"), self._secret)
+
+    def _parse(self, data: Any) -> Update:
+        if not isinstance(data, dict):
+            raise ValueError("not an update")
+        _ident(data.get("update_id"))
+        try:
+            return Update.de_json(data, self._bot)
+        except Exception as exc:  # PTB raises whatever the malformed field provokes
+            raise ValueError(f"unreadable update: {type(exc).__name__}") from exc
+
+    async def _process(self, update: Update, inbounds: list[Inbound]) -> None:
+        """Hand the messages to the dispatcher, then settle a pressed button. A redelivered update
+        (every message a duplicate) calls nothing on Telegram: it was settled the first time."""
+        results = [await self._sink.handle(inbound, inline=False) for inbound in inbounds]
+        query = update.callback_query
+        if query is not None and (not results or not all(r.duplicate for r in results)):
+            await self._settle(query, mark=bool(inbounds))
+
+    async def _settle(self, query: CallbackQuery, *, mark: bool) -> None:
+        """Stop the button's spinner, and mark the pressed button so the chat shows the choice.
+        Failures are logged only: the choice is stored and answered either way."""
+        try:
+            await self._bot.answer_callback_query(query.id, read_timeout=5.0, connect_timeout=5.0)
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc, extra={"channel": CHANNEL})
+        message = query.message
+        if not mark or query.data is None or not isinstance(message, Message) or message.reply_markup is None:
+            return
+        marked = mark_choice(message.reply_markup, query.data)
+        if marked is None:
+            return
+        try:
+            self._limiter.note_edit()
+            await self._bot.edit_message_reply_markup(
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                reply_markup=marked,
+                read_timeout=5.0,
+                connect_timeout=5.0,
+            )
+        except TelegramError as exc:
+            log.info("marking the pressed button failed: %s", exc, extra={"channel": CHANNEL})
+
+    # --- inbound: parsing -------------------------------------------------------------------------
+
+    def _inbounds(self, update: Update, raw: str) -> list[Inbound]:
+        """The messages an update carries for the dialog: none (not for us), one, or two (a photo
+        and its caption). Raises ValueError/TypeError/AttributeError for a malformed update."""
+        key = f"update:{_ident(update.update_id)}"
+        if update.message is not None:
+            return self._from_message(update.message, key, raw)
+        if update.edited_message is not None:
+            # A corrected text is a new message to the dialog; other edits (live locations moving,
+            # captions) carry nothing it could use and would flood it.
+            edited = update.edited_message
+            return self._from_message(edited, f"edit:{update.update_id}", raw) if edited.text else []
+        if update.callback_query is not None:
+            return self._from_callback(update.callback_query, key, raw)
+        if update.my_chat_member is not None:
+            return self._from_membership(update.my_chat_member, key, raw)
+        return []
+
+    def _place(self, chat: Chat) -> tuple[ConversationRef, bool] | None:
+        """The conversation and whether it is a group; None for chats that are not ours to serve:
+        channels, and groups other than the departments' staff groups (staff commands in a
+        random group would post ticket details there)."""
+        chat_id = _ident(chat.id)
+        if chat.type == ChatType.PRIVATE:
+            return ConversationRef(CHANNEL, self._account, chat_id), False
+        if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and chat_id in self._staff_groups:
+            return ConversationRef(CHANNEL, self._account, chat_id), True
+        return None
+
+    def _from_message(self, message: Message, key: str, raw: str) -> list[Inbound]:
+        if message.migrate_to_chat_id and _ident(message.chat.id) in self._staff_groups:
+            log.warning(
+                "staff group %s became supergroup %s: set that department's telegram_chat_id to the new id",
+                message.chat.id,
+                message.migrate_to_chat_id,
+                extra={"channel": CHANNEL},
+            )
+        placed = self._place(message.chat)
+        user = message.from_user
+        if placed is None or (user is not None and user.is_bot):
+            return []
+        ref, group = placed
+        reply = message.reply_to_message
+        common: dict[str, Any] = {
+            "channel": CHANNEL,
+            "conversation": ref,
+            "received_at": self._clock(),
+            "sender_id": _ident(user.id) if user is not None else None,
+            "raw": raw,
+            "locale_hint": _locale(user),
+            "reply_to": _ident(reply.message_id) if reply is not None else None,
+            "group": group,
+        }
+        if message.text is not None:
+            if not isinstance(message.text, str):
+                raise TypeError("text must be a string")
+            return [Inbound(message_key=key, kind=MessageKind.TEXT, text=message.text, **common)]
+        first = self._content(message, key, common)
+        if first is None:
+            return []  # a service message: someone joined, a pin, a new title
+        # In a staff group only words are for the bot (commands, replies to cards); a photo or a
+        # sticker there is staff talking to each other. Its caption may still be a command.
+        found = [] if group else [first]
+        if message.caption:
+            found.append(
+                Inbound(message_key=f"{key}:caption", kind=MessageKind.TEXT, text=str(message.caption), **common)
+            )
+        return found
+
+    @staticmethod
+    def _content(message: Message, key: str, common: dict[str, Any]) -> Inbound | None:
+        if message.photo:
+            largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            return Inbound(
+                message_key=key, kind=MessageKind.IMAGE, media=(MediaRef("image", str(largest.file_id)),), **common
+            )
+        document = message.document
+        if document is not None and (document.mime_type or "").startswith("image/"):
+            # A photo sent "as a file" (uncompressed) is still a photo of the problem.
+            return Inbound(
+                message_key=key, kind=MessageKind.IMAGE, media=(MediaRef("image", str(document.file_id)),), **common
+            )
+        if message.location is not None:
+            venue = message.venue
+            label = f"{venue.title} {venue.address}".strip() if venue is not None else ""
+            where = Location(float(message.location.latitude), float(message.location.longitude), label)
+            return Inbound(message_key=key, kind=MessageKind.LOCATION, location=where, **common)
+        if message.voice is not None:
+            return Inbound(message_key=key, kind=MessageKind.VOICE, **common)
+        if any(getattr(message, attribute, None) for attribute in _UNSUPPORTED):
+            return Inbound(message_key=key, kind=MessageKind.UNSUPPORTED, **common)
+        return None
+
+    def _from_callback(self, query: CallbackQuery, key: str, raw: str) -> list[Inbound]:
+        message = query.message
+        if query.data is None or message is None:
+            return []  # a game button, or a button under an inline-mode message: no chat to answer
+        if not isinstance(query.data, str):
+            raise TypeError("callback data must be a string")
+        placed = self._place(message.chat)
+        if placed is None:
+            return []
+        ref, group = placed
+        markup = message.reply_markup if isinstance(message, Message) else None
+        return [
+            Inbound(
+                channel=CHANNEL,
+                conversation=ref,
+                message_key=key,
+                kind=MessageKind.CHOICE,
+                received_at=self._clock(),
+                text=button_label(markup, query.data),
+                choice_id=query.data,
+                sender_id=_ident(query.from_user.id),
+                raw=raw,
+                locale_hint=_locale(query.from_user),
+                group=group,
+            )
+        ]
+
+    def _from_membership(self, change: ChatMemberUpdated, key: str, raw: str) -> list[Inbound]:
+        """A citizen blocking the bot (``kicked``) or coming back (``member``). In groups it only
+        tells the operator the chat id to configure; the dialog has nothing to say there."""
+        status = change.new_chat_member.status
+        if change.chat.type != ChatType.PRIVATE:
+            log.info(
+                "bot is now %s in %s %s (%s)",
+                status,
+                change.chat.type,
+                change.chat.id,
+                change.chat.title,
+                extra={"channel": CHANNEL},
+            )
+            return []
+        event = {ChatMemberStatus.BANNED.value: "blocked", ChatMemberStatus.MEMBER.value: "unblocked"}.get(str(status))
+        if event is None:
+            return []
+        return [
+            Inbound(
+                channel=CHANNEL,
+                conversation=ConversationRef(CHANNEL, self._account, _ident(change.chat.id)),
+                message_key=key,
+                kind=MessageKind.EVENT,
+                received_at=self._clock(),
+                event=event,
+                sender_id=_ident(change.from_user.id),
+                raw=raw,
+                locale_hint=_locale(change.from_user),
+            )
+        ]
+
+    # --- inbound: long polling --------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """``mode: polling`` (development without a public URL): fetch updates and feed them
+        through the same path as the webhook. The offset advances only past stored updates, so
+        an update that met a storage outage is fetched again. In webhook mode: returns at once."""
+        if not self._polling:
+            return
+        offset: int | None = None
+        failures = 0
+        webhook_cleared = False
+        while not stop.is_set():
+            try:
+                if not webhook_cleared:
+                    # getUpdates is refused while a webhook is set; keep queued updates.
+                    await _until(stop, self._bot.delete_webhook(drop_pending_updates=False))
+                    log.info("polling Telegram for updates (any webhook was removed)", extra={"channel": CHANNEL})
+                    webhook_cleared = True
+                updates = await _until(
+                    stop,
+                    self._bot.get_updates(
+                        offset=offset, timeout=int(self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
+                    ),
+                )
+            except TelegramError as exc:
+                failures += 1
+                log.warning("telegram getUpdates failed (%s); retrying", exc, extra={"channel": CHANNEL})
+                await _pause(stop, min(60.0, 2.0**failures))
+                continue
+            if updates is None:
+                break
+            failures = 0
+            for update in updates:
+                try:
+                    raw = json.dumps(update.to_dict(), ensure_ascii=False)
+                    await self._process(update, self._inbounds(update, raw))
+                except TemporarilyUnavailable:
+                    log.warning("storage unavailable; update %s will be fetched again", update.update_id)
+                    await _pause(stop, 5.0)
+                    break
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    log.warning("telegram update %s skipped: malformed", update.update_id)
+                offset = update.update_id + 1
+
+    # --- outbound ---------------------------------------------------------------------------------
+
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext | None = None
+    ) -> str | None:
+        """Send one outbox row; the Telegram message id (of the last part, the one with the
+        buttons) so a reply to a card is traced to its ticket.
+
+        ``ref.account`` is ignored: a citizen's ref names our bot, a staff ref says ``staff``,
+        and both address the same bot, by chat id alone. Telegram has no reply window.
+        """
+        chat = ref.chat_id
+        private = not chat.startswith("-")  # groups and supergroups have negative ids
+        parts = render(message, private=private)
+        start = min(self._progress.get(delivery_id, 0), len(parts) - 1)
+        sent: str | None = None
+        for index in range(start, len(parts)):
+            wait = self._limiter.wait_for(chat, delivery_id, group=not private)
+            if wait > 0:
+                raise Throttled(chat, wait)
+            sent = await self._send_part(chat, delivery_id, parts[index])
+            if index + 1 < len(parts):
+                self._note_progress(delivery_id, index + 1)
+                self._limiter.keep_front(chat, delivery_id)  # the next part waits its second, first in line
+        self._progress.pop(delivery_id, None)
+        return sent
+
+    async def _send_part(self, chat: str, delivery_id: str, part: Part) -> str:
+        """One sendMessage, with Telegram's answers translated to what the outbox understands."""
+        target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+        try:
+            result = await self._bot.send_message(chat_id=target, text=part.text, reply_markup=part.markup)
+        except RetryAfter as exc:
+            pause = _seconds(exc)
+            self._limiter.keep_front(chat, delivery_id, pause)
+            raise SendError(
+                f"telegram flood control: retry after {pause:g}s", retryable=True, retry_after=pause
+            ) from exc
+        except Forbidden as exc:  # blocked by the user, never started, removed from the group
+            self._progress.pop(delivery_id, None)
+            raise RecipientUnreachable(f"telegram: {exc.message}") from exc
+        except ChatMigrated as exc:
+            raise SendError(
+                f"telegram: group {chat} is now supergroup {exc.new_chat_id}; update telegram_chat_id",
+                retryable=False,
+            ) from exc
+        except TelegramBadRequest as exc:  # before NetworkError, which it subclasses
+            self._progress.pop(delivery_id, None)
+            raise SendError(f"telegram refused the message: {exc.message}", retryable=False) from exc
+        except InvalidToken as exc:  # fixable by the operator: keep the message for a while
+            raise SendError("telegram rejected the bot token", retryable=True) from exc
+        except NetworkError as exc:  # timeouts, 5xx, connection errors
+            self._limiter.keep_front(chat, delivery_id)
+            raise SendError(f"telegram unreachable: {exc.message}", retryable=True) from exc
+        except TelegramError as exc:
+            raise SendError(f"telegram: {exc.message}", retryable=False) from exc
+        return str(result.message_id)
+
+    def _note_progress(self, delivery_id: str, parts_done: int) -> None:
+        if len(self._progress) >= 4096:  # rows that never came back (another worker took them)
+            self._progress.pop(next(iter(self._progress)))
+        self._progress[delivery_id] = parts_done
+
+    async def close(self) -> None:
+        """Close the Bot API connections (the app's cleanup calls this)."""
+        for request in self._requests:
+            await request.shutdown()
+
+
+async def _until(stop: asyncio.Event, call: Awaitable[T]) -> T | None:
+    """``call``'s result, or None as soon as ``stop`` is set (the call is then cancelled)."""
+    task = asyncio.ensure_future(call)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        return None
+    finally:
+        for pending in (task, stopper):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await pending
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,521 @@
+"""The WeChat Official Account channel (微信公众号): message push in, replies out.
+
+Inbound, ``GET|POST /webhooks/wechat`` speaks WeChat's message push: URL verification, then XML
+pushes in plain mode or in 安全模式 (AES, signed with ``msg_signature``). Every push is
+authenticated before anything is stored: signature (compared in constant time), a timestamp no
+more than five minutes off, a nonce not seen with another body. WeChat waits five seconds for an
+answer and retries three times, so the dispatcher gets about four: a dialog done in time is
+answered with a passive reply (one message; the rest go through the outbox), a slower one with
+``success`` and its replies later. Redeliveries are keyed on ``MsgId`` (events: sender, time,
+event), so they get the stored answer and cause nothing new.
+
+Outbound (the outbox worker calls ``send``) uses customer-service messages while WeChat allows
+them (48 hours after the citizen's last message, at most five), with tappable ``msgmenu`` choices,
+and falls back to a template message for status updates and rating prompts once the window has
+closed. The channel keeps no state of its own: windows come from the ``DeliveryContext``; the
+access_token, nonces and menu ids live in the shared session store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from adapters.base import (
+    BadRequest,
+    Capabilities,
+    ConversationRef,
+    DeliveryContext,
+    Inbound,
+    InboundSink,
+    Location,
+    MediaRef,
+    MessageKind,
+    Outbound,
+    OutsideWindow,
+    Purpose,
+    RecipientUnreachable,
+    Route,
+    SendError,
+    TemporarilyUnavailable,
+)
+from adapters.wechat_api import (
+    CUSTOM_SEND,
+    MENU_COMMANDS,
+    TEMPLATE_SEND,
+    ApiError,
+    ApiUnavailable,
+    Credentials,
+    TokenStore,
+    WechatApi,
+)
+from adapters.wechat_crypto import CryptoError, SafeMode, signature, signature_matches
+from adapters.wechat_xml import MalformedXml, fit_bytes, parse_fields, text_reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+PATH = "/webhooks/wechat"
+MAX_BODY_BYTES = 64 * 1024  # WeChat's pushes are a few hundred bytes; anything near this is not WeChat
+MAX_SKEW_SECONDS = 300
+# A nonce is remembered for as long as a request carrying it could still pass the timestamp check
+# (a timestamp up to five minutes in the future stays acceptable for ten).
+NONCE_TTL_SECONDS = 2 * MAX_SKEW_SECONDS
+REPLY_BUDGET_SECONDS = 4.0  # WeChat gives up after 5 s; leave room for the network
+WINDOW = timedelta(hours=48)
+WINDOW_MESSAGES = 5
+MENU_TTL_SECONDS = 8 * 24 * 3600  # outlives the 7-day rating window; afterwards a tap reads as its label
+BEIJING = timezone(timedelta(hours=8), "CST")  # WeChat's users read times in China's one time zone (no DST)
+
+# 43004 not subscribed, 43019 blacklisted us, 43101 refused messages: sending again cannot help.
+UNREACHABLE_CODES = frozenset({43004, 43019, 43101})
+# 45015 the 48-hour window has closed, 45047 its message quota is used up.
+WINDOW_CODES = frozenset({45015, 45047})
+# msgmenu is for verified service accounts only (others get 40200); 40008: message type refused.
+MENU_REFUSED_CODES = frozenset({40008, 40200})
+
+_TIMESTAMP = re.compile(r"\d{1,12}")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_USER_ID = re.compile(r"[A-Za-z0-9_@.-]{1,128}")  # openids (28 chars) and gh_ account ids
+_MSG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MENU_ID = re.compile(r"\d{1,32}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_TICKET = re.compile(r"WZ\d{8}-\d{4,6}")
+
+
+class WechatStore(TokenStore, Protocol):
+    """The session store as this channel uses it (shared across workers with Redis)."""
+
+    async def add_once(self, key: str, ttl_seconds: float) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WechatSettings:
+    token: str
+    app_id: str
+    app_secret: str
+    encoding_aes_key: str = ""  # set: 安全模式 (or 兼容模式); only encrypted pushes are accepted
+    api_base_url: str = "https://api.weixin.qq.com"
+    status_template_id: str = ""  # empty: status updates wait for the citizen's next message
+    reply_budget_seconds: float = REPLY_BUDGET_SECONDS
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class _Push:
+    """One authenticated push: its fields, its plain XML (kept as ``raw``), how to answer it."""
+
+    fields: dict[str, str]
+    raw: str
+    nonce: str
+    encrypted: bool
+
+
+class WechatChannel:
+    name = CHANNEL
+    capabilities = Capabilities(
+        inline_reply=True, buttons=True, location_request=False, reply_window_hours=WINDOW.total_seconds() / 3600
+    )
+
+    def __init__(
+        self,
+        settings: WechatSettings,
+        sink: InboundSink,
+        store: WechatStore,
+        clock: Callable[[], datetime],
+        api: WechatApi | None = None,
+    ) -> None:
+        if not settings.token:
+            raise ValueError("the WeChat token is required")
+        self._settings = settings
+        self._sink = sink
+        self._store = store
+        self._clock = clock
+        self._safe = (
+            SafeMode(settings.token, settings.encoding_aes_key, settings.app_id) if settings.encoding_aes_key else None
+        )
+        self._api = api or WechatApi(settings.api_base_url, Credentials(settings.app_id, settings.app_secret), store)
+
+    def routes(self) -> list[Route]:
+        return [Route("GET", PATH, self.verify_url), Route("POST", PATH, self.receive)]
+
+    async def close(self) -> None:
+        """Close the API client's HTTP session (the app calls this on cleanup)."""
+        await self._api.close()
+
+    @property
+    def api(self) -> WechatApi:
+        return self._api
+
+    # --- inbound: authentication -------------------------------------------------------------------
+
+    async def verify_url(self, request: web.Request) -> web.StreamResponse:
+        """The check WeChat makes when the server URL is saved: echo ``echostr`` if signed by us."""
+        query = request.query
+        try:
+            timestamp, nonce = self._signed_params(query)
+            self._check_plain_signature(query, timestamp, nonce)
+            self._check_fresh(timestamp)
+        except BadRequest as exc:
+            return self._refused(exc)
+        echostr = query.get("echostr", "")
+        if not _ECHOSTR.fullmatch(echostr):
+            return self._refused(BadRequest(400, "echostr missing or malformed"))
+        return web.Response(text=echostr, content_type="text/plain")
+
+    def _signed_params(self, query: Mapping[str, str]) -> tuple[str, str]:
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not _NONCE.fullmatch(nonce):
+            raise BadRequest(403, "signature parameters missing or malformed")
+        return timestamp, nonce
+
+    def _check_plain_signature(self, query: Mapping[str, str], timestamp: str, nonce: str) -> None:
+        expected = signature(self._settings.token, timestamp, nonce)
+        if not signature_matches(expected, query.get("signature", "")):
+            raise BadRequest(403, "bad signature")
+
+    def _check_fresh(self, timestamp: str) -> None:
+        if abs(self._clock().timestamp() - int(timestamp)) > MAX_SKEW_SECONDS:
+            raise BadRequest(403, "timestamp too far from now")
+
+    async def _check_nonce(self, nonce: str, body: bytes) -> None:
+        """A nonce is good once. The same nonce with the same body is WeChat sending the same
+        request again (a redelivery, answered from storage like any other); with another body it
+        is a replay: in plain mode the signature does not cover the body, so a captured
+        signature must not carry someone else's message."""
+        digest = hashlib.sha256(body).hexdigest()
+        try:
+            if await self._store.add_once(f"wechat:nonce:{nonce}", NONCE_TTL_SECONDS):
+                await self._store.put(f"wechat:nonce-body:{nonce}", digest, NONCE_TTL_SECONDS)
+                return
+            seen: str | None = None
+            for _ in range(3):  # the first request may be between its two writes
+                seen = await self._store.get(f"wechat:nonce-body:{nonce}")
+                if seen is not None:
+                    break
+                await asyncio.sleep(0.02)
+        except Exception as exc:  # any store backend: not checked means not accepted, but retryable
+            raise TemporarilyUnavailable(f"nonce store unavailable: {type(exc).__name__}") from exc
+        if seen is None or not hmac.compare_digest(seen, digest):
+            raise BadRequest(403, "nonce already used")
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        limit = self._settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise BadRequest(413, "body too large")
+        body = bytearray()
+        while len(body) <= limit:
+            chunk = await request.content.read(limit + 1 - len(body))
+            if not chunk:
+                break
+            body.extend(chunk)
+        if len(body) > limit:
+            raise BadRequest(413, "body too large")
+        return bytes(body)
+
+    @staticmethod
+    def _parse(data: bytes) -> dict[str, str]:
+        try:
+            return parse_fields(data)
+        except MalformedXml as exc:
+            raise BadRequest(400, str(exc)) from exc
+
+    async def _authenticate(self, request: web.Request) -> _Push:
+        query = request.query
+        timestamp, nonce = self._signed_params(query)
+        safe = self._safe
+        if safe is not None and query.get("encrypt_type", "").lower() != "aes":
+            # The plain signature covers no part of the body: with a key configured, only
+            # encrypted (signed) bodies are taken. 兼容模式 pushes carry both and pass.
+            raise BadRequest(403, "an EncodingAESKey is configured: plain pushes are refused")
+        if safe is None:
+            self._check_plain_signature(query, timestamp, nonce)
+        self._check_fresh(timestamp)
+        body = await self._read_body(request)
+        if safe is None:
+            await self._check_nonce(nonce, body)
+            return _Push(self._parse(body), body.decode("utf-8", errors="replace"), nonce, encrypted=False)
+        envelope = self._parse(body)
+        encrypted = envelope.get("Encrypt", "").strip()
+        if not encrypted:
+            raise BadRequest(400, "no Encrypt field in a safe-mode push")
+        if not safe.verify(query.get("msg_signature", ""), timestamp, nonce, encrypted):
+            raise BadRequest(403, "bad msg_signature")
+        await self._check_nonce(nonce, body)
+        try:
+            plain = safe.decrypt(encrypted)
+        except CryptoError as exc:
+            raise BadRequest(400, str(exc)) from exc
+        return _Push(self._parse(plain.encode("utf-8")), plain, nonce, encrypted=True)
+
+    @staticmethod
+    def _refused(exc: BadRequest) -> web.Response:
+        log.warning("wechat push refused (%d): %s", exc.status, exc.reason, extra={"channel": CHANNEL})
+        return web.Response(status=exc.status, text=exc.reason, content_type="text/plain")
+
+    # --- inbound: the message ------------------------------------------------------------------------
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        try:
+            push = await self._authenticate(request)
+            inbound = await self._inbound(push)
+            handled = await self._sink.handle(
+                inbound, inline=True, inline_limit=1, budget=self._settings.reply_budget_seconds
+            )
+        except BadRequest as exc:
+            return self._refused(exc)
+        except TemporarilyUnavailable as exc:
+            # Not stored, so not acknowledged: WeChat sends it again (up to three times), and a
+            # quick 503 costs it less than waiting out its 5 s for an answer that cannot come.
+            log.error("wechat push not stored: %s", exc, extra={"channel": CHANNEL})
+            return web.Response(status=503, text="temporarily unavailable", content_type="text/plain")
+        if handled.timed_out or not handled.replies:
+            return web.Response(text="success", content_type="text/plain")
+        return self._passive_reply(push, handled.replies[0])
+
+    def _passive_reply(self, push: _Push, reply: Outbound) -> web.Response:
+        """One message in the HTTP answer (choices as numbered text: passive replies have no
+        buttons), encrypted when the push was."""
+        now = str(int(self._clock().timestamp()))
+        xml = text_reply(push.fields["FromUserName"], push.fields["ToUserName"], reply.as_numbered_text(), int(now))
+        if push.encrypted and self._safe is not None:
+            xml = self._safe.encrypt(xml, push.nonce, now)
+        return web.Response(text=xml, content_type="application/xml")
+
+    async def _inbound(self, push: _Push) -> Inbound:
+        fields = push.fields
+        to_user = _required(fields, "ToUserName", _USER_ID)
+        from_user = _required(fields, "FromUserName", _USER_ID)
+        create_time = _required(fields, "CreateTime", _TIMESTAMP)
+        if "MsgType" not in fields:
+            if "Encrypt" in fields and self._safe is None:
+                raise BadRequest(400, "an encrypted push, but no EncodingAESKey is configured")
+            raise BadRequest(400, "MsgType is missing")
+        msg_type = fields["MsgType"].strip().lower()
+        common: dict[str, Any] = {
+            "channel": CHANNEL,
+            "conversation": ConversationRef(CHANNEL, to_user, from_user),
+            "received_at": self._clock(),
+            "sender_id": from_user,
+            "raw": push.raw,
+        }
+        if msg_type == "event":
+            return self._event(fields, f"{from_user}:{create_time}", common)
+        msg_id = fields.get("MsgId", "").strip()
+        if msg_id and not _MSG_ID.fullmatch(msg_id):
+            raise BadRequest(400, "MsgId malformed")
+        key = msg_id or f"{from_user}:{create_time}:{msg_type}"
+        if msg_type == "text":
+            content = fields.get("Content", "")
+            choice = await self._menu_choice(from_user, fields.get("bizmsgmenuid", "").strip())
+            if choice is not None:
+                return Inbound(message_key=key, kind=MessageKind.CHOICE, text=content, choice_id=choice, **common)
+            return Inbound(message_key=key, kind=MessageKind.TEXT, text=content, **common)
+        if msg_type == "image":
+            media_id = fields.get("MediaId", "").strip()
+            url = fields.get("PicUrl", "").strip() or None
+            if not media_id:
+                raise BadRequest(400, "image without MediaId")
+            return Inbound(
+                message_key=key, kind=MessageKind.IMAGE, media=(MediaRef("image", media_id, url=url),), **common
+            )
+        if msg_type == "voice":
+            # WeChat's speech recognition, when the account has it on; else the dialog asks to type.
+            return Inbound(
+                message_key=key, kind=MessageKind.VOICE, text=fields.get("Recognition", "").strip(), **common
+            )
+        if msg_type == "location":
+            location = _location(fields.get("Location_X"), fields.get("Location_Y"), fields.get("Label", ""))
+            return Inbound(message_key=key, kind=MessageKind.LOCATION, location=location, **common)
+        # link, video, shortvideo, file and whatever WeChat adds next: the dialog answers politely.
+        return Inbound(message_key=key, kind=MessageKind.UNSUPPORTED, **common)
+
+    def _event(self, fields: dict[str, str], sender_time: str, common: dict[str, Any]) -> Inbound:
+        event = fields.get("Event", "").strip()
+        if not event or len(event) > 64:
+            raise BadRequest(400, "Event missing or malformed")
+        key = f"{sender_time}:{event}"
+        name = event.lower()
+        if name == "click":
+            command = MENU_COMMANDS.get(fields.get("EventKey", "").strip())
+            if command is not None:  # a menu button is the command it stands for, as if typed
+                return Inbound(message_key=key, kind=MessageKind.TEXT, text=command, **common)
+        if name == "location":
+            # Reported when the citizen opens the chat (if the account asks for it): a hint for
+            # the next inquiry's place, not an answer to anything, so the dialog lets it pass.
+            hint = _location(fields.get("Latitude"), fields.get("Longitude"), "")
+            return Inbound(message_key=key, kind=MessageKind.EVENT, event="location_hint", location=hint, **common)
+        if name == "templatesendjobfinish":
+            status = fields.get("Status", "").strip()
+            log.info(
+                "wechat template message %s delivery: %s",
+                fields.get("MsgID", "?"),
+                status,
+                extra={"channel": CHANNEL},
+            )
+            return Inbound(
+                message_key=key, kind=MessageKind.EVENT, event="template_send_finished", text=status, **common
+            )
+        # subscribe (its qrscene_ EventKey, the source, stays in ``raw``), unsubscribe, SCAN, VIEW, …
+        return Inbound(message_key=key, kind=MessageKind.EVENT, event=name, **common)
+
+    async def _menu_choice(self, openid: str, menu_id: str) -> str | None:
+        """The choice behind a tapped msgmenu item; None when unknown (then the label is read as
+        text, which the dialogs accept too)."""
+        if not menu_id or not _MENU_ID.fullmatch(menu_id):
+            return None
+        try:
+            return await self._store.get(f"wechat:menu:{openid}:{menu_id}")
+        except Exception as exc:  # the label still works as text: do not fail the message for this
+            log.warning("wechat menu lookup failed: %s", type(exc).__name__, extra={"channel": CHANNEL})
+            return None
+
+    # --- outbound ----------------------------------------------------------------------------------
+
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
+    ) -> str | None:
+        """A customer-service message while the window is open, else a template message for
+        status updates and rating prompts; the template's msgid, or None.
+
+        ``ref.account`` is not used: an openid is unique within our one official account, and
+        staff are queued under the account ``staff``."""
+        openid = ref.chat_id
+        try:
+            if _window_open(context):
+                try:
+                    await self._send_custom(openid, message, delivery_id)
+                    return None
+                except ApiError as exc:
+                    if exc.code not in WINDOW_CODES:
+                        raise
+                    log.info("wechat window closed (%d): trying a template", exc.code, extra={"channel": CHANNEL})
+            if message.purpose in (Purpose.STATUS, Purpose.RATING) and self._settings.status_template_id:
+                return await self._send_template(openid, message, delivery_id, context.now)
+        except ApiError as exc:
+            if exc.code in UNREACHABLE_CODES:
+                raise RecipientUnreachable(str(exc)) from exc
+            raise SendError(str(exc), retryable=True) from exc
+        except ApiUnavailable as exc:
+            raise SendError(str(exc), retryable=True) from exc
+        raise OutsideWindow("WeChat allows no customer-service message now; held until the citizen writes")
+
+    async def _send_custom(self, openid: str, message: Outbound, delivery_id: str) -> None:
+        if message.choices and _menu_fits(message) and await self._remember_menu(openid, message, delivery_id):
+            items = [
+                {"id": menu_id, "content": choice.label}
+                for menu_id, choice in zip(_menu_ids(delivery_id, len(message.choices)), message.choices, strict=True)
+            ]
+            menu = {"head_content": message.text, "list": items, "tail_content": ""}
+            try:
+                await self._api.post(CUSTOM_SEND, {"touser": openid, "msgtype": "msgmenu", "msgmenu": menu})
+                return
+            except ApiError as exc:
+                if exc.code not in MENU_REFUSED_CODES:
+                    raise
+                log.info("wechat refused msgmenu (%d): numbered text instead", exc.code, extra={"channel": CHANNEL})
+        text = {"content": message.as_numbered_text()}
+        await self._api.post(CUSTOM_SEND, {"touser": openid, "msgtype": "text", "text": text})
+
+    async def _remember_menu(self, openid: str, message: Outbound, delivery_id: str) -> bool:
+        """Store which choice each menu id stands for, so a tap maps back to the choice."""
+        try:
+            for menu_id, choice in zip(_menu_ids(delivery_id, len(message.choices)), message.choices, strict=True):
+                await self._store.put(f"wechat:menu:{openid}:{menu_id}", choice.id, MENU_TTL_SECONDS)
+        except Exception as exc:  # numbered text needs nothing stored
+            log.warning("wechat menu not stored (%s): numbered text", type(exc).__name__, extra={"channel": CHANNEL})
+            return False
+        return True
+
+    async def _send_template(self, openid: str, message: Outbound, delivery_id: str, now: datetime) -> str | None:
+        payload = {
+            "touser": openid,
+            "template_id": self._settings.status_template_id,
+            # WeChat sends one message per openid + client_msg_id (for 10 minutes): a retry after
+            # a lost answer does not notify the citizen twice.
+            "client_msg_id": f"wz-{delivery_id}"[:32],
+            "data": template_data(message, now),
+        }
+        answer = await self._api.post(TEMPLATE_SEND, payload)
+        msgid = answer.get("msgid")
+        return None if msgid is None else str(msgid)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _required(fields: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
+    value = fields.get(name, "").strip()
+    if not pattern.fullmatch(value):
+        raise BadRequest(400, f"{name} missing or malformed")
+    return value
+
+
+def _location(lat: str | None, lon: str | None, label: str) -> Location:
+    try:
+        latitude, longitude = float(lat or ""), float(lon or "")
+    except ValueError as exc:
+        raise BadRequest(400, "location coordinates malformed") from exc
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        raise BadRequest(400, "location coordinates malformed")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise BadRequest(400, "location coordinates out of range")
+    return Location(latitude, longitude, label.strip()[:300])
+
+
+def _window_open(context: DeliveryContext) -> bool:
+    """What we know of WeChat's customer-service window. Without a known last message (a staff
+    member's ref is queued under another account) WeChat itself decides: 45015 falls back."""
+    if context.sent_since_inbound >= WINDOW_MESSAGES:
+        return False
+    if context.last_inbound_at is None:
+        return True
+    return context.now - context.last_inbound_at < WINDOW
+
+
+def _menu_fits(message: Outbound) -> bool:
+    """WeChat's msgmenu limits: at most 10 items of up to 128 bytes, a head of up to 1024 bytes."""
+    if not message.text or len(message.text.encode()) > 1024 or len(message.choices) > 10:
+        return False
+    return all(0 < len(c.label.encode()) <= 128 for c in message.choices)
+
+
+def _menu_ids(delivery_id: str, count: int) -> list[str]:
+    """Menu item ids unique to this delivery (the outbox row id), so a tap on an old menu can
+    never be read as a choice in a newer one. Digits only: that is what WeChat documents."""
+    base = delivery_id if delivery_id.isdigit() else str(int(hashlib.sha256(delivery_id.encode()).hexdigest()[:12], 16))
+    return [f"{base}{i:02d}" for i in range(1, count + 1)]
+
+
+def template_data(message: Outbound, now: datetime) -> dict[str, dict[str, str]]:
+    """The status template's fields: ticket number, status, time and a short note.
+
+    The template (chosen in the WeChat admin, id in ``status_template_id``) must have the fields
+    ``first``, ``keyword1`` (编号), ``keyword2`` (状态), ``keyword3`` (时间) and ``remark``."""
+    text = message.as_numbered_text()
+    english = _HAN.search(text) is None
+    found = _TICKET.search(text)
+    number = message.ticket_number or (found.group(0) if found else "-")
+    if message.purpose is Purpose.RATING:
+        headline, status = ("Please rate our answer", "Awaiting your rating") if english else ("请评价答复", "待评价")
+    else:
+        headline, status = ("Your inquiry has news", "Updated") if english else ("您的问政有新进展", "办理进展更新")
+    hint = "Reply to this account to continue." if english else "回复本公众号即可继续办理。"
+    return {
+        "first": {"value": headline},
+        "keyword1": {"value": number},
+        "keyword2": {"value": status},
+        "keyword3": {"value": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")},
+        "remark": {"value": fit_bytes(text, 600) + "\n" + hint},
+    }
