@@ -10,9 +10,7 @@ mailbox → event stream); nothing is sent by hand. Needs Debian's Chromium at /
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -29,37 +27,17 @@ from bot.app import SERVICES, build_app
 from bot.config import StaffConfig
 from storage.models import Rating, Ticket
 from storage.staff import StaffRepository
+from tests.adapters.conftest import CHROMIUM_ARGS, serve
 from tests.app_helpers import make_config
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TEST_SECONDS = 45
 STEP_MS = 10_000
 TICKET = re.compile(r"WZ\d{8}-\d{4}")
 FIRST_MESSAGE = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
 ANSWER = "路灯已于今天修复，感谢您的反映。"
 STAFF_NAME = "张三"
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium; no browser is ever downloaded."""
-    if shutil.which(CHROMIUM) is None:
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: refusing to skip)", pytrace=False)
-        pytest.skip(message)
-    return CHROMIUM
 
 
 class Served(NamedTuple):
@@ -81,21 +59,14 @@ async def server(tmp_path: Path) -> AsyncIterator[Served]:
         }
     )
     app = build_app(config)  # run_workers=True: the outbox worker delivers every push by itself
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()  # runs startup: migrations, the staff seed, the workers
-    try:
+    async with serve(app) as (url, _):  # startup ran: migrations, the staff seed, the workers
         services = app[SERVICES]
         staff = StaffRepository()
         async with services.sessions.begin() as session:
             person = await staff.by_name(session, STAFF_NAME)
             assert person is not None, "the configured staff member was not seeded at startup"
             token = await staff.issue_token(session, person.id, datetime.now(UTC))
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield Served(f"http://{host}:{port}", app, token)
-    finally:
-        await runner.cleanup()
+        yield Served(url, app, token)
 
 
 def _watch(page: Page, who: str, problems: list[str], refused: list[str]) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,35 +24,15 @@ from playwright.async_api import Page, Route, async_playwright
 from adapters.base import ConversationRef, Outbound, Purpose
 from adapters.webchat import COOKIE, WebchatChannel
 from bot.app import SERVICES, build_app
+from tests.adapters.conftest import CHROMIUM_ARGS, serve
 from tests.app_helpers import make_config
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TEST_SECONDS = 120
 STEP_MS = 20_000
 TICKET = re.compile(r"WZ\d{8}-\d{4}")
 FIRST_MESSAGE = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium; no browser is ever downloaded."""
-    if shutil.which(CHROMIUM) is None:
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: refusing to skip)", pytrace=False)
-        pytest.skip(message)
-    return CHROMIUM
 
 
 class Served(NamedTuple):
@@ -67,15 +45,8 @@ class Served(NamedTuple):
 async def server(tmp_path: Path) -> AsyncIterator[Served]:
     """The real app on a free loopback port, served from this test's own event loop."""
     app = build_app(make_config(tmp_path))
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield Served(f"http://{host}:{port}", tmp_path / "wenzheng.db", app)
-    finally:
-        await runner.cleanup()
+    async with serve(app) as (url, _):
+        yield Served(url, tmp_path / "wenzheng.db", app)
 
 
 async def _bot_texts(page: Page) -> list[str]:
