@@ -41,8 +41,15 @@ class WorkingCalendar:
     def __init__(self, is_workday: Callable[[date], bool] | None = None) -> None:
         self._is_workday = is_workday or self._official
         self._warned: set[int] = set()
+        self._known: dict[date, bool] = {}  # the library scans its tables per call: remember answers
 
     def _official(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,9 +43,41 @@ class SessionState:
         return replace(self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False)
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["updated_at"] = self.updated_at.isoformat()
-        data["draft"]["guessed"] = sorted(self.draft.guessed)
+        # Written out rather than dataclasses.asdict: this runs on every message, and asdict's
+        # deep copy was most of the dialog's own time (measured in bench/, BENCHMARKS.md).
+        d = self.draft
+        place = d.place
+        data = {
+            "locale": self.locale,
+            "updated_at": self.updated_at.isoformat(),
+            "form": self.form,
+            "step": self.step,
+            "draft": {
+                "type_code": d.type_code,
+                "topic_code": d.topic_code,
+                "place": None
+                if place is None
+                else {
+                    "province": place.province,
+                    "city": place.city,
+                    "district": place.district,
+                    "address": place.address,
+                    "lat": place.lat,
+                    "lon": place.lon,
+                },
+                "location_skipped": d.location_skipped,
+                "details": d.details,
+                "media": [{"kind": m.kind, "ref": m.ref, "url": m.url} for m in d.media],
+                "phone": d.phone,
+                "guessed": sorted(d.guessed),
+            },
+            "history": list(self.history),
+            "intake_key": self.intake_key,
+            "editing": self.editing,
+            "last_filed": self.last_filed,
+            "locale_explicit": self.locale_explicit,
+            "rating_ticket": self.rating_ticket,
+        }
         return json.dumps(data, ensure_ascii=False)
 
     @staticmethod

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +105,16 @@ class Ticket(Base):
         Index("ix_tickets_citizen_created", "citizen_id", "created_at"),
         Index("ix_tickets_department_due", "department_code", "status", "answer_due_at"),
         Index("ix_tickets_created", "created_at"),
+        # Monthly statistics per department (BENCHMARKS.md: 261 -> 47 ms at 1M tickets on SQLite).
+        Index("ix_tickets_month_stats", "created_at", "department_code", "status"),
+        # A department's open queue by due time; partial on PostgreSQL, where it pays (5.2 -> 1.5 ms).
+        Index(
+            "ix_tickets_open_queue",
+            "department_code",
+            "answer_due_at",
+            "id",
+            postgresql_where=text("status IN ('submitted', 'accepted', 'assigned', 'in_progress', 'reopened')"),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -213,6 +224,7 @@ class Timer(Base):
 
 class Rating(Base):
     __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_month", "created_at", "department_code", "score"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     score: Mapped[int] = mapped_column(Integer)  # 1 满意, 2 基本满意, 3 不满意

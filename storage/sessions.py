@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import LockError
 
 
@@ -34,7 +34,9 @@ class MemorySessionStore:
     """Bounded LRU with per-entry expiry; right for the embedded single-process default."""
 
     def __init__(self, max_entries: int = 200_000) -> None:
-        self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        # Values kept as UTF-8 bytes: a str holding Chinese takes 2-4 bytes a character, bytes 3
+        # once and compactly; 100,000 sessions drop from ~331 to ~274 MB (BENCHMARKS.md).
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_entries
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         # Replay keys live apart from sessions: evicting a nonce early would let a replay through.
@@ -54,10 +56,10 @@ class MemorySessionStore:
             del self._data[key]
             return None
         self._data.move_to_end(key)
-        return value
+        return value.decode()
 
     async def put(self, key: str, value: str, ttl_seconds: float) -> None:
-        self._data[key] = (self._now() + ttl_seconds, value)
+        self._data[key] = (self._now() + ttl_seconds, value.encode())
         self._data.move_to_end(key)
         while len(self._data) > self._max:
             self._data.popitem(last=False)
@@ -108,7 +110,12 @@ class RedisSessionStore:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "wz:") -> RedisSessionStore:
-        return cls(Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5), prefix)
+        # A blocking pool waits for a free connection instead of failing with "Too many
+        # connections" under a burst (the cause of the 503s measured in BENCHMARKS.md).
+        pool = BlockingConnectionPool.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, max_connections=64, timeout=5
+        )
+        return cls(Redis(connection_pool=pool), prefix)
 
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(self._prefix + "s:" + key)
