@@ -259,7 +259,10 @@ class OutboxMessage(Base):
     """Every message that is not an inline reply. Written in the transaction that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat_order", "channel", "chat_id", "id"),  # one chat's messages, in order
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(32))
     account: Mapped[str] = mapped_column(String(128))

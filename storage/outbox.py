@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
 
@@ -54,14 +55,27 @@ class OutboxRepository:
         return row
 
     async def claim_due(self, session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Due rows, at most one per chat: the oldest undelivered message of a chat goes first, so a
+        chat never sees "answered" before "taken up" even when a send is deferred or retried."""
+        earlier = aliased(OutboxMessage)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.channel == OutboxMessage.channel,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.status.in_((PENDING, SENDING, HELD)),
+                earlier.id < OutboxMessage.id,
+            )
+            .exists()
+        )
         stmt = (
             select(OutboxMessage)
-            .where(OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.next_attempt_at <= now, ~blocked)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
         rows = list((await session.execute(stmt)).scalars())
         for row in rows:
             row.status = SENDING

@@ -158,7 +158,7 @@ async def test_a_crashing_send_does_not_block_the_others(rig: Rig) -> None:
     rig.channel.script = [ValueError("bug in a channel"), None]
     first = await rig.enqueue("one")
     second = await rig.enqueue("two")
-    await rig.worker.run_once()
+    await rig.worker.drain()
     assert (await rig.row(first)).status == "dead"
     assert (await rig.row(second)).status == "sent"
 
@@ -244,3 +244,17 @@ async def test_our_own_rate_limits_defer_without_using_up_attempts(rig: Rig) -> 
     assert row.status == "pending" and row.attempts == 0  # ten deferrals, no attempt spent
     await rig.worker.run_once()
     assert (await rig.row(outbox_id)).status == "sent"
+
+
+async def test_a_deferred_message_is_not_overtaken_by_the_next_one_to_the_same_chat(rig: Rig) -> None:
+    """Found by the outbox benchmark: with a send deferred, the next push to that chat went first."""
+    rig.channel.script = [Deferred("1 message a second per chat", retry_after=5.0)]
+    await rig.enqueue("已接单")
+    await rig.enqueue("答复：已修复")
+    other = ConversationRef("scripted", "acct", "chat-2")
+    await rig.enqueue("another citizen's push", other)
+    await rig.worker.drain()
+    assert [m.text for _, m, _ in rig.channel.sent] == ["another citizen's push"]  # other chats go on
+    rig.clock.advance(seconds=5)
+    await rig.worker.drain()
+    assert [m.text for r, m, _ in rig.channel.sent if r == REF] == ["已接单", "答复：已修复"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +18,9 @@ LEASE = timedelta(minutes=2)
 
 
 async def _enqueue(
-    sessions: async_sessionmaker[AsyncSession], n: int = 1, now: datetime = T0, chat: str = "c1"
+    sessions: async_sessionmaker[AsyncSession], n: int = 1, now: datetime = T0, chat: str | None = None
 ) -> list[int]:
+    """``n`` rows, each to its own chat unless ``chat`` is given (one chat's rows go out one by one)."""
     repo = OutboxRepository(LEASE)
     ids = []
     async with sessions.begin() as session:
@@ -27,7 +29,7 @@ async def _enqueue(
                 session,
                 channel="telegram",
                 account="bot",
-                chat_id=chat,
+                chat_id=chat or f"c-{uuid.uuid4().hex[:12]}",
                 payload={"text": f"您的工单已受理 #{i}"},
                 purpose="status",
                 ticket_id=None,
@@ -50,7 +52,7 @@ async def _claim(sessions: async_sessionmaker[AsyncSession], now: datetime, limi
 
 
 async def test_enqueue_writes_a_pending_row(sessions: async_sessionmaker[AsyncSession]) -> None:
-    (oid,) = await _enqueue(sessions)
+    (oid,) = await _enqueue(sessions, chat="c1")
     row = await _get(sessions, oid)
     assert (row.channel, row.account, row.chat_id, row.purpose) == ("telegram", "bot", "c1", "status")
     assert row.payload == {"text": "您的工单已受理 #0"}
@@ -214,3 +216,16 @@ async def test_many_concurrent_claimers_share_out_the_queue(
     assert set(claimed) <= set(ids)
     async with sessions() as session:
         assert await repo.depth(session) == {SENDING: 30, PENDING: 10}
+
+
+async def test_one_chat_has_one_message_in_flight_at_a_time(sessions: async_sessionmaker[AsyncSession]) -> None:
+    first, second = await _enqueue(sessions, 2, chat="same-citizen")
+    (other,) = await _enqueue(sessions, 1)
+    repo = OutboxRepository(LEASE)
+    async with sessions.begin() as session:
+        claimed = [r.id for r in await repo.claim_due(session, T0, 10)]
+    assert claimed == [first, other]  # the second waits for the first, other chats do not
+    async with sessions.begin() as session:
+        await repo.mark_sent(session, first, T0)
+    async with sessions.begin() as session:
+        assert [r.id for r in await repo.claim_due(session, T0, 10)] == [second]
