@@ -1,0 +1,191 @@
+"""The load generator: run as its own process (``python -m bench.loadgen``), prints one JSON result.
+
+Two modes, both made of whole conversations (``bench.conversation``), each by a new citizen:
+
+* ``closed``: ``--concurrency`` citizens at once, each starting a new conversation when its last
+  one ends, for ``--warmup`` + ``--duration`` seconds. Finds the peak rate.
+* ``open``: conversations arrive at random (Poisson) so that messages are offered at ``--rate``
+  per second; each conversation sends its turns back to back. Measures latency at a set load.
+
+Only messages sent after the warm-up count. Every loop is bounded by a deadline and a count; a
+request that takes longer than ``--timeout`` is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector
+
+from bench.channels import CLIENTS, ChannelClient
+from bench.conversation import TURNS, find_number, turn
+from bench.procs import LOOPBACK
+from bench.stats import Summary
+
+GRACE_SECONDS = 30.0
+
+
+@dataclass
+class Tally:
+    measure_from: float
+    measure_to: float
+    latencies_ms: list[float] = field(default_factory=list)
+    completed_in_window: int = 0
+    errors: int = 0
+    errors_in_warmup: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    conversations: int = 0
+    filed: int = 0
+    shed: int = 0
+
+    def record(self, sent: float, done: float) -> None:
+        if self.measure_from <= sent < self.measure_to:
+            self.latencies_ms.append((done - sent) * 1000.0)
+        if self.measure_from <= done < self.measure_to:
+            self.completed_in_window += 1
+
+    def error(self, sent: float, what: str) -> None:
+        if sent >= self.measure_from:
+            self.errors += 1
+        else:
+            self.errors_in_warmup += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(what[:200])
+
+
+async def conversation(
+    http: ClientSession, base_url: str, channel: ChannelClient, index: int, tally: Tally, stop_at: float, run_id: str
+) -> None:
+    start = time.monotonic()
+    try:
+        citizen = await channel.open(http, base_url, index)
+    except Exception as exc:  # any failure is a failed request, never a dead load generator
+        tally.error(start, f"open: {type(exc).__name__}: {exc}")
+        return
+    tally.conversations += 1
+    number: str | None = None
+    for i in range(TURNS):
+        if time.monotonic() >= stop_at:
+            return
+        sent = time.monotonic()
+        try:
+            replies = await channel.send(http, base_url, citizen, turn(index, i, number), f"{run_id}-{index}-{i}")
+        except Exception as exc:  # any failure is a failed request, never a dead load generator
+            tally.error(sent, f"turn {i}: {type(exc).__name__}: {exc}")
+            return
+        tally.record(sent, time.monotonic())
+        if i == 1:
+            number = find_number(replies)
+            tally.filed += number is not None
+
+
+async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: ChannelClient, tally: Tally) -> None:
+    stop_at = tally.measure_to
+    counter = iter(range(args.max_conversations))
+    run_id = uuid.uuid4().hex[:8]
+
+    async def user() -> None:
+        for index in counter:  # shared: bounded in total, not per user
+            if time.monotonic() >= stop_at:
+                return
+            await conversation(http, args.base_url, channel, index, tally, stop_at, run_id)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(user() for _ in range(args.concurrency))), timeout=args.warmup + args.duration + GRACE_SECONDS
+    )
+
+
+async def open_loop(http: ClientSession, args: argparse.Namespace, channel: ChannelClient, tally: Tally) -> None:
+    rng = random.Random(args.seed)
+    per_second = args.rate / TURNS  # conversations per second
+    stop_at = tally.measure_to
+    run_id = uuid.uuid4().hex[:8]
+    running: set[asyncio.Task[None]] = set()
+    next_at = time.monotonic()
+    for index in range(args.max_conversations):
+        next_at += rng.expovariate(per_second)
+        if next_at >= stop_at:
+            break
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if len(running) >= args.max_inflight:
+            tally.shed += 1
+            continue
+        task = asyncio.create_task(conversation(http, args.base_url, channel, index, tally, stop_at, run_id))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        _, late = await asyncio.wait(set(running), timeout=GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.base_url.startswith(f"http://{LOOPBACK}:"):
+        raise SystemExit("the load generator only targets 127.0.0.1")
+    channel = CLIENTS[args.channel]
+    limit = args.concurrency if args.mode == "closed" else args.max_inflight
+    connector = TCPConnector(limit=limit, force_close=False)
+    timeout = ClientTimeout(total=args.timeout)
+    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
+    async with ClientSession(connector=connector, timeout=timeout, cookie_jar=DummyCookieJar()) as http:
+        start = time.monotonic()
+        tally = Tally(start + args.warmup, start + args.warmup + args.duration)
+        if args.mode == "closed":
+            await closed_loop(http, args, channel, tally)
+        else:
+            await open_loop(http, args, channel, tally)
+        wall = time.monotonic() - start
+    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
+    summary = Summary.of(tally.latencies_ms)
+    return {
+        "mode": args.mode,
+        "channel": args.channel,
+        "concurrency": args.concurrency,
+        "offered_rate": args.rate if args.mode == "open" else None,
+        "window_s": args.duration,
+        "messages": len(tally.latencies_ms),
+        "rate": tally.completed_in_window / args.duration,
+        "errors": tally.errors,
+        "errors_in_warmup": tally.errors_in_warmup,
+        "error_samples": tally.error_samples,
+        "conversations": tally.conversations,
+        "filed": tally.filed,
+        "shed": tally.shed,
+        "latency_ms": asdict(summary),
+        "client_cpu_share": cpu / wall if wall > 0 else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--channel", default="webchat", choices=sorted(CLIENTS))
+    parser.add_argument("--mode", choices=["closed", "open"], default="closed")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=100.0, help="offered messages/second (open mode)")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--max-conversations", type=int, default=200_000)
+    parser.add_argument("--max-inflight", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args))
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Scenario 3: our dispatcher + dialog engine against python-telegram-bot's ConversationHandler,
+in process, on the same conversations (``bench.conversation``), one update at a time.
+
+Three timings, each over the same citizens and turns, with inputs built before the clock starts:
+
+* PTB: ``Application.process_update`` with the handlers in ``bench.ptb_intake`` (in-memory state).
+* ours, full path: ``services.dispatcher.handle(Inbound)`` on the embedded defaults (SQLite file,
+  in-memory session store): dedupe, store, dialog, ticket, history, replies, all committed.
+* ours, engine only: ``DialogEngine.step`` with the state round-tripped through the in-memory
+  session store as JSON and an in-memory ``IntakePort`` (``bench.peer_desk``): what PTB does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.base import ConversationRef, Inbound, MessageKind
+from bench.appconfig import load, sqlite_url, write_config
+from bench.conversation import TURNS, find_number, turn
+from bench.options import Options
+from bench.peer_desk import MemoryDesk, MemoryPort, deadline_clock
+from bench.report import Row, judge
+from bot.app import Services, build_services, prepare_database
+from dialogs.extraction import Extractor
+from dialogs.state import SessionState
+from storage.sessions import MemorySessionStore
+
+SCENARIO = "peer"
+RATIO_TARGET = 2.0
+MAX_SECONDS = 300.0  # a hard stop for one timing, whatever the count
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    updates: int
+    seconds: float
+    filed: int = 0  # conversations whose 提交 got a number back: proof the side did the work
+    replies: int = 0
+
+    rounds: tuple[float, ...] = ()  # the rate of each interleaved round
+    cpu_seconds: float = 0.0  # process CPU time over the same spans: robust on a busy machine
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.updates / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.seconds > 0 else 0.0
+
+    def __add__(self, other: Timing) -> Timing:
+        return Timing(
+            self.updates + other.updates,
+            self.seconds + other.seconds,
+            self.filed + other.filed,
+            self.replies + other.replies,
+            (*self.rounds, other.rate),
+            self.cpu_seconds + other.cpu_seconds,
+        )
+
+
+# A side processes one turn for many citizens: given (citizen, turn index, number), it returns a
+# prepared input; ``run`` processes it and returns the reply texts.
+Prepare = Callable[[int, int, str | None], Any]
+Process = Callable[[Any], Awaitable[list[str]]]
+
+
+async def _timed(conversations: int, offset: int, prepare: Prepare, process: Process) -> Timing:
+    """All citizens' turn 0, then all citizens' turn 1, ...; only ``process`` is timed."""
+    numbers: dict[int, str | None] = dict.fromkeys(range(offset, offset + conversations))
+    elapsed = cpu = 0.0
+    updates = replies_seen = 0
+    hard_stop = time.monotonic() + MAX_SECONDS
+    for index in range(TURNS):
+        inputs = [(c, prepare(c, index, numbers[c])) for c in numbers]
+        done = 0
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for citizen, prepared in inputs:
+            replies = await process(prepared)
+            replies_seen += len(replies)
+            done += 1
+            if index == 1:
+                numbers[citizen] = find_number(replies)
+            if time.monotonic() > hard_stop:
+                break
+        elapsed += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
+        updates += done
+        if time.monotonic() > hard_stop:
+            break
+    filed = sum(1 for n in numbers.values() if n is not None)
+    return Timing(updates, elapsed, filed, replies_seen, (), cpu)
+
+
+def _inbound(citizen: int, index: int, number: str | None, prefix: str) -> Inbound:
+    step = turn(citizen, index, number)
+    return Inbound(
+        channel="webchat",
+        conversation=ConversationRef("webchat", "web", f"{prefix}{citizen:012d}"),
+        message_key=f"{prefix}{citizen}:{index}",
+        kind=MessageKind.CHOICE if step.choice else MessageKind.TEXT,
+        received_at=datetime.now(UTC),
+        text=step.text or "",
+        choice_id=step.choice,
+    )
+
+
+async def _ours_dispatcher(services: Services, conversations: int, offset: int, prefix: str) -> Timing:
+    async def process(inbound: Inbound) -> list[str]:
+        handled = await services.dispatcher.handle(inbound)
+        return [r.text for r in handled.replies]
+
+    return await _timed(conversations, offset, lambda c, i, n: _inbound(c, i, n, prefix), process)
+
+
+async def _ours_engine(services: Services, desk: MemoryDesk, conversations: int, offset: int) -> Timing:
+    store = MemorySessionStore()
+    engine = services.engine
+
+    async def process(inbound: Inbound) -> list[str]:
+        key = inbound.conversation.key()
+        raw = await store.get(key)
+        state = SessionState.from_json(raw) if raw is not None else None
+        now = datetime.now(UTC)
+        result = await engine.step(state, inbound, MemoryPort(desk, inbound.conversation.chat_id, now), now)
+        await store.put(key, result.state.to_json(), 3600)
+        return [r.text for r in result.replies]
+
+    return await _timed(conversations, offset, lambda c, i, n: _inbound(c, i, n, "e"), process)
+
+
+async def _ptb(services: Services, desk: MemoryDesk, conversations: int, offset: int) -> Timing:
+    from telegram import Update  # optional dependency: imported only when the scenario runs
+
+    from bench.ptb_intake import FakeBotApi, PtbIntake, build_application, callback_update, message_update
+
+    config = services.config
+    taxonomy = config.taxonomy.build()
+    intake = PtbIntake(Extractor(taxonomy, services.addresses), taxonomy, desk, ZoneInfo(config.server.timezone))
+    api = FakeBotApi()
+    app = build_application(intake, api)
+    await app.initialize()
+    update_ids = iter(range(1, 10_000_000))
+
+    def prepare(citizen: int, index: int, number: str | None) -> Update:
+        step, uid = turn(citizen, index, number), next(update_ids)
+        chat = 10_000_000 + citizen
+        data = callback_update(uid, chat, step.choice) if step.choice else message_update(uid, chat, step.text or "")
+        return Update.de_json(data, app.bot)
+
+    async def process(update: Update) -> list[str]:
+        before = len(api.sent)
+        await app.process_update(update)
+        return api.sent[before:]
+
+    try:
+        return await _timed(conversations, offset, prepare, process)
+    finally:
+        await app.shutdown()
+
+
+async def measure(conversations: int, workdir: Path, warmup: int = 20, rounds: int = 0) -> dict[str, Timing]:
+    """The three sides in interleaved rounds (order rotating), so a busy machine slows them alike."""
+    config = load(write_config(workdir, sqlite_url(workdir, "peer.db")))
+    services = build_services(config)
+    rounds = rounds or max(1, min(10, conversations // 50))
+    size = max(1, conversations // rounds)
+    try:
+        await prepare_database(services)
+        await asyncio.to_thread(services.addresses.warm_up)
+        desk = MemoryDesk(deadline_clock(config), services.workflow.directory, ZoneInfo(config.server.timezone))
+        sides: dict[str, Callable[[int, int], Awaitable[Timing]]] = {
+            "ptb": lambda n, offset: _ptb(services, desk, n, offset),
+            "engine": lambda n, offset: _ours_engine(services, desk, n, offset),
+            "dispatcher": lambda n, offset: _ours_dispatcher(services, n, offset, "d"),
+        }
+        totals = dict.fromkeys(sides, Timing(0, 0.0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PTB warns about per_message settings we chose on purpose
+            for side in sides.values():
+                await side(warmup, 0)
+            order = list(sides)
+            for r in range(rounds):
+                offset = warmup + r * size
+                for name in order:
+                    totals[name] = totals[name] + await sides[name](size, offset)
+                order = order[1:] + order[:1]
+        return totals
+    finally:
+        await services.store.close()
+        await services.db.dispose()
+
+
+def rows(results: dict[str, Timing]) -> list[Row]:
+    ptb = results.get("ptb")
+    base = ptb.rate if ptb else None
+    out: list[Row] = []
+    if ptb is not None:
+        out.append(
+            Row(
+                SCENARIO,
+                "python-telegram-bot 22 ConversationHandler",
+                "updates/s (in process)",
+                ptb.rate,
+                "upd/s",
+                note=f"{ptb.updates} updates, {ptb.filed} filed, {ptb.replies} replies in {len(ptb.rounds)} "
+                "interleaved rounds; in-memory state; replies via Bot to an in-process fake API",
+            )
+        )
+    labels = {
+        "dispatcher": "ours: Dispatcher + DialogEngine, SQLite + memory",
+        "engine": "ours: DialogEngine only, in-memory port",
+    }
+    for key in ("dispatcher", "engine"):
+        timing = results.get(key)
+        if timing is None:
+            continue
+        ratio = timing.rate / base if base else None
+        per_round = (
+            [mine / theirs for mine, theirs in zip(timing.rounds, ptb.rounds, strict=False) if theirs] if ptb else []
+        )
+        spread = f"; rounds {min(per_round):.2f}-{max(per_round):.2f}x" if len(per_round) > 1 else ""
+        if ptb is not None and ptb.cpu_rate:
+            spread += f"; by CPU time {timing.cpu_rate / ptb.cpu_rate:.2f}x"
+        out.append(
+            Row(
+                SCENARIO,
+                labels[key],
+                "updates/s (in process)",
+                timing.rate,
+                "upd/s",
+                ratio,
+                "PTB",
+                f">= {RATIO_TARGET:.0f}x PTB",
+                judge(ratio, at_least=RATIO_TARGET),
+                f"{timing.updates} updates, {timing.filed} filed, {timing.replies} replies; "
+                f"{1000 / timing.rate:.2f} ms/update{spread}",
+            )
+        )
+    return out
+
+
+def run(opts: Options, workdir: Path) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="peer-", dir=workdir) as tmp:
+        return rows(asyncio.run(measure(opts.peer_conversations, Path(tmp))))

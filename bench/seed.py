@@ -1,0 +1,267 @@
+"""Bulk-load a realistic ticket history into the real schema (after ``storage.migrate.upgrade``).
+
+SQLAlchemy Core ``insert`` on the models' tables, many rows per statement, explicit ids. The shape:
+about four tickets per citizen with a heavy tail (a few citizens file thousands), topics and types
+weighted like a city hotline, two years of history, statuses by age (recent tickets open, old ones
+closed), six in ten answered tickets rated.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import AppConfig
+from storage.models import Citizen, Identity, Rating, Ticket
+from storage.upsert import table_of
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+HISTORY_DAYS = 730
+CHUNK = 5_000
+TZ = ZoneInfo("Asia/Shanghai")
+DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
+STREETS = ("香港中路", "松岭路", "长江路", "九水东路", "正阳路", "辽宁路", "鹤山路", "福州路", "山东路", "宁夏路")
+TOPIC_WEIGHTS = {
+    "urban": 22,
+    "transport": 14,
+    "environment": 12,
+    "housing": 12,
+    "market": 9,
+    "utilities": 8,
+    "employment": 6,
+    "social_security": 5,
+    "education": 4,
+    "health": 3,
+    "public_security": 2,
+    "government_services": 1,
+    "other": 2,
+}
+TYPE_WEIGHTS = {"complaint": 45, "report": 15, "consultation": 25, "help": 10, "suggestion": 5}
+DETAILS = (
+    "路灯坏了一个星期了，晚上很危险",
+    "井盖丢了好几天了，车辆经过很危险",
+    "工地夜里施工打桩，噪音太大，严重影响休息",
+    "超市卖过期食品，希望市场监管部门查一查",
+    "公交站牌被撞倒了，乘客等车找不到站",
+    "小区停水两天了，也没有通知",
+    "饭店油烟直排，楼上住户家里全是油烟味",
+    "建筑公司拖欠农民工工资三个月了，讨薪无门",
+    "请问社保卡补办需要哪些材料",
+    "建议在学校门口增设红绿灯",
+    "物业不作为，电梯坏了半个月没人修",
+    "小区门口占道经营，垃圾遍地",
+)
+RECENT = (("accepted", 40), ("assigned", 28), ("in_progress", 20), ("answered", 10), ("submitted", 2))
+MIDDLE = (("closed", 50), ("answered", 28), ("in_progress", 10), ("reopened", 5), ("withdrawn", 4), ("rejected", 3))
+OLD = (("closed", 90), ("withdrawn", 4), ("rejected", 3), ("duplicate", 3))
+RATED = frozenset({"closed", "answered", "reopened"})
+CHANNELS = (("webchat", 40), ("wechat", 40), ("telegram", 10), ("weibo", 10))
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    tickets: int
+    citizens: int
+    ratings: int
+    seconds: float
+    departments: tuple[str, ...]
+
+
+def _weighted(pairs: Any) -> tuple[list[str], list[int]]:
+    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    return [k for k, _ in items], [w for _, w in items]
+
+
+def department_for(config: AppConfig) -> dict[str, str]:
+    """Topic -> owning department, as routing does when a department lists no districts."""
+    owner: dict[str, str] = {}
+    for dept in config.departments:
+        for topic in dept.topics:
+            owner.setdefault(topic, dept.code)
+    return owner
+
+
+class Generator:
+    def __init__(self, tickets: int, config: AppConfig, seed: int = 20261122) -> None:
+        self.count = tickets
+        self.citizens = max(1, tickets // 4)
+        self._rng = random.Random(seed)
+        self._owner = department_for(config)
+        self._default = config.default_department
+        self._topics = _weighted(TOPIC_WEIGHTS)
+        self._types = _weighted(TYPE_WEIGHTS)
+        self._seq: dict[str, int] = {}
+
+    def sample_citizens(self, k: int, seed: int = 11) -> list[int]:
+        """Citizens drawn like the tickets' authors: the active ones are asked about most."""
+        rng = random.Random(seed)
+        return [1 + int(self.citizens * rng.random() ** 2) for _ in range(k)]
+
+    def citizen_rows(self) -> Iterator[list[dict[str, Any]]]:
+        chunk: list[dict[str, Any]] = []
+        start = NOW - timedelta(days=HISTORY_DAYS + 30)
+        for cid in range(1, self.citizens + 1):
+            chunk.append({"id": cid, "created_at": start + timedelta(minutes=cid % 100_000), "locale": "zh"})
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def identity_rows(self) -> Iterator[list[dict[str, Any]]]:
+        names, weights = _weighted(CHANNELS)
+        chunk: list[dict[str, Any]] = []
+        created = NOW - timedelta(days=HISTORY_DAYS + 30)
+        for cid in range(1, self.citizens + 1):
+            channel = self._rng.choices(names, weights)[0]
+            chunk.append(
+                {
+                    "id": cid,
+                    "citizen_id": cid,
+                    "channel": channel,
+                    "account": "bench",
+                    "chat_id": f"c{cid:010d}",
+                    "reachable": True,
+                    "created_at": created,
+                    "last_inbound_at": None,
+                }
+            )
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _status(self, age_days: float) -> str:
+        table = RECENT if age_days < 8 else MIDDLE if age_days < 30 else OLD
+        names, weights = _weighted(table)
+        return self._rng.choices(names, weights)[0]
+
+    def ticket_rows(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        """(tickets, ratings) chunks, tickets in creation order with ids 1..N."""
+        rng = self._rng
+        step = HISTORY_DAYS * 86_400 / self.count
+        tickets: list[dict[str, Any]] = []
+        ratings: list[dict[str, Any]] = []
+        rating_id = 0
+        for tid in range(1, self.count + 1):
+            created = NOW - timedelta(seconds=(self.count - tid) * step + rng.random() * step)
+            age = (NOW - created).total_seconds() / 86_400
+            topic = rng.choices(*self._topics)[0]
+            kind = rng.choices(*self._types)[0]
+            status = self._status(age)
+            citizen = 1 + int(self.citizens * rng.random() ** 2)  # heavy tail: low ids file the most
+            department = None if status == "submitted" else self._owner.get(topic, self._default)
+            day = created.astimezone(TZ).strftime("%Y%m%d")
+            self._seq[day] = seq = self._seq.get(day, 0) + 1
+            answered = created + timedelta(days=1 + rng.random() * 8) if status in RATED else None
+            tickets.append(
+                {
+                    "id": tid,
+                    "number": f"WZ{day}-{seq:04d}",
+                    "intake_key": f"{tid:032x}",
+                    "citizen_id": citizen,
+                    "identity_id": citizen,
+                    "type_code": kind,
+                    "topic_code": topic,
+                    "province": "山东省",
+                    "city": "青岛市",
+                    "district": rng.choice(DISTRICTS),
+                    "address": rng.choice(STREETS),
+                    "lat": None,
+                    "lon": None,
+                    "details": rng.choice(DETAILS),
+                    "media": [],
+                    "phone": None,
+                    "locale": "zh",
+                    "status": status,
+                    "department_code": department,
+                    "created_at": created,
+                    "updated_at": answered or created,
+                    "respond_due_at": created + timedelta(hours=8),
+                    "answer_due_at": created + timedelta(days=9),
+                    "responded_at": created + timedelta(hours=2),
+                    "answered_at": answered,
+                    "closed_at": answered + timedelta(days=2) if status == "closed" and answered else None,
+                    "rework_count": 1 if status == "reopened" else 0,
+                    "escalated": False,
+                }
+            )
+            if answered is not None and department is not None and rng.random() < 0.6:
+                rating_id += 1
+                score = rng.choices((1, 2, 3), (70, 20, 10))[0]
+                ratings.append(
+                    {
+                        "id": rating_id,
+                        "ticket_id": tid,
+                        "score": score,
+                        "comment": "",
+                        "department_code": department,
+                        "staff_id": None,
+                        "round": 0,
+                        "created_at": answered + timedelta(days=1),
+                    }
+                )
+            if len(tickets) >= CHUNK:
+                yield tickets, ratings
+                tickets, ratings = [], []
+        if tickets:
+            yield tickets, ratings
+
+
+async def _insert(engine: AsyncEngine, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        async with engine.begin() as conn:
+            await conn.execute(insert(table), rows)
+
+
+async def _fix_sequences(engine: AsyncEngine, tables: tuple[str, ...]) -> None:
+    """Explicit ids leave PostgreSQL's sequences at 1: move them past the data."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.begin() as conn:
+        for name in tables:
+            await conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT coalesce(max(id), 1) FROM {name}))"
+                )
+            )
+
+
+async def analyze(engine: AsyncEngine) -> None:
+    """What autovacuum does on PostgreSQL after a bulk load. SQLite is left as the service leaves
+    it (the service never runs ANALYZE), so its plans are the ones production would get."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+
+
+async def seed(engine: AsyncEngine, config: AppConfig, tickets: int, deadline: float) -> Seeded:
+    """Load ``tickets`` tickets (and their citizens, identities and ratings); stop at ``deadline``
+    (``time.monotonic()``) with what is loaded, so a slow machine cannot run away with the run."""
+    started = time.monotonic()
+    gen = Generator(tickets, config)
+    for chunk in gen.citizen_rows():
+        await _insert(engine, table_of(Citizen), chunk)
+    for chunk in gen.identity_rows():
+        await _insert(engine, table_of(Identity), chunk)
+    loaded = rated = 0
+    for ticket_chunk, rating_chunk in gen.ticket_rows():
+        await _insert(engine, table_of(Ticket), ticket_chunk)
+        await _insert(engine, table_of(Rating), rating_chunk)
+        loaded += len(ticket_chunk)
+        rated += len(rating_chunk)
+        if time.monotonic() > deadline:
+            break
+    await _fix_sequences(engine, ("citizens", "identities", "tickets", "ratings"))
+    await analyze(engine)
+    departments = tuple(sorted({d.code for d in config.departments}))
+    return Seeded(loaded, gen.citizens, rated, time.monotonic() - started, departments)
