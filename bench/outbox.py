@@ -642,7 +642,7 @@ def rows(result: Drain, found: Findings) -> list[Row]:
             "chats that got their pushes out of order",
             float(found.out_of_order),
             "",
-            target="0 (the limiter keeps each chat's order)",
+            target="0",
             verdict=judge(float(found.out_of_order), at_most=1.0),
             note=f"of {result.chats:,} chats; order = the order the pushes were queued in (accepted, taken up, "
             "answered, rating prompt, closed)",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from adapters.telegram_limits import SERVICE_LIMITS
 from bot.channels import ChannelDeps
 from bot.config import AppConfig, ConfigError, TelegramConfig
 
@@ -69,6 +70,7 @@ def build(settings: TelegramConfig, deps: ChannelDeps) -> TelegramChannel:
         max_body_bytes=deps.max_body_bytes,
         staff_groups=deps.staff_group_chats,
         polling=settings.mode == "polling",
+        limits=SERVICE_LIMITS,
     )
 
 
