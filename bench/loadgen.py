@@ -9,6 +9,12 @@ Two modes, both made of whole conversations (``bench.conversation``), each by a 
 
 Only messages sent after the warm-up count. Every loop is bounded by a deadline and a count; a
 request that takes longer than ``--timeout`` is an error.
+
+A message's latency is the HTTP answer of the channel's endpoint. Replies that come later, through
+the platform's API (Telegram always; WeChat and Weibo when the service answered without a passive
+reply), are fetched from the fake platform before the next turn that needs them; that wait is
+measured apart ("reply latency", from sending the turn to seeing the reply), per turn, and turns
+without a passive reply are counted ("late").
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector
 
-from bench.channels import CLIENTS, ChannelClient
+from bench.channels import CLIENTS, ChannelClient, Platforms, Shown
 from bench.conversation import TURNS, find_number, turn
 from bench.procs import LOOPBACK
 from bench.stats import Summary
@@ -46,6 +53,13 @@ class Tally:
     conversations: int = 0
     filed: int = 0
     shed: int = 0
+    late: int = 0  # turns answered without a passive reply (WeChat ``success``, Weibo empty)
+    reply_missing: int = 0  # waits for a later reply that ended at the deadline empty-handed
+    reply_ms: dict[int, list[float]] = field(default_factory=dict)  # turn -> sent..reply seen
+
+    def replied(self, index: int, sent: float, seen: float) -> None:
+        if self.measure_from <= sent < self.measure_to:
+            self.reply_ms.setdefault(index, []).append((seen - sent) * 1000.0)
 
     def record(self, sent: float, done: float) -> None:
         if self.measure_from <= sent < self.measure_to:
@@ -63,7 +77,14 @@ class Tally:
 
 
 async def conversation(
-    http: ClientSession, base_url: str, channel: ChannelClient, index: int, tally: Tally, stop_at: float, run_id: str
+    http: ClientSession,
+    base_url: str,
+    channel: ChannelClient,
+    index: int,
+    tally: Tally,
+    stop_at: float,
+    run_id: str,
+    reply_timeout: float = 30.0,
 ) -> None:
     start = time.monotonic()
     try:
@@ -73,18 +94,33 @@ async def conversation(
         return
     tally.conversations += 1
     number: str | None = None
+    shown = Shown()
     for i in range(TURNS):
         if time.monotonic() >= stop_at:
             return
         sent = time.monotonic()
         try:
-            replies = await channel.send(http, base_url, citizen, turn(index, i, number), f"{run_id}-{index}-{i}")
+            replies = await channel.send(
+                http, base_url, citizen, turn(index, i, number), f"{run_id}-{index}-{i}", shown
+            )
         except Exception as exc:  # any failure is a failed request, never a dead load generator
             tally.error(sent, f"turn {i}: {type(exc).__name__}: {exc}")
             return
         tally.record(sent, time.monotonic())
+        try:
+            # No later than the window's end: past it no further turn is sent.
+            shown = await channel.follow(http, citizen, i, replies, min(stop_at, time.monotonic() + reply_timeout))
+        except Exception as exc:  # the fake platform failed: the conversation cannot go on
+            tally.error(sent, f"reply to turn {i}: {type(exc).__name__}: {exc}")
+            return
+        tally.late += shown.late and sent >= tally.measure_from
+        if shown.fetched and not shown.missing:
+            tally.replied(i, sent, time.monotonic())
+        if shown.missing:
+            tally.reply_missing += time.monotonic() < stop_at
+            return  # what the next turn needs never came: nothing a citizen could go on with
         if i == 1:
-            number = find_number(replies)
+            number = find_number(list(shown.texts))
             tally.filed += number is not None
 
 
@@ -97,7 +133,7 @@ async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: Ch
         for index in counter:  # shared: bounded in total, not per user
             if time.monotonic() >= stop_at:
                 return
-            await conversation(http, args.base_url, channel, index, tally, stop_at, run_id)
+            await conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout)
 
     await asyncio.wait_for(
         asyncio.gather(*(user() for _ in range(args.concurrency))), timeout=args.warmup + args.duration + GRACE_SECONDS
@@ -121,7 +157,9 @@ async def open_loop(http: ClientSession, args: argparse.Namespace, channel: Chan
         if len(running) >= args.max_inflight:
             tally.shed += 1
             continue
-        task = asyncio.create_task(conversation(http, args.base_url, channel, index, tally, stop_at, run_id))
+        task = asyncio.create_task(
+            conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout)
+        )
         running.add(task)
         task.add_done_callback(running.discard)
     if running:
@@ -133,8 +171,10 @@ async def open_loop(http: ClientSession, args: argparse.Namespace, channel: Chan
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.base_url.startswith(f"http://{LOOPBACK}:"):
         raise SystemExit("the load generator only targets 127.0.0.1")
-    channel = CLIENTS[args.channel]
-    limit = args.concurrency if args.mode == "closed" else args.max_inflight
+    platforms = Platforms.read(args.platforms) if args.platforms is not None else None
+    channel = CLIENTS[args.channel](platforms)
+    # Each citizen may also hold one long-poll on the fake platform while waiting for a reply.
+    limit = 2 * (args.concurrency if args.mode == "closed" else args.max_inflight)
     connector = TCPConnector(limit=limit, force_close=False)
     timeout = ClientTimeout(total=args.timeout)
     cpu_start = resource.getrusage(resource.RUSAGE_SELF)
@@ -164,11 +204,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "filed": tally.filed,
         "shed": tally.shed,
         "latency_ms": asdict(summary),
+        "late": tally.late,
+        "reply_missing": tally.reply_missing,
+        "reply_latency_ms": {str(i): asdict(Summary.of(v)) for i, v in sorted(tally.reply_ms.items())},
         "client_cpu_share": cpu / wall if wall > 0 else 0.0,
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--channel", default="webchat", choices=sorted(CLIENTS))
@@ -181,7 +224,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-conversations", type=int, default=200_000)
     parser.add_argument("--max-inflight", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--platforms", type=Path, help="JSON file with the run's platform credentials (bench.channels.Platforms)"
+    )
+    parser.add_argument("--reply-timeout", type=float, default=30.0, help="longest wait for a reply via the API")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     result = asyncio.run(run(args))
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

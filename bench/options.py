@@ -7,6 +7,7 @@ from pathlib import Path
 
 SCENARIOS = ("pipeline", "peer", "scale", "sessions", "outbox")
 BACKENDS = ("sqlite", "postgres")
+CHANNELS = ("webchat", "wechat", "weibo", "telegram")  # Telegram last: its outbox backlog drains slowest
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,10 @@ class Options:
     duration_s: float = 20.0
     load_fraction: float = 0.7  # the latency target is judged at this share of the peak rate
     burst_concurrency: int = 200  # a closed-loop run with this many citizens at once (0: skip)
+    channels: tuple[str, ...] = CHANNELS  # driven through their own endpoints (the burst: web chat only)
+    platform_backends: tuple[str, ...] = BACKENDS  # backends the platform channels run on (of ``backends``)
+    platform_steady: bool = True  # also the latency run at 70% of peak for the platform channels
+    reply_timeout_s: float = 30.0  # longest a citizen waits for a reply that comes through a platform API
     # peer
     peer_conversations: int = 1_000
     # scale
@@ -40,6 +45,8 @@ class Options:
         return Options(
             quick=True,
             burst_concurrency=0,
+            platform_backends=("sqlite",),  # and peak only: within the 2 minutes
+            platform_steady=False,
             warmup_s=1.0,
             duration_s=5.0,
             peer_conversations=150,

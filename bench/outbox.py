@@ -62,7 +62,7 @@ OVERALL_PER_SECOND = 30
 PER_CHAT_INTERVAL = 1.0
 PUSHES_PER_CHAT = 5
 FULL_PUSHES = 10_000
-QUICK_PUSHES = 1_000
+QUICK_PUSHES = 500  # 100 chats x 5: about 20 s at the limit, inside --quick's 2 minutes
 FIRST_CHAT = 7_100_000_000  # private chats have positive ids
 SEED = 20261122
 MONITOR_EVERY = 0.5  # seconds between two looks at the outbox while it drains
@@ -285,6 +285,8 @@ def _config(workdir: Path, api_base_url: str) -> AppConfig:
     """The shipped config on a temp SQLite file, with Telegram enabled (webhook mode) on the fake."""
     from bot.config import load_config
 
+    for stale in ("outbox.db", "outbox.db-wal", "outbox.db-shm"):  # a kept --workdir from an earlier run
+        (workdir / stale).unlink(missing_ok=True)
     path = write_config(workdir, sqlite_url(workdir, "outbox.db"))
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     channels = dict(data.get("channels") or {})
@@ -471,7 +473,7 @@ async def _measure(base_url: str, workdir: Path, pushes: int, result: Drain, log
             await services.webchat.close()
         await services.staffweb.close()
         await services.store.close()
-        await services.db.dispose()
+        await services.dispose_databases()
     await _fetch_calls(base_url, result)
     result.warnings, result.first_warning = log.count, log.first
 

@@ -197,7 +197,7 @@ async def measure(conversations: int, workdir: Path, warmup: int = 20, rounds: i
         return totals
     finally:
         await services.store.close()
-        await services.db.dispose()
+        await services.dispose_databases()
 
 
 def rows(results: dict[str, Timing]) -> list[Row]:

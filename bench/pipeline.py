@@ -1,9 +1,12 @@
-"""Scenarios 1 and 2: the web chat pipeline against the real service, and the bare ceiling.
+"""Scenarios 1 and 2: every channel's pipeline against the real service, and the bare ceiling.
 
-The service runs as ``wenzheng serve`` in its own process on a temp config; the bare app as
-``python -m bench.bare``; the load comes from ``python -m bench.loadgen`` in a third process. All on
-127.0.0.1. The peak comes from a closed loop; latency is then measured with an open loop offering
-``load_fraction`` (70%) of that peak.
+The service runs as ``wenzheng serve`` in its own process on a temp config with the web chat and
+all three platform channels on (Telegram in webhook mode), their ``api_base_url`` pointing at
+``python -m bench.fake_platforms`` (another process). The bare app runs as ``python -m bench.bare``;
+the load comes from ``python -m bench.loadgen`` in a further process, speaking each channel's own
+wire format (``bench/channels.py``). All on 127.0.0.1. Per channel, the peak comes from a closed
+loop; latency is then measured with an open loop offering ``load_fraction`` (70%) of that peak.
+The burst run is web chat only.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.appconfig import sqlite_url, write_config
-from bench.channels import NOT_BUILT
+from bench.channels import NOT_BUILT, PLATFORM_CHANNELS, WIRE_FORMATS, Platforms
 from bench.dbservers import Unavailable, postgres_server, redis_server
 from bench.options import Options
 from bench.procs import LOOPBACK, VENV_BIN, child_env, free_port, run_json_child, running, wait_http
@@ -26,10 +32,31 @@ from bench.report import Row, failed, judge, pending
 SCENARIO = "pipeline"
 BARE_SHARE_TARGET = 0.40
 P99_TARGET_MS = 50.0
+TELEGRAM_LIMIT = "28 msg/s overall, 1.1 s per chat"  # adapters/telegram_limits.py SERVICE_LIMITS
+QUIET_S = 1.0  # the outbox counts as drained once the fake got nothing new for this long
+DRAIN_LIMIT_S = 90.0  # longest wait for the outbox to drain between two runs
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A running service: its URL, and the fake platforms' URL and credentials file (if any)."""
+
+    base_url: str
+    fake_url: str = ""
+    platforms_file: Path | None = None
 
 
 def loadgen(
-    base_url: str, workdir: Path, tag: str, opts: Options, *, mode: str, rate: float = 0.0, concurrency: int = 0
+    base_url: str,
+    workdir: Path,
+    tag: str,
+    opts: Options,
+    *,
+    mode: str,
+    rate: float = 0.0,
+    concurrency: int = 0,
+    channel: str = "webchat",
+    platforms_file: Path | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -37,6 +64,8 @@ def loadgen(
         "bench.loadgen",
         "--base-url",
         base_url,
+        "--channel",
+        channel,
         "--mode",
         mode,
         "--concurrency",
@@ -45,10 +74,14 @@ def loadgen(
         str(opts.duration_s),
         "--warmup",
         str(opts.warmup_s),
+        "--reply-timeout",
+        str(opts.reply_timeout_s),
     ]
     if mode == "open":
         cmd += ["--rate", f"{rate:.1f}"]
-    budget = opts.warmup_s + opts.duration_s + 90
+    if platforms_file is not None:
+        cmd += ["--platforms", str(platforms_file)]
+    budget = opts.warmup_s + opts.duration_s + opts.reply_timeout_s + 90
     result: dict[str, Any] = json.loads(run_json_child(cmd, workdir / f"loadgen-{tag}.log", timeout=budget))
     return result
 
@@ -78,17 +111,37 @@ def _upgrade(config: Path, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def service(workdir: Path, backend: str) -> Iterator[str]:
-    """``wenzheng serve`` on embedded defaults (sqlite) or on throwaway PostgreSQL + Redis."""
+def fake_platforms(run_dir: Path) -> Iterator[str]:
+    """``python -m bench.fake_platforms``: WeChat, Telegram and Weibo APIs for the service."""
+    port = free_port()
+    log = run_dir / "fake-platforms.log"
+    with running([sys.executable, "-m", "bench.fake_platforms", "--port", str(port)], log) as proc:
+        base = f"http://{LOOPBACK}:{port}"
+        wait_http(f"{base}/_bench/health", proc, log, timeout=30)
+        yield base
+
+
+@contextlib.contextmanager
+def service(workdir: Path, backend: str, *, platforms: bool = False) -> Iterator[Service]:
+    """``wenzheng serve`` on embedded defaults (sqlite) or on throwaway PostgreSQL + Redis; with
+    ``platforms``, also the fake platforms process, started first, and every platform channel on."""
     with contextlib.ExitStack() as stack:
         run_dir = workdir / f"serve-{backend}"
         run_dir.mkdir(parents=True, exist_ok=True)
+        fake_url = ""
+        platforms_file: Path | None = None
+        channels: dict[str, dict[str, Any]] | None = None
+        if platforms:
+            fake_url = stack.enter_context(fake_platforms(run_dir))
+            credentials = Platforms.random(fake_url)
+            platforms_file = credentials.write(run_dir / "platforms.json")
+            channels = credentials.channels_config()
         if backend == "sqlite":
-            config = write_config(run_dir, sqlite_url(run_dir))
+            config = write_config(run_dir, sqlite_url(run_dir), channels=channels)
         else:
             database_url = stack.enter_context(postgres_server())
             redis_url = stack.enter_context(redis_server(run_dir))
-            config = write_config(run_dir, database_url, redis_url)
+            config = write_config(run_dir, database_url, redis_url, channels=channels)
             _upgrade(config, run_dir / "upgrade.log")
         port = free_port()
         log = run_dir / "serve.log"
@@ -96,7 +149,33 @@ def service(workdir: Path, backend: str) -> Iterator[str]:
         proc = stack.enter_context(running(cmd, log))
         base = f"http://{LOOPBACK}:{port}"
         wait_http(base + "/healthz", proc, log, timeout=90)
-        yield base
+        yield Service(base, fake_url, platforms_file)
+
+
+def fake_stats(fake_url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{fake_url}/_bench/stats", timeout=10) as answer:
+        data: dict[str, Any] = json.loads(answer.read())
+    return data
+
+
+def _delivered(fake_url: str, platform: str) -> int:
+    return int(fake_stats(fake_url)["texts"].get(platform, 0))
+
+
+def wait_drained(fake_url: str, limit_s: float = DRAIN_LIMIT_S) -> float:
+    """Wait until the service's outbox stops delivering (nothing new at the fake for
+    ``QUIET_S``), so one run's backlog does not load the next run; the seconds waited."""
+    started = time.monotonic()
+    last = sum(fake_stats(fake_url)["texts"].values())
+    quiet_since = started
+    while time.monotonic() - started < limit_s:
+        time.sleep(0.25)
+        now = sum(fake_stats(fake_url)["texts"].values())
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            break
+    return time.monotonic() - started
 
 
 def _errors(result: dict[str, Any]) -> str:
@@ -116,16 +195,56 @@ def _latency_note(result: dict[str, Any]) -> str:
     return note
 
 
-def _variant(backend: str) -> str:
-    return "web chat, SQLite + memory" if backend == "sqlite" else "web chat, PostgreSQL + Redis"
+def _backend_label(backend: str) -> str:
+    return "SQLite + memory" if backend == "sqlite" else "PostgreSQL + Redis"
+
+
+def _variant(backend: str, channel: str = "webchat") -> str:
+    return f"{WIRE_FORMATS[channel]}, {_backend_label(backend)}"
+
+
+def _replies_note(channel: str, result: dict[str, Any], delivered: float | None, *, peak: bool) -> str:
+    """What came through the platform API instead of the HTTP answer, and how long it took."""
+    parts: list[str] = []
+    if channel in ("wechat", "weibo"):
+        parts.append(f"{result.get('late', 0)} late replies (answered without a passive reply)")
+    waits = result.get("reply_latency_ms", {})
+    for turn, what in (("0", "buttons (turn 0)"), ("1", "number (submit turn)")):
+        lat = waits.get(turn)
+        if lat and lat["count"]:
+            parts.append(f"reply latency of the {what} p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} ms")
+    if result.get("reply_missing"):
+        parts.append(f"{result['reply_missing']} conversations ended waiting for a reply (not seen in time)")
+    if channel == "telegram" and delivered is not None:
+        parts.append(f"the outbox delivered {delivered:.1f} msg/s to the fake Bot API (its limits: {TELEGRAM_LIMIT})")
+        number = waits.get("1")
+        webhook_p50 = result["latency_ms"]["p50"]
+        if peak and number and number["count"] and number["p50"] > 5 * webhook_p50:
+            parts.append(
+                "citizens wait for their buttons and their number, so this closed loop is bounded by outbox "
+                "delivery, not by the webhook"
+            )
+    return "; ".join(parts)
 
 
 def _rows_for(
-    backend: str, peak: dict[str, Any], steady: dict[str, Any] | None, bare_rate: float | None, opts: Options
+    backend: str,
+    peak: dict[str, Any],
+    steady: dict[str, Any] | None,
+    bare_rate: float | None,
+    opts: Options,
+    channel: str = "webchat",
+    delivered: tuple[float | None, float | None] = (None, None),
+    skipped_steady: str = "",
 ) -> list[Row]:
-    variant = _variant(backend)
+    variant = _variant(backend, channel)
     ratio = peak["rate"] / bare_rate if bare_rate else None
     lat = peak["latency_ms"]
+    peak_note = (
+        f"p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / p99 {lat['p99']:.1f} ms at peak; "
+        f"{peak['filed']} tickets filed; {_errors(peak)}"
+    )
+    extra = _replies_note(channel, peak, delivered[0], peak=True)
     rows = [
         Row(
             SCENARIO,
@@ -137,13 +256,13 @@ def _rows_for(
             "bare",
             f">= {BARE_SHARE_TARGET:.0%} of bare",
             judge(ratio, at_least=BARE_SHARE_TARGET),
-            f"p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / p99 {lat['p99']:.1f} ms at peak; "
-            f"{peak['filed']} tickets filed; {_errors(peak)}",
+            peak_note + (f"; {extra}" if extra else "") + (f"; {skipped_steady}" if skipped_steady else ""),
         ),
     ]
     if steady is not None:
         p99 = steady["latency_ms"]["p99"]
         ok = judge(p99, at_most=P99_TARGET_MS) if steady["errors"] == 0 else "MISSED"
+        extra = _replies_note(channel, steady, delivered[1], peak=False)
         rows.append(
             Row(
                 SCENARIO,
@@ -153,7 +272,7 @@ def _rows_for(
                 "ms",
                 target=f"< {P99_TARGET_MS:.0f} ms",
                 verdict=ok,
-                note=_latency_note(steady),
+                note=_latency_note(steady) + (f"; {extra}" if extra else ""),
             )
         )
     return rows
@@ -172,6 +291,44 @@ def _burst_row(backend: str, burst: dict[str, Any], opts: Options) -> Row:
         verdict="",
         note=f"{burst['rate']:.0f} msg/s; p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} ms; {_errors(burst)}",
     )
+
+
+def _measured(
+    svc: Service, workdir: Path, tag: str, opts: Options, channel: str, *, mode: str, rate: float = 0.0
+) -> tuple[dict[str, Any], float | None]:
+    """One load-generator run on ``channel``; with it, the rate at which the fake platform got
+    that channel's messages during the run (None for the web chat)."""
+    before = _delivered(svc.fake_url, channel) if channel in PLATFORM_CHANNELS else 0
+    started = time.monotonic()
+    result = loadgen(
+        svc.base_url, workdir, tag, opts, mode=mode, rate=rate, channel=channel, platforms_file=svc.platforms_file
+    )
+    if channel not in PLATFORM_CHANNELS:
+        return result, None
+    delivered = (_delivered(svc.fake_url, channel) - before) / max(1e-9, time.monotonic() - started)
+    return result, delivered
+
+
+def _channel_rows(
+    svc: Service, workdir: Path, backend: str, channel: str, bare_rate: float | None, opts: Options
+) -> list[Row]:
+    steady_too = channel == "webchat" or opts.platform_steady
+    peak, peak_delivered = _measured(svc, workdir, f"{backend}-{channel}-peak", opts, channel, mode="closed")
+    steady, steady_delivered = None, None
+    if steady_too:
+        if channel in PLATFORM_CHANNELS:
+            wait_drained(svc.fake_url)
+        steady, steady_delivered = _measured(
+            svc,
+            workdir,
+            f"{backend}-{channel}-steady",
+            opts,
+            channel,
+            mode="open",
+            rate=max(1.0, peak["rate"] * opts.load_fraction),
+        )
+    skipped = "" if steady_too else "quick run: peak only, no 70% latency run"
+    return _rows_for(backend, peak, steady, bare_rate, opts, channel, (peak_delivered, steady_delivered), skipped)
 
 
 def run(opts: Options, workdir: Path) -> list[Row]:
@@ -196,29 +353,43 @@ def run(opts: Options, workdir: Path) -> list[Row]:
     except Exception as exc:
         rows.append(failed("ceiling", "bare aiohttp", exc))
     for backend in opts.backends:
+        platform_channels = [c for c in opts.channels if c in PLATFORM_CHANNELS]
+        on_backend = platform_channels if backend in opts.platform_backends else []
+        channels = [c for c in opts.channels if c == "webchat"] + on_backend
         try:
-            with service(workdir, backend) as base:
-                peak = loadgen(base, workdir, f"{backend}-peak", opts, mode="closed")
-                steady = loadgen(
-                    base,
-                    workdir,
-                    f"{backend}-steady",
-                    opts,
-                    mode="open",
-                    rate=max(1.0, peak["rate"] * opts.load_fraction),
-                )
-                burst = None
-                if opts.burst_concurrency:
+            with service(workdir, backend, platforms=bool(on_backend)) as svc:
+                for channel in channels:
+                    try:
+                        rows.extend(_channel_rows(svc, workdir, backend, channel, bare_rate, opts))
+                    except Exception as exc:  # one channel's failure must not hide the others' rows
+                        rows.append(failed(SCENARIO, _variant(backend, channel), exc))
+                    if channel in PLATFORM_CHANNELS and channel != channels[-1]:
+                        wait_drained(svc.fake_url)  # this channel's backlog must not load the next one
+                if opts.burst_concurrency and "webchat" in channels:
                     burst = loadgen(
-                        base, workdir, f"{backend}-burst", opts, mode="closed", concurrency=opts.burst_concurrency
+                        svc.base_url,
+                        workdir,
+                        f"{backend}-burst",
+                        opts,
+                        mode="closed",
+                        concurrency=opts.burst_concurrency,
                     )
-            rows.extend(_rows_for(backend, peak, steady, bare_rate, opts))
-            if burst is not None:
-                rows.append(_burst_row(backend, burst, opts))
+                    rows.append(_burst_row(backend, burst, opts))
         except Unavailable as exc:
-            rows.append(pending(SCENARIO, f"web chat, {backend}", str(exc)))
+            rows.extend(pending(SCENARIO, _variant(backend, c), str(exc)) for c in channels)
         except Exception as exc:
-            rows.append(failed(SCENARIO, f"web chat, {backend}", exc))
+            rows.append(failed(SCENARIO, f"{', '.join(channels)}; {_backend_label(backend)}", exc))
+        for channel in platform_channels:
+            if channel not in on_backend:
+                rows.append(
+                    Row(
+                        SCENARIO,
+                        _variant(backend, channel),
+                        "-",
+                        verdict="not run",
+                        note="quick run: the platform channels run on SQLite only",
+                    )
+                )
     for name, reason in NOT_BUILT.items():
         rows.append(pending(SCENARIO, name, reason))
     return rows

@@ -1,10 +1,12 @@
-"""The three queries the scale scenario times, each as the service runs it.
+"""The queries the scale scenario times, each as the service runs it.
 
 * my inquiries: ``TicketRepository.for_citizen`` (what "我的" runs), limit 5 like the dialog;
 * department queue: ``Workflow.queue`` for a handler of the department (open statuses, ordered by
   answer due time), limit 20 like the staff desk;
-* department statistics for one month: counts by status and average rating per department, the
-  SQL below (no such report exists in the service yet; this is the query it would need).
+* department statistics for one month: ``storage.stats.month`` (what ``wenzheng report month``
+  runs), from the daily roll-ups; and, for comparison, the same figures straight from ``tickets``
+  and ``ratings`` (the SQL below: counts by department and status, average rating by department),
+  which is what the report would cost without the roll-ups.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, text
 
-from bench.seed import NOW
+from bench.seed import NOW, TZ
 from bench.stats import Summary
 from bot.app import Services
+from storage import stats
 from storage.models import Staff, UtcDateTime
 from storage.tickets import TicketRepository
 
@@ -44,15 +48,21 @@ class QueryTiming:
     rows: int  # rows returned by the last run (a sanity check)
 
 
-def month_bounds(months_back: int = 2) -> tuple[datetime, datetime]:
-    """A full calendar month (UTC) ``months_back`` before NOW's month."""
-    year, month = NOW.year, NOW.month - months_back
-    while month < 1:
-        month += 12
-        year -= 1
-    start = NOW.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = start.replace(year=year + (month == 12), month=1 if month == 12 else month + 1)
-    return start, end
+def report_month(months_back: int = 2) -> tuple[int, int]:
+    """The calendar month ``months_back`` before NOW's month (in the service's time zone)."""
+    local = NOW.astimezone(TZ)
+    index = local.year * 12 + local.month - 1 - months_back
+    return index // 12, index % 12 + 1
+
+
+def month_bounds(months_back: int = 2, tz: ZoneInfo = TZ) -> tuple[datetime, datetime]:
+    """That month as UTC instants: local midnight on its first day to local midnight on the next
+    month's, so the query from ``tickets`` counts exactly the tickets the roll-up counts."""
+    first, following = stats.month_range(*report_month(months_back))
+    return (
+        datetime(first.year, first.month, first.day, tzinfo=tz),
+        datetime(following.year, following.month, following.day, tzinfo=tz),
+    )
 
 
 async def _time(samples: int, run: Callable[[int], Awaitable[int]], budget_s: float) -> tuple[Summary, int]:
@@ -88,7 +98,12 @@ async def time_queries(
 
         params = {"start": start, "end": end}
 
-        async def stats(i: int) -> int:
+        year, month = report_month()
+
+        async def month_stats(i: int) -> int:
+            return len((await stats.month(session, year, month)).departments)
+
+        async def month_from_tickets(i: int) -> int:
             counts = (await session.execute(STATUS_COUNTS, params)).all()
             averages = (await session.execute(RATING_AVERAGES, params)).all()
             return len(counts) + len(averages)
@@ -96,7 +111,8 @@ async def time_queries(
         for name, run, n in (
             ("my inquiries (for_citizen)", mine, samples),
             ("department queue (Workflow.queue)", queue, samples),
-            ("department statistics, one month", stats, max(5, samples // 10)),
+            ("department statistics, one month", month_stats, samples),
+            ("department statistics, one month, from tickets (no roll-up)", month_from_tickets, max(5, samples // 10)),
         ):
             await run(0)
             summary, rows = await _time(n, run, budget_s)

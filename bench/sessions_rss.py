@@ -108,7 +108,7 @@ async def _fill(workdir: Path, count: int, redis_url: str | None, budget_s: floa
         }
     finally:
         await services.store.close()
-        await services.db.dispose()
+        await services.dispose_databases()
 
 
 def main(argv: list[str] | None = None) -> None:

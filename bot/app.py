@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.base import Channel, route_table
 from adapters.staffweb import StaffWebChannel
 from adapters.webchat import WebchatChannel
-from bot.channels import BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
+from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
 from bot.config import AppConfig
 from bot.dispatcher import Dispatcher, Repositories
 from bot.metrics import Metrics
@@ -38,7 +38,7 @@ from dialogs.extraction import Extractor
 from dialogs.forms import Settings
 from dialogs.taxonomy import Bilingual
 from storage.audit import AuditLog
-from storage.database import create_engine, is_sqlite, read_only, session_factory
+from storage.database import create_engine, create_reader_engine, is_sqlite, session_factory
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
@@ -61,6 +61,7 @@ def utcnow() -> datetime:
 class Services:
     config: AppConfig
     db: AsyncEngine
+    reader_db: AsyncEngine  # reads only; on SQLite its own pool, beside the single writer
     sessions: async_sessionmaker[AsyncSession]
     store: SessionStore
     metrics: Metrics
@@ -79,6 +80,12 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
+    async def dispose_databases(self) -> None:
+        """Close both pools (on SQLite the readers have their own)."""
+        if self.reader_db.sync_engine.pool is not self.db.sync_engine.pool:
+            await self.reader_db.dispose()
+        await self.db.dispose()
+
 
 SERVICES = web.AppKey("services", Services)
 
@@ -86,6 +93,7 @@ SERVICES = web.AppKey("services", Services)
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
     tz = ZoneInfo(config.server.timezone)
     db = create_engine(config.storage.database_url)
+    reader_db = create_reader_engine(config.storage.database_url, db)
     sessions = session_factory(db)
     store: SessionStore = (
         RedisSessionStore.from_url(config.storage.redis_url) if config.storage.redis_url else MemorySessionStore()
@@ -123,6 +131,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         config.default_department,
     )
     timer_repo = TimerRepository()
+    enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
     workflow = Workflow(
         directory,
         taxonomy,
@@ -139,9 +148,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         AuditLog(),
         timer_repo,
         RatingRepository(),
-        staff_channels=frozenset(
-            name for name in ("wechat", "telegram", "weibo") if getattr(config.channels, name).enabled
-        ),
+        staff_channels=enabled_platforms,
     )
     dispatcher = Dispatcher(
         sessions,
@@ -155,10 +162,11 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         clock,
         workflow,
         StaffDesk(workflow, repos.tickets, taxonomy, tz),
+        platforms=frozenset(PLATFORMS),
     )
     channels: dict[str, Channel] = {}
     public = config.server.public_url or ""
-    readers = session_factory(db, reads_only=True)
+    readers = session_factory(reader_db)
 
     async def verify_staff_token(token: str) -> int | None:
         async with readers() as session:
@@ -210,11 +218,14 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         metrics,
         clock,
         batch_size=config.outbox.batch_size,
+        concurrency=config.outbox.concurrency,
+        readers=readers,
     )
     timer_worker = TimerWorker(sessions, timer_repo, workflow, outbox, clock)
     return Services(
         config,
         db,
+        reader_db,
         sessions,
         store,
         metrics,
@@ -237,7 +248,7 @@ async def prepare_database(services: Services) -> None:
     """An embedded SQLite is upgraded in place; a shared server is upgraded by the operator
     (``wenzheng db upgrade``), because several workers must not race to migrate it."""
     if is_sqlite(services.db):
-        await upgrade(services.db)
+        await upgrade(services.db, timezone=services.config.server.timezone)
     elif await pending(services.db):
         raise RuntimeError("the database schema is behind this release: run `wenzheng db upgrade` first")
     await seed_directory(services)
@@ -308,7 +319,7 @@ def build_app(
             if close is not None:
                 await close()
         await services.store.close()
-        await services.db.dispose()
+        await services.dispose_databases()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
@@ -337,7 +348,7 @@ async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     checks: dict[str, str] = {}
     try:
-        async with read_only(services.db).connect() as conn:
+        async with services.reader_db.connect() as conn:
             await conn.execute(sql("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:

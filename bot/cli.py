@@ -1,4 +1,4 @@
-"""``wenzheng`` command line: serve, migrate, check the config."""
+"""``wenzheng`` command line: serve, migrate, check the config, staff, reports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import staff_cli, wire_telegram, wire_wechat
+from bot import report_cli, staff_cli, wire_telegram, wire_wechat
 from bot.app import build_app
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logs import configure_logging
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit")
     check.add_argument("--config", default="config.yaml")
     staff_cli.register(sub)
+    report_cli.register(sub)
     wire_wechat.register_cli(sub)
     wire_telegram.register_cli(sub)
     return parser
@@ -63,7 +64,7 @@ def _serve(config: AppConfig, host: str | None, port: int | None) -> None:
 async def _upgrade(config: AppConfig) -> None:
     engine = create_engine(config.storage.database_url)
     try:
-        await upgrade(engine)
+        await upgrade(engine, timezone=config.server.timezone)
     finally:
         await engine.dispose()
 
@@ -79,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("database is up to date")
     elif args.command == "staff":
         raise SystemExit(asyncio.run(staff_cli.run(args, config)))
+    elif args.command == "report":
+        raise SystemExit(asyncio.run(report_cli.run(args, config)))
     elif args.command == "wechat":
         raise SystemExit(asyncio.run(wire_wechat.run_cli(args, config)))
     elif args.command == "telegram":

@@ -233,6 +233,7 @@ class OutboxConfig(_Strict):
     max_delay_seconds: float = Field(600.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(50, ge=1)
+    concurrency: int = Field(8, ge=1, le=64)  # deliveries in flight at once, each to a different chat
 
 
 class AppConfig(_Strict):

@@ -94,6 +94,8 @@ class Dispatcher:
         clock: Callable[[], datetime],
         workflow: Workflow,
         staff_desk: StaffDesk,
+        *,
+        platforms: frozenset[str] | None = None,
     ) -> None:
         self._sessions = sessions
         self._store = store
@@ -107,6 +109,9 @@ class Dispatcher:
         self._workflow = workflow
         self._staff_desk = staff_desk
         self._background: set[asyncio.Task[Handled]] = set()  # dialogs finishing after their budget
+        # Only the platforms hold pushes for a reply window and know staff by their chat identity;
+        # the web chat needs neither lookup (two statements per message; None: always look).
+        self._platforms = platforms
 
     async def handle(
         self,
@@ -182,7 +187,7 @@ class Dispatcher:
                 await self._repos.identities.touch(session, identity.id, now)
                 if event in UNREACHABLE_EVENTS:
                     await self._repos.identities.set_reachable(session, identity.id, False)
-                else:  # they wrote: whatever waited for the platform's reply window can go now
+                elif self._on_platform(inbound):  # they wrote: what waited for the reply window can go now
                     released = await self._outbox.release_held(session, ref, now)
             staff = await self._staff_member(session, inbound) if recorded.replies is None else None
             if recorded.replies is None and staff is None and inbound.group:
@@ -205,7 +210,12 @@ class Dispatcher:
         if inbound.channel == STAFF_WEB:
             found = await self._repos.staff.get(session, int(sender)) if sender.isdigit() else None
             return found if found is not None and found.active else None
+        if not self._on_platform(inbound):
+            return None
         return await self._repos.staff.by_identity(session, inbound.channel, sender)
+
+    def _on_platform(self, inbound: Inbound) -> bool:
+        return self._platforms is None or inbound.channel in self._platforms
 
     async def _process_staff(
         self, message_id: int, staff_id: int, locale: str, inbound: Inbound, delivery: _Delivery

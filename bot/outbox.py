@@ -102,8 +102,17 @@ class OutboxWorker:
         clock: Callable[[], datetime],
         batch_size: int = 50,
         rng: random.Random | None = None,
+        *,
+        concurrency: int = 8,
+        readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Reads (a recipient's reply window) need no write lock: on SQLite they skip the writers' queue.
+        self._readers = readers or sessions
+        # Deliveries to different chats overlap: sent one by one, a batch waited for every platform
+        # round trip and every database turn in series (Telegram drain reached 11-19 of 28 msg/s).
+        # A claimed batch holds one message per chat, so this never reorders a chat.
+        self._concurrency = max(1, concurrency)
         self._repo = repo
         self._outbox = outbox
         self._channels = channels
@@ -118,8 +127,17 @@ class OutboxWorker:
         """Claim and send one batch of due rows; the number handled."""
         async with self._sessions.begin() as session:
             rows = await self._repo.claim_due(session, self._clock(), self._batch)
-        for row in rows:
-            await self._deliver(row)
+        pending = iter(rows)
+
+        async def lane() -> None:
+            for row in pending:  # shared: each row is taken by exactly one lane
+                await self._deliver(row)
+
+        lanes = min(self._concurrency, len(rows))
+        failures = await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
+        for failure in failures:  # the others finished first: nothing runs on after this returns
+            if isinstance(failure, BaseException):
+                raise failure
         return len(rows)
 
     async def drain(self, max_rounds: int = 100) -> None:
@@ -140,7 +158,7 @@ class OutboxWorker:
                 await self._outbox.wait(poll_seconds)
 
     async def _refresh_depth(self) -> None:
-        async with self._sessions() as session:
+        async with self._readers() as session:
             depth = await self._repo.depth(session)
         for status in ("pending", "sending", "sent", "dead"):
             self._metrics.outbox_depth.labels(status).set(depth.get(status, 0))
@@ -199,7 +217,7 @@ class OutboxWorker:
         """The citizen's last message and what we sent since: the platform windows (WeChat 48 h
         and 5 messages, Weibo 48 h) are decided by the channel from these."""
         now = self._clock()
-        async with self._sessions() as session:
+        async with self._readers() as session:
             identity = await self._identities.find_chat(session, ref.channel, ref.account, ref.chat_id)
             if identity is None:
                 return DeliveryContext(now=now)

@@ -70,7 +70,7 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
     try:
         # Like ``serve``: an embedded SQLite is upgraded in place; a shared server only by the operator.
         if is_sqlite(engine):
-            await upgrade(engine)
+            await upgrade(engine, timezone=config.server.timezone)
         elif await pending(engine):
             print("wenzheng: run `wenzheng db upgrade` first", file=sys.stderr)
             return 2
@@ -193,7 +193,7 @@ async def _list(sessions: async_sessionmaker[AsyncSession]) -> None:
         [p.name, p.department_code, p.role, "yes" if p.active else "no", " ".join(by_person.get(p.id, [])) or "-"]
         for p in people
     ]
-    for line in _table(rows):
+    for line in text_table(rows):
         print(line)
 
 
@@ -243,6 +243,6 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip() for row in rows]

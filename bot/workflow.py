@@ -2,8 +2,9 @@
 
 Each public method runs inside the caller's transaction and does the whole of one change: the new
 status (checked against ``bot.lifecycle``), a ticket event, an audit entry, the citizen's
-notification and the staff's cards in the outbox, and the timers that follow. Either all of it
-commits or none of it does, so a citizen is never told about a change that did not happen.
+notification and the staff's cards in the outbox, the timers that follow, and the department
+statistics (``storage.stats``). Either all of it commits or none of it does, so a citizen is never
+told about a change that did not happen.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dialogs.formatting import day, moment
 from dialogs.staff_commands import Verb, button_id
 from dialogs.taxonomy import Bilingual, Taxonomy
 from dialogs.texts import text
+from storage import stats
 from storage.audit import AuditLog
 from storage.identities import IdentityRepository
 from storage.models import OutboxMessage, Staff, Ticket
@@ -138,12 +140,31 @@ class Workflow:
     # --- plumbing -------------------------------------------------------------------------------
 
     async def _move(
-        self, session: AsyncSession, ticket: Ticket, action: Action, actor: str, now: datetime, **data: object
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        action: Action,
+        actor: str,
+        now: datetime,
+        *,
+        to_department: str | None = None,
+        **data: object,
     ) -> None:
+        """The one place a ticket's status or department changes (``to_department``: routing and
+        转办), so the department statistics (``storage.stats``) move with it in this transaction."""
         before = Status(ticket.status)
         after = transition(before, action)
+        source = ticket.department_code
         ticket.status = after.value
+        if to_department is not None:
+            ticket.department_code = to_department
         ticket.updated_at = now
+        await stats.record_change(
+            session,
+            day=stats.local_day(ticket.created_at, self._tz),
+            before=(source, before.value),
+            after=(ticket.department_code, after.value),
+        )
         detail = {"from": before.value, "to": after.value, **{k: v for k, v in data.items() if v is not None}}
         await self._tickets.add_event(session, ticket.id, action.value, actor, detail, now)
         await self._audit.record(
@@ -199,8 +220,8 @@ class Workflow:
     # --- routing a new ticket ---------------------------------------------------------------------
 
     async def route_new(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-        ticket.department_code = self.directory.route(ticket.topic_code, ticket.district)
-        await self._move(session, ticket, Action.ROUTE, "system", now, department=ticket.department_code)
+        department = self.directory.route(ticket.topic_code, ticket.district)
+        await self._move(session, ticket, Action.ROUTE, "system", now, to_department=department, department=department)
         await self._schedule(session, ticket, RESPOND_TIMERS + ANSWER_TIMERS, now)
         loc = ticket.locale
         await self._tell_citizen(
@@ -421,9 +442,16 @@ class Workflow:
             raise Refused("staff_unknown_department", code=target, codes=codes)
         source = ticket.department_code
         await self._move(
-            session, ticket, Action.TRANSFER, f"staff:{staff.id}", now, to=target, reason=reason, source=source
+            session,
+            ticket,
+            Action.TRANSFER,
+            f"staff:{staff.id}",
+            now,
+            to_department=target,
+            to=target,
+            reason=reason,
+            source=source,
         )
-        ticket.department_code = target
         ticket.assignee_staff_id = None
         ticket.responded_at = None
         policy = self._deadlines.policy_for(ticket.type_code, ticket.topic_code)
@@ -562,6 +590,7 @@ class Workflow:
             staff_id=ticket.answered_by_staff_id,
             round_=ticket.rework_count,
             now=now,
+            local_day=stats.local_day(now, self._tz),
         )
         await self._timers.cancel(session, ticket.id, RATING_TIMERS)
         if score in (1, 2):

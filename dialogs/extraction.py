@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -91,6 +91,26 @@ class _Keyword:
 
 
 @dataclass(frozen=True, slots=True)
+class _Keywords:
+    """Keywords indexed by their first character: a message is read once, character by
+    character, instead of searched once per keyword (hundreds of them; BENCHMARKS.md)."""
+
+    by_first: dict[str, tuple[_Keyword, ...]]
+    patterns: tuple[tuple[_Keyword, re.Pattern[str]], ...]  # English, word-bounded
+
+    @staticmethod
+    def of(keywords: Iterable[_Keyword]) -> _Keywords:
+        by_first: dict[str, list[_Keyword]] = {}
+        patterns: list[tuple[_Keyword, re.Pattern[str]]] = []
+        for kw in keywords:
+            if kw.pattern is not None:
+                patterns.append((kw, kw.pattern))
+            elif kw.text:
+                by_first.setdefault(kw.text[0], []).append(kw)
+        return _Keywords({c: tuple(kws) for c, kws in by_first.items()}, tuple(patterns))
+
+
+@dataclass(frozen=True, slots=True)
 class _Match:
     start: int
     end: int
@@ -107,8 +127,8 @@ class Extractor:
         if consultation is not None:
             configured = {k.text for k in type_keywords}
             type_keywords += [_keyword(c, consultation, _CUE_WEIGHT) for c in _QUESTION_CUES if c not in configured]
-        self._type_keywords = tuple(type_keywords)
-        self._topic_keywords = tuple(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
+        self._type_keywords = _Keywords.of(type_keywords)
+        self._topic_keywords = _Keywords.of(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
 
     def extract(self, text: str) -> Extraction:
         norm = _normalise(text)
@@ -166,23 +186,21 @@ def _normalise(text: str) -> str:
     return _SPACE_IN_CHINESE.sub("", text)
 
 
-def _find(norm: str, keywords: Iterable[_Keyword]) -> list[_Match]:
+def _find(norm: str, keywords: _Keywords) -> list[_Match]:
+    """Every occurrence of every keyword, nested and overlapping ones included (``_score`` needs them)."""
     found: list[_Match] = []
-    latin = _LATIN.search(norm) is not None  # most messages are all Chinese: skip the regexes
-    for kw in keywords:
-        if kw.pattern is not None:
-            if not latin:
-                continue
-            found.extend(_Match(m.start(), m.end(), kw) for m in kw.pattern.finditer(norm))
-            continue
-        start = norm.find(kw.text)
-        while start >= 0:
-            found.append(_Match(start, start + len(kw.text), kw))
-            start = norm.find(kw.text, start + 1)
+    if keywords.patterns and _LATIN.search(norm) is not None:  # most messages are all Chinese
+        for kw, pattern in keywords.patterns:
+            found.extend(_Match(m.start(), m.end(), kw) for m in pattern.finditer(norm))
+    by_first = keywords.by_first
+    for start, char in enumerate(norm):
+        for kw in by_first.get(char, ()):
+            if norm.startswith(kw.text, start):
+                found.append(_Match(start, start + len(kw.text), kw))
     return found
 
 
-def _score(norm: str, keywords: Sequence[_Keyword]) -> dict[int, float]:
+def _score(norm: str, keywords: _Keywords) -> dict[int, float]:
     """A keyword inside a longer one (怎么 in 怎么办, 医保 in 医保卡) yields to it; each distinct
     keyword counts once so a repeated word does not outvote a specific one."""
     found = _find(norm, keywords)

@@ -6,13 +6,14 @@ Timestamps are stored in UTC (timezone-aware on PostgreSQL, naive-as-UTC on SQLi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -49,6 +50,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for tables that grow.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+# ``Index.info`` key: the dialects an index exists on (with ``ddl_if``), for schema comparisons.
+ONLY_ON = "only_on_dialects"
 
 
 class Base(DeclarativeBase):
@@ -107,14 +112,17 @@ class Ticket(Base):
         Index("ix_tickets_created", "created_at"),
         # Monthly statistics per department (BENCHMARKS.md: 261 -> 47 ms at 1M tickets on SQLite).
         Index("ix_tickets_month_stats", "created_at", "department_code", "status"),
-        # A department's open queue by due time; partial on PostgreSQL, where it pays (5.2 -> 1.5 ms).
+        # A department's open queue by due time: PostgreSQL only, partial, where it pays (5.2 -> 1.5 ms).
+        # SQLite cannot use a partial index for this query and picked the full one over
+        # ix_tickets_department_due, reading every closed ticket (1.9 -> 191 ms at 1M; migration 0007).
         Index(
             "ix_tickets_open_queue",
             "department_code",
             "answer_due_at",
             "id",
             postgresql_where=text("status IN ('submitted', 'accepted', 'assigned', 'in_progress', 'reopened')"),
-        ),
+            info={ONLY_ON: ("postgresql",)},
+        ).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -233,6 +241,34 @@ class Rating(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     round: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+
+
+class DepartmentDailyStats(Base):
+    """Roll-up of ``tickets``: how many tickets a department has in each status, by the local day
+    they were created. Month statistics read a few thousand of these rows instead of every ticket
+    of the month (BENCHMARKS.md: 47 ms at 1M tickets from ``tickets``). Kept in the transaction of
+    every filing, status change and department change (``storage.stats``); ``department_code`` is
+    ``''`` for a ticket not routed yet, because a NULL cannot be part of the key."""
+
+    __tablename__ = "department_daily_stats"
+    # On SQLite the rows live in the key's order (no rowid), so a month is one range read.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer)
+
+
+class DepartmentDailyRatings(Base):
+    """Roll-up of ``ratings``: how many a department received on each local day and the sum of
+    their scores (so an average over any range of days is exact). Kept with every rating."""
+
+    __tablename__ = "department_daily_ratings"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ratings: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[int] = mapped_column(Integer)
 
 
 class TicketEvent(Base):

@@ -1,12 +1,14 @@
-"""Citizens' ratings of answers, kept with the department and the staff member who answered."""
+"""Citizens' ratings of answers, kept with the department and the staff member who answered, and
+counted in the department statistics (``storage.stats``) in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import stats
 from storage.models import Rating
 
 
@@ -22,7 +24,9 @@ class RatingRepository:
         staff_id: int | None,
         round_: int,
         now: datetime,
+        local_day: date,
     ) -> Rating:
+        """``local_day``: ``now``'s day in the service's time zone, the day it counts on."""
         row = Rating(
             ticket_id=ticket_id,
             score=score,
@@ -34,6 +38,7 @@ class RatingRepository:
         )
         session.add(row)
         await session.flush()
+        await stats.record_rating(session, day=local_day, department_code=department_code, score=score)
         return row
 
     async def for_ticket(self, session: AsyncSession, ticket_id: int) -> list[Rating]:

@@ -1,4 +1,5 @@
-"""Tickets, their numbers and their append-only history."""
+"""Tickets, their numbers and their append-only history. Filing also counts the ticket in the
+department statistics (``storage.stats``), in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import stats
 from storage.models import Ticket, TicketEvent, TicketSequence
 from storage.upsert import increment_counter, table_of
 
@@ -48,7 +50,8 @@ class TicketRepository:
         self, session: AsyncSession, new: NewTicket, *, local_day: str, now: datetime, actor: str
     ) -> tuple[Ticket, bool]:
         """File a ticket once per intake form: a second submit of the same form (a double tap, a
-        retry after a crash) returns the first ticket and ``False``."""
+        retry after a crash) returns the first ticket and ``False``. ``local_day`` (``YYYYMMDD`` in the
+        service's time zone) numbers the ticket and is the day it counts on in the statistics."""
         existing = await self.by_intake_key(session, new.intake_key)
         if existing is not None:
             return existing, False
@@ -62,6 +65,12 @@ class TicketRepository:
         )
         session.add(ticket)
         await session.flush()
+        await stats.record_filing(
+            session,
+            day=datetime.strptime(local_day, "%Y%m%d").date(),
+            department_code=ticket.department_code,
+            status=ticket.status,
+        )
         await self.add_event(session, ticket.id, "submitted", actor, {"number": ticket.number}, now)
         return ticket, True
 

@@ -34,3 +34,13 @@ async def increment_counter(session: AsyncSession, table: Table, key_col: str, k
     stmt = stmt.on_conflict_do_update(index_elements=[key_col], set_={col: table.c[col] + 1})
     result = await session.execute(stmt.returning(table.c[col]))
     return int(result.scalar_one())
+
+
+async def add_to_counters(session: AsyncSession, table: Table, key: dict[str, Any], deltas: dict[str, int]) -> None:
+    """Add ``deltas`` to the counters of the row at ``key``, creating it with ``deltas`` as its
+    values. One statement, so two transactions adding to the same row never lose an update."""
+    stmt = _insert(session, table).values({**key, **deltas})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={col: table.c[col] + stmt.excluded[col] for col in deltas}
+    )
+    await session.execute(stmt)

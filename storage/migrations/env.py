@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from storage.migrate import include_object_on
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")
@@ -16,6 +17,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=include_object_on(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -499,7 +499,7 @@ async def test_a_redelivered_update_sends_nothing(tg: Tg) -> None:
 async def test_storage_down_is_503_and_the_redelivery_goes_through(tg: Tg, tmp_path: Path) -> None:
     update = tg.update("private_text")
     database = tmp_path / "wenzheng.db"
-    await tg.services.db.dispose()
+    await tg.services.dispose_databases()
     moved = tmp_path / "moved.db"
     shutil.move(database, moved)
     database.mkdir()  # SQLite cannot open a directory: every query fails
@@ -508,7 +508,7 @@ async def test_storage_down_is_503_and_the_redelivery_goes_through(tg: Tg, tmp_p
     finally:
         database.rmdir()
         shutil.move(moved, database)
-    await tg.services.db.dispose()
+    await tg.services.dispose_databases()
     assert await tg.post(update) == 200
     await tg.deliver()
     assert len(await tg.stored()) == 1 and tg.fake.sent(CITIZEN)

@@ -60,7 +60,7 @@ async def test_a_server_database_behind_the_code_refuses_to_start(tmp_path: Path
         with pytest.raises(RuntimeError, match="wenzheng db upgrade"):
             await prepare_database(services)
     finally:
-        await services.db.dispose()
+        await services.dispose_databases()
 
 
 async def test_embedded_sqlite_is_migrated_at_start(tmp_path: Path) -> None:
@@ -75,4 +75,4 @@ async def test_embedded_sqlite_is_migrated_at_start(tmp_path: Path) -> None:
         await engine.dispose()
         assert {"tickets", "inbound_messages", "outbox", "ticket_events", "alembic_version"} <= set(tables)
     finally:
-        await services.db.dispose()
+        await services.dispose_databases()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,7 +55,7 @@ async def start(tmp_path: Path, database_url: str, clock: Clock, redis_url: str 
 
 async def stop(services: Services) -> None:
     await services.store.close()
-    await services.db.dispose()
+    await services.dispose_databases()
 
 
 @pytest.fixture
@@ -156,7 +157,7 @@ async def test_database_down_means_retry_later_and_the_retry_works(
     try:
         await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
         await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", url.database)
-        await services.db.dispose()
+        await services.dispose_databases()
         with pytest.raises(TemporarilyUnavailable):
             await services.dispatcher.handle(message(RICH, key="during-outage"))
         await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
@@ -336,3 +337,22 @@ async def test_a_staff_reply_to_a_card_answers_that_ticket(tmp_path: Path) -> No
         assert any("答复：路灯已修复" in t for t in await outbox_texts(services))
     finally:
         await stop(services)
+
+
+async def test_web_chat_messages_skip_the_staff_and_held_push_lookups(svc: Services) -> None:
+    """No staff identity and no reply window exist on the web chat: its messages run neither
+    lookup (platform messages do: the staff relay and held-push tests depend on them)."""
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        statements.append(f"{statement} {parameters!r}")
+
+    event.listen(svc.db.sync_engine, "before_cursor_execute", record)
+    try:
+        await svc.dispatcher.handle(message(RICH))
+        await svc.dispatcher.handle(message("帮助"))
+    finally:
+        event.remove(svc.db.sync_engine, "before_cursor_execute", record)
+    assert sum("INSERT INTO inbound_messages" in s for s in statements) == 2  # the recorder saw both
+    assert not [s for s in statements if re.search(r"\bstaff(_identities)?\b", s)]
+    assert not [s for s in statements if s.startswith("UPDATE outbox") and "'held'" in s]

@@ -6,6 +6,8 @@ each channel); the worker, the repository and the database are the real ones.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -258,3 +260,52 @@ async def test_a_deferred_message_is_not_overtaken_by_the_next_one_to_the_same_c
     rig.clock.advance(seconds=5)
     await rig.worker.drain()
     assert [m.text for r, m, _ in rig.channel.sent if r == REF] == ["已接单", "答复：已修复"]
+
+
+@dataclass
+class GatedChannel:
+    """Each send waits until ``expected`` sends are in flight at once (or gives up after 5 s)."""
+
+    expected: int
+    in_flight: int = 0
+    most: int = 0
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
+    name: str = "scripted"
+    capabilities: Capabilities = SCRIPTED
+
+    async def send(
+        self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
+    ) -> str | None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.expected:
+            self.all_in.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_in.wait(), 5)
+        self.in_flight -= 1
+        self.sent.append((ref.chat_id, message.text))
+        return None
+
+
+async def test_deliveries_to_different_chats_overlap_and_each_chat_keeps_its_order(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    channel = GatedChannel(expected=3)
+    clock = Clock()
+    repo = OutboxRepository()
+    outbox = Outbox(repo)
+    worker = OutboxWorker(
+        sessions, repo, outbox, {"scripted": channel}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock, concurrency=3
+    )
+    async with sessions.begin() as session:
+        for n in range(2):
+            for chat in ("a", "b", "c"):
+                await outbox.enqueue(
+                    session, ConversationRef("scripted", "acct", chat), Outbound(f"{chat}{n}"), clock()
+                )
+    await worker.drain()
+    assert channel.most == 3  # three chats at once, not one after another
+    for chat in ("a", "b", "c"):
+        assert [text for to, text in channel.sent if to == chat] == [f"{chat}0", f"{chat}1"]
+    assert len(channel.sent) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -9,24 +10,31 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import create_engine, is_sqlite, read_only, session_factory
+from storage.database import (
+    create_engine,
+    create_reader_engine,
+    is_sqlite,
+    session_factory,
+)
 from storage.migrate import upgrade
 
 
 async def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'dir' / 'w.db'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'dir' / 'w.db'}"
+    engine = create_engine(url)
+    readers = create_reader_engine(url, engine)
     try:
         assert is_sqlite(engine)
-        # Two connections at once: the pragmas are per connection, so both must have them.
-        readers = read_only(engine)  # two writers at once would (rightly) wait for each other
-        async with readers.connect() as a, readers.connect() as b:
-            for conn in (a, b):
+        # Three connections at once: the pragmas are per connection, so all must have them.
+        async with engine.connect() as writer, readers.connect() as a, readers.connect() as b:
+            for conn in (writer, a, b):
                 assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
                 assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000
                 assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
                 assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 1  # NORMAL
         assert (tmp_path / "nested" / "dir" / "w.db").exists()  # parent directories are created
     finally:
+        await readers.dispose()
         await engine.dispose()
 
 
@@ -52,3 +60,51 @@ async def test_engine_kind_and_sessions(engine: AsyncEngine, database_url: str) 
     async with sessions() as session:
         assert (await session.execute(text("SELECT 41 + 1"))).scalar_one() == 42
     assert sessions.kw["expire_on_commit"] is False
+
+
+async def test_sqlite_writers_queue_in_order_and_readers_do_not_wait(tmp_path: Path) -> None:
+    """Writers take turns through one connection (no SQLITE_BUSY, no busy-handler sleeps), in the
+    order they asked; a reader runs while a writer holds the lock."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'q.db'}"
+    engine = create_engine(url)
+    readers = create_reader_engine(url, engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE log (n INTEGER)"))
+        sessions = session_factory(engine)
+        inside = asyncio.Event()
+        release = asyncio.Event()
+        order: list[int] = []
+
+        async def holder() -> None:
+            async with sessions.begin() as session:
+                await session.execute(text("INSERT INTO log VALUES (0)"))
+                inside.set()
+                await release.wait()
+            order.append(0)
+
+        async def writer(n: int) -> None:
+            async with sessions.begin() as session:
+                await session.execute(text("INSERT INTO log VALUES (:n)"), {"n": n})
+            order.append(n)
+
+        first = asyncio.create_task(holder())
+        await inside.wait()
+        waiting = [asyncio.create_task(writer(n)) for n in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        assert order == []  # queued behind the holder, not failed
+        async with readers.connect() as conn:  # the reader is not in that queue
+            assert (await conn.execute(text("SELECT count(*) FROM log"))).scalar_one() == 0
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, *waiting), timeout=5)
+        assert order == [0, 1, 2, 3]
+        async with readers.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM log"))).scalar_one() == 4
+    finally:
+        await readers.dispose()
+        await engine.dispose()
+
+
+def test_reader_engine_shares_the_pool_off_sqlite_files() -> None:
+    engine = create_engine("sqlite+aiosqlite://")  # in memory: one database per connection
+    assert create_reader_engine("sqlite+aiosqlite://", engine).sync_engine.pool is engine.sync_engine.pool

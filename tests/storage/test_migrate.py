@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import create_engine
-from storage.migrate import alembic_config, pending, upgrade
+from storage.database import create_engine, session_factory
+from storage.migrate import alembic_config, include_object_on, pending, upgrade
 from storage.models import Base
+from tests.storage.test_stats import assert_rollups_match, boundary_moments, bulk_load, ticket_truth
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -33,6 +36,8 @@ EXPECTED_TABLES = {
     "timers",
     "ratings",
     "sent_messages",
+    "department_daily_stats",
+    "department_daily_ratings",
 }
 
 
@@ -83,7 +88,8 @@ async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
     """A model change without a migration shows up here (what ``autogenerate`` would write)."""
 
     def diff(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object_on(connection.dialect.name)}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, Base.metadata))
 
     async with engine.connect() as conn:
@@ -108,3 +114,58 @@ async def test_expected_unique_constraints_exist(engine: AsyncEngine) -> None:
     assert ("intake_key",) in found["tickets"]
     assert ("number",) in found["tickets"]
     assert ("outbox_id",) in found["webchat_mailbox"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin"])
+async def test_0006_back_fills_department_statistics_from_existing_tickets(database_url: str, zone: str) -> None:
+    """An existing database (at 0005, tickets and ratings around local midnights, month ends and
+    clock changes) gets roll-ups equal to a GROUP BY by local day in the service's time zone."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0005")
+        sessions = session_factory(engine)
+        await bulk_load(sessions, boundary_moments())
+
+        await upgrade(engine, timezone=zone)
+
+        await assert_rollups_match(sessions, ZoneInfo(zone))
+        async with sessions() as session:
+            assert sum((await ticket_truth(session)).values()) == len(boundary_moments())
+    finally:
+        await engine.dispose()
+
+
+async def test_0006_on_an_empty_database_and_unknown_time_zone(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(ZoneInfoNotFoundError):
+            await upgrade(engine, timezone="Mars/Olympus_Mons")
+        assert await _tables(engine) == set()
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM department_daily_stats"))).scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_has_no_open_queue_index_and_its_queue_uses_the_status_index(engine: AsyncEngine) -> None:
+    """0007: on SQLite the PostgreSQL-only index made the staff queue read every closed ticket."""
+
+    def read(connection: Connection) -> tuple[set[str], str]:
+        names = {i["name"] for i in inspect(connection).get_indexes("tickets")}
+        plan = ""
+        if connection.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE status IN ('accepted', 'submitted')"
+                " AND department_code = 'urban' ORDER BY answer_due_at, id LIMIT 20"
+            ).all()
+            plan = " ".join(str(r[-1]) for r in rows)
+        return {str(n) for n in names}, plan
+
+    async with engine.connect() as conn:
+        names, plan = await conn.run_sync(read)
+    if engine.dialect.name == "sqlite":
+        assert "ix_tickets_open_queue" not in names
+        assert "ix_tickets_department_due" in plan
+    else:
+        assert "ix_tickets_open_queue" in names
