@@ -67,7 +67,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, help="citizens at once in the closed-loop (peak) run")
     p.add_argument("--burst", type=int, help="citizens at once in the burst run (0: skip; full run: 200)")
     p.add_argument("--peer-conversations", type=int, help="conversations per side in the peer scenario")
-    p.add_argument("--no-try-indexes", action="store_true", help="skip timing the proposed indexes")
+    p.add_argument(
+        "--try-indexes",
+        action="store_true",
+        help="also time the queries with the indexes proposed in bench/scale.py (scratch database only)",
+    )
+    p.add_argument("--no-try-indexes", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument("--workdir", type=Path, help="keep databases and logs here (default: a temp dir, removed)")
     p.add_argument("--json", type=Path, help="also write the rows and the machine as JSON")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -96,8 +101,10 @@ def options(args: argparse.Namespace) -> Options:
     ):
         if value is not None:
             changes[field] = value
-    if args.no_try_indexes:
-        changes["try_indexes"] = False
+    if args.backends is not None:  # asked for by name: the pipeline runs on them, even in a quick run
+        changes["pipeline_backends"] = args.backends
+    if args.try_indexes and not args.no_try_indexes:
+        changes["try_indexes"] = True
     return opts.with_(**changes)
 
 

@@ -353,6 +353,11 @@ def run(opts: Options, workdir: Path) -> list[Row]:
     except Exception as exc:
         rows.append(failed("ceiling", "bare aiohttp", exc))
     for backend in opts.backends:
+        if backend not in opts.pipeline_backends:
+            rows.append(
+                Row(SCENARIO, _backend_label(backend), "-", verdict="not run", note="quick run: the full run has it")
+            )
+            continue
         platform_channels = [c for c in opts.channels if c in PLATFORM_CHANNELS]
         on_backend = platform_channels if backend in opts.platform_backends else []
         channels = [c for c in opts.channels if c == "webchat"] + on_backend

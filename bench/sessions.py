@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,19 @@ def run(opts: Options, workdir: Path) -> list[Row]:
     rows: list[Row] = []
     n = opts.sessions
     target = f"< {RSS_TARGET_MB:.0f} MB"
+    # The two children measure memory, not speed: they run side by side (half the wall time).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        in_process = pool.submit(_child, n, workdir, None)
+        rows.extend(_redis_rows(n, workdir, target))
+        rows[:0] = _memory_rows(in_process, target)
+    return rows
+
+
+def _memory_rows(in_process: Future[dict[str, Any]], target: str) -> list[Row]:
     try:
-        mem = _child(n, workdir, None)
+        mem = in_process.result()
         rss = mem["rss_after"] / MB
-        rows.append(
+        return [
             Row(
                 SCENARIO,
                 "in-process MemorySessionStore",
@@ -59,9 +69,13 @@ def run(opts: Options, workdir: Path) -> list[Row]:
                 f"{(mem['rss_after'] - mem['rss_baseline']) / max(mem['sessions'], 1):.0f} B each; "
                 f"JSON {mem['avg_json_bytes']:.0f} B each",
             )
-        )
+        ]
     except Exception as exc:
-        rows.append(failed(SCENARIO, "in-process MemorySessionStore", exc))
+        return [failed(SCENARIO, "in-process MemorySessionStore", exc)]
+
+
+def _redis_rows(n: int, workdir: Path, target: str) -> list[Row]:
+    rows: list[Row] = []
     try:
         with redis_server(workdir) as url:
             before = asyncio.run(_used_memory(url))

@@ -127,16 +127,35 @@ class OutboxWorker:
         """Claim and send one batch of due rows; the number handled."""
         async with self._sessions.begin() as session:
             rows = await self._repo.claim_due(session, self._clock(), self._batch)
+        if not rows:
+            return 0
         pending = iter(rows)
+        outcomes: asyncio.Queue[_Outcome] = asyncio.Queue()
 
         async def lane() -> None:
             for row in pending:  # shared: each row is taken by exactly one lane
-                await self._deliver(row)
+                outcomes.put_nowait(await self._attempt(row))
+
+        async def recorder() -> None:
+            """Group commit: what finished while the last commit waited for the database goes
+            in the next one (on SQLite each commit waits its turn behind the dialogs)."""
+            recorded = 0
+            while recorded < len(rows):
+                batch = [await outcomes.get()]
+                while not outcomes.empty():
+                    batch.append(outcomes.get_nowait())
+                await self._record(batch)
+                recorded += len(batch)
 
         lanes = min(self._concurrency, len(rows))
-        failures = await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
-        for failure in failures:  # the others finished first: nothing runs on after this returns
-            if isinstance(failure, BaseException):
+        tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
+        writer = asyncio.ensure_future(recorder())
+        failures = await asyncio.gather(*tasks, return_exceptions=True)
+        if any(isinstance(f, BaseException) for f in failures):
+            writer.cancel()  # rows not recorded stay leased and are retried when the lease ends
+        results = await asyncio.gather(writer, return_exceptions=True)
+        for failure in (*failures, *results):  # everything has stopped: nothing runs on after this
+            if isinstance(failure, BaseException) and not isinstance(failure, asyncio.CancelledError):
                 raise failure
         return len(rows)
 
@@ -163,7 +182,8 @@ class OutboxWorker:
         for status in ("pending", "sending", "sent", "dead"):
             self._metrics.outbox_depth.labels(status).set(depth.get(status, 0))
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _attempt(self, row: OutboxMessage) -> _Outcome:
+        """Send one row; what became of it, recorded later with others in one transaction."""
         ref = ConversationRef(row.channel, row.account, row.chat_id)
         channel = self._channels.get(row.channel)
         try:
@@ -174,44 +194,70 @@ class OutboxWorker:
                 raise RecipientUnreachable("the recipient unsubscribed or blocked us")
             platform_id = await channel.send(ref, Outbound.from_dict(row.payload), str(row.id), context)
         except Deferred as exc:
-            async with self._sessions.begin() as session:
-                await self._repo.defer(session, row.id, self._clock() + timedelta(seconds=exc.retry_after or 1.0))
-            self._metrics.messages_out.labels(row.channel, "deferred").inc()
+            return _Outcome(row, DEFERRED, at=self._clock() + timedelta(seconds=exc.retry_after or 1.0))
         except OutsideWindow as exc:
-            async with self._sessions.begin() as session:
-                await self._repo.hold(session, row.id, f"held: {exc}")
-            self._metrics.messages_out.labels(row.channel, "held").inc()
+            return _Outcome(row, HELD, error=f"held: {exc}")
         except RecipientUnreachable as exc:
-            await self._dead(row, ref, f"unreachable: {exc}", unreachable=True)
+            return _Outcome(row, DEAD, error=f"unreachable: {exc}", unreachable=True)
         except SendError as exc:
             if exc.retryable and row.attempts < self._policy.max_attempts:
-                await self._retry(row, exc.retry_after, str(exc))
-            else:
-                await self._dead(row, ref, str(exc), unreachable=False)
+                return self._retry(row, exc.retry_after, str(exc))
+            return _Outcome(row, DEAD, error=str(exc))
         except (TimeoutError, OSError) as exc:  # network trouble before an answer: retry
             if row.attempts < self._policy.max_attempts:
-                await self._retry(row, None, f"{type(exc).__name__}: {exc}")
-            else:
-                await self._dead(row, ref, f"{type(exc).__name__}: {exc}", unreachable=False)
+                return self._retry(row, None, f"{type(exc).__name__}: {exc}")
+            return _Outcome(row, DEAD, error=f"{type(exc).__name__}: {exc}")
+        except SQLAlchemyError:
+            raise  # our database, not the message: the row stays leased and is tried again later
         except Exception as exc:  # a bug in a channel must not stop every other delivery
             log.exception("outbox send crashed", extra={"outbox_id": row.id, "channel": row.channel})
-            await self._dead(row, ref, f"crash: {type(exc).__name__}: {exc}", unreachable=False)
-        else:
-            now = self._clock()
-            async with self._sessions.begin() as session:
-                await self._repo.mark_sent(session, row.id, now)
-                if platform_id is not None and row.ticket_id is not None:
-                    session.add(
-                        SentMessage(
-                            channel=row.channel,
-                            chat_id=row.chat_id,
-                            platform_id=platform_id,
-                            ticket_id=row.ticket_id,
-                            outbox_id=row.id,
-                            created_at=now,
-                        )
+            return _Outcome(row, DEAD, error=f"crash: {type(exc).__name__}: {exc}")
+        return _Outcome(row, SENT, at=self._clock(), platform_id=platform_id)
+
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        async with self._sessions.begin() as session:
+            for outcome in outcomes:
+                await self._apply(session, outcome)
+        for outcome in outcomes:  # after the commit: only what is stored is counted
+            row = outcome.row
+            self._metrics.messages_out.labels(row.channel, outcome.kind).inc()
+            if outcome.kind == RETRY:
+                log.warning("outbox send failed, will retry: %s", outcome.error, extra={"outbox_id": row.id})
+            elif outcome.kind == DEAD:
+                log.error(
+                    "outbox message dead-lettered: %s",
+                    outcome.error,
+                    extra={"outbox_id": row.id, "channel": row.channel},
+                )
+
+    async def _apply(self, session: AsyncSession, outcome: _Outcome) -> None:
+        row = outcome.row
+        if outcome.kind == SENT:
+            sent_at = outcome.at or self._clock()
+            await self._repo.mark_sent(session, row.id, sent_at)
+            if outcome.platform_id is not None and row.ticket_id is not None:
+                session.add(
+                    SentMessage(
+                        channel=row.channel,
+                        chat_id=row.chat_id,
+                        platform_id=outcome.platform_id,
+                        ticket_id=row.ticket_id,
+                        outbox_id=row.id,
+                        created_at=sent_at,
                     )
-            self._metrics.messages_out.labels(row.channel, "sent").inc()
+                )
+        elif outcome.kind == DEFERRED:
+            await self._repo.defer(session, row.id, outcome.at or self._clock())
+        elif outcome.kind == HELD:
+            await self._repo.hold(session, row.id, outcome.error)
+        elif outcome.kind == RETRY:
+            await self._repo.reschedule(session, row.id, outcome.at or self._clock(), outcome.error)
+        else:
+            await self._repo.mark_dead(session, row.id, outcome.error)
+            if outcome.unreachable:
+                identity = await self._identities.find(session, row.channel, row.account, row.chat_id)
+                if identity is not None:
+                    await self._identities.set_reachable(session, identity.id, False)
 
     async def _context(self, ref: ConversationRef) -> DeliveryContext:
         """The citizen's last message and what we sent since: the platform windows (WeChat 48 h
@@ -231,20 +277,20 @@ class OutboxWorker:
                 reachable=identity.reachable,
             )
 
-    async def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> None:
+    def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> _Outcome:
         delay = self._policy.delay(row.attempts, retry_after, self._rng.random())
-        at = self._clock() + timedelta(seconds=delay)
-        async with self._sessions.begin() as session:
-            await self._repo.reschedule(session, row.id, at, error)
-        self._metrics.messages_out.labels(row.channel, "retry").inc()
-        log.warning("outbox send failed, retrying in %.1fs: %s", delay, error, extra={"outbox_id": row.id})
+        return _Outcome(row, RETRY, at=self._clock() + timedelta(seconds=delay), error=error)
 
-    async def _dead(self, row: OutboxMessage, ref: ConversationRef, error: str, *, unreachable: bool) -> None:
-        async with self._sessions.begin() as session:
-            await self._repo.mark_dead(session, row.id, error)
-            if unreachable:
-                identity = await self._identities.find(session, ref.channel, ref.account, ref.chat_id)
-                if identity is not None:
-                    await self._identities.set_reachable(session, identity.id, False)
-        self._metrics.messages_out.labels(row.channel, "dead").inc()
-        log.error("outbox message dead-lettered: %s", error, extra={"outbox_id": row.id, "channel": row.channel})
+
+# What became of one delivery attempt (also the ``messages_out`` metric's label).
+SENT, DEFERRED, HELD, RETRY, DEAD = "sent", "deferred", "held", "retry", "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    row: OutboxMessage
+    kind: str
+    at: datetime | None = None  # sent at, or when to try again
+    error: str = ""
+    platform_id: str | None = None
+    unreachable: bool = False

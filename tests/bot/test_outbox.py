@@ -309,3 +309,47 @@ async def test_deliveries_to_different_chats_overlap_and_each_chat_keeps_its_ord
     for chat in ("a", "b", "c"):
         assert [text for to, text in channel.sent if to == chat] == [f"{chat}0", f"{chat}1"]
     assert len(channel.sent) == 6
+
+
+async def test_one_batch_records_each_outcome_of_its_own(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Sends overlap and their outcomes are committed together: each row still ends where its own
+    attempt says (retry, dead, held, deferred, sent), and nothing is left leased."""
+    outcomes: dict[str, BaseException | None] = {
+        "chat-0": SendError("502 Bad Gateway", retryable=True),
+        "chat-1": RecipientUnreachable("blocked"),
+        "chat-2": OutsideWindow("48 h passed"),
+        "chat-3": Deferred("flood limit", retry_after=3.0),
+        "chat-4": None,
+    }
+    sent: list[str] = []
+
+    class ByChat:
+        name = "scripted"
+        capabilities = SCRIPTED
+
+        async def send(
+            self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
+        ) -> str | None:
+            await asyncio.sleep(0)
+            failure = outcomes[ref.chat_id]
+            if failure is not None:
+                raise failure
+            sent.append(message.text)
+            return None
+
+    clock = Clock()
+    repo = OutboxRepository()
+    outbox = Outbox(repo)
+    worker = OutboxWorker(sessions, repo, outbox, {"scripted": ByChat()}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock)
+    ids = []
+    async with sessions.begin() as session:
+        for n in range(5):
+            ref = ConversationRef("scripted", "acct", f"chat-{n}")
+            ids.append(await outbox.enqueue(session, ref, Outbound(f"m{n}"), clock()))
+    assert await worker.run_once() == 5
+    async with sessions() as session:
+        rows = [await session.get(OutboxMessage, i) for i in ids]
+    assert [r.status for r in rows if r is not None] == ["pending", "dead", "held", "pending", "sent"]
+    assert rows[0] is not None and rows[0].next_attempt_at > clock() and rows[0].last_error == "502 Bad Gateway"
+    assert rows[3] is not None and rows[3].next_attempt_at == clock() + timedelta(seconds=3.0)
+    assert sent == ["m4"]
