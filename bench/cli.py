@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import machine
-from bench.options import BACKENDS, SCENARIOS, Options
+from bench.options import BACKENDS, CHANNELS, SCENARIOS, Options
 from bench.report import MISSED, Row, failed, markdown_table, text_table
 
 Runner = Callable[[Options, Path], list[Row]]
@@ -61,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small sizes and short runs: done within 2 minutes")
     p.add_argument("--scenarios", type=_csv(SCENARIOS), help=f"comma-separated, from: {', '.join(SCENARIOS)}")
     p.add_argument("--backends", type=_csv(BACKENDS), help="for pipeline and scale: sqlite,postgres")
+    p.add_argument("--channels", type=_csv(CHANNELS), help=f"for pipeline, from: {', '.join(CHANNELS)}")
     p.add_argument("--tickets", type=int, help="tickets per database in the scale scenario")
     p.add_argument("--sessions", type=int, help="dialog sessions held in the sessions scenario")
     p.add_argument("--duration", type=float, help="seconds of measured load per pipeline run")
@@ -92,6 +93,7 @@ def options(args: argparse.Namespace) -> Options:
     for field, value in (
         ("scenarios", args.scenarios),
         ("backends", args.backends),
+        ("channels", args.channels),
         ("tickets", args.tickets),
         ("sessions", args.sessions),
         ("duration_s", args.duration),
