@@ -38,7 +38,7 @@ from dialogs.extraction import Extractor
 from dialogs.forms import Settings
 from dialogs.taxonomy import Bilingual
 from storage.audit import AuditLog
-from storage.database import create_engine, create_reader_engine, is_sqlite, session_factory
+from storage.database import PoolSettings, create_engine, create_reader_engine, is_sqlite, session_factory
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
@@ -92,7 +92,11 @@ SERVICES = web.AppKey("services", Services)
 
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
     tz = ZoneInfo(config.server.timezone)
-    db = create_engine(config.storage.database_url)
+    storage = config.storage
+    db = create_engine(
+        storage.database_url,
+        pool=PoolSettings(storage.pool_size, storage.pool_max_overflow, storage.pool_timeout_seconds),
+    )
     reader_db = create_reader_engine(config.storage.database_url, db)
     sessions = session_factory(db)
     store: SessionStore = (

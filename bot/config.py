@@ -40,6 +40,12 @@ class StorageConfig(_Strict):
     database_url: str = "sqlite+aiosqlite:///data/wenzheng.db"
     redis_url: str | None = None
     media_dir: str = "data/media"
+    # PostgreSQL only (SQLite has one writer connection): connections per worker, and how long a
+    # request waits for one before it is answered "retry later". Several workers share the
+    # server's max_connections (100 by default).
+    pool_size: int = Field(10, ge=1, le=200)
+    pool_max_overflow: int = Field(10, ge=0, le=200)
+    pool_timeout_seconds: float = Field(5.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

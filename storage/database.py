@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,16 @@ def _is_sqlite_file(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:"
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """A server database's connection pool (ignored for SQLite)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 5.0
+
+
+def create_engine(database_url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> AsyncEngine:
     """The engine every transaction that may write goes through (on SQLite: one at a time)."""
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -66,7 +76,10 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
             kwargs.update(pool_size=SQLITE_WRITERS, max_overflow=0, pool_timeout=SQLITE_WRITER_QUEUE_SECONDS)
         kwargs["connect_args"] = {"timeout": 5}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=5)
+        pool = pool or PoolSettings()
+        kwargs.update(
+            pool_size=pool.size, max_overflow=pool.max_overflow, pool_pre_ping=True, pool_timeout=pool.timeout_seconds
+        )
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -57,6 +57,8 @@ def test_secrets_come_from_the_environment() -> None:
         (lambda c: c["server"].update(port=99999), "config key server.port"),
         (lambda c: c["server"].update(prot=1), "config key server.prot: Extra inputs are not permitted"),
         (lambda c: c["storage"].update(database_url="mysql://x"), "config key storage.database_url"),
+        (lambda c: c["storage"].update(pool_size=0), "config key storage.pool_size"),
+        (lambda c: c["outbox"].update(concurrency=0), "config key outbox.concurrency"),
         (lambda c: c["channels"]["telegram"].update(mode="push"), "config key channels.telegram.mode"),
         (lambda c: c["taxonomy"].update(default_type="nope"), "default_type 'nope'"),
         (lambda c: c["taxonomy"]["topics"].append(c["taxonomy"]["topics"][0]), "duplicate topics code"),

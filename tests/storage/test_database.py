@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import (
+    PoolSettings,
     create_engine,
     create_reader_engine,
     is_sqlite,
@@ -108,3 +109,21 @@ async def test_sqlite_writers_queue_in_order_and_readers_do_not_wait(tmp_path: P
 def test_reader_engine_shares_the_pool_off_sqlite_files() -> None:
     engine = create_engine("sqlite+aiosqlite://")  # in memory: one database per connection
     assert create_reader_engine("sqlite+aiosqlite://", engine).sync_engine.pool is engine.sync_engine.pool
+
+
+async def test_postgres_pool_is_sized_by_its_settings_and_a_full_pool_times_out(postgres_url: str) -> None:
+    """Past size + overflow a request waits ``timeout_seconds`` for a connection, then fails
+    (the dispatcher answers "retry later"), instead of opening connections without end."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    engine = create_engine(postgres_url, pool=PoolSettings(size=2, max_overflow=0, timeout_seconds=0.2))
+    try:
+        assert engine.sync_engine.pool.size() == 2  # type: ignore[attr-defined]
+        async with engine.connect() as a, engine.connect() as b:
+            for conn in (a, b):
+                assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+            with pytest.raises(PoolTimeout):
+                async with engine.connect():
+                    pass
+    finally:
+        await engine.dispose()
