@@ -376,23 +376,7 @@ class WechatClient:
     async def follow(
         self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
     ) -> Shown:
-        late = not inline
-        if inline or index not in (0, 1):
-            return Shown(tuple(inline), late=late)
-        # Turn 0: the summary with its choices; turn 1: the inquiry number.
-        want: Callable[[list[dict[str, Any]]], bool] = (
-            (lambda seen: any(s.get("menu") or _numbered(s["text"]) for s in seen))
-            if index == 0
-            else (lambda seen: _has_number(tuple(s["text"] for s in seen)))
-        )
-        seen, found = await fetch_texts(http, self._p.fake_url, "wechat", citizen.credential, deadline, want)
-        return Shown(
-            tuple(s["text"] for s in seen),
-            menu=tuple((str(m[0]), str(m[1])) for s in seen for m in s.get("menu", [])),
-            fetched=True,
-            late=True,
-            missing=not found,
-        )
+        return await _passive_or_fetched(http, self._p.fake_url, "wechat", citizen, index, inline, deadline)
 
 
 # --- Telegram --------------------------------------------------------------------------------------
@@ -538,16 +522,29 @@ class WeiboClient:
     async def follow(
         self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
     ) -> Shown:
-        late = not inline
-        if inline or index not in (0, 1):
-            return Shown(tuple(inline), late=late)
-        want: Callable[[list[dict[str, Any]]], bool] = (
-            (lambda seen: any(_numbered(s["text"]) for s in seen))
-            if index == 0
-            else (lambda seen: _has_number(tuple(s["text"] for s in seen)))
-        )
-        seen, found = await fetch_texts(http, self._p.fake_url, "weibo", citizen.credential, deadline, want)
-        return Shown(tuple(s["text"] for s in seen), fetched=True, late=True, missing=not found)
+        return await _passive_or_fetched(http, self._p.fake_url, "weibo", citizen, index, inline, deadline)
+
+
+async def _passive_or_fetched(
+    http: ClientSession, fake_url: str, platform: str, citizen: Citizen, index: int, inline: list[str], deadline: float
+) -> Shown:
+    """WeChat and Weibo answer in the HTTP response; when the passive budget ran out the reply went
+    through the platform API instead, and turns 0 (the choices) and 1 (the number) need it."""
+    if inline or index not in (0, 1):
+        return Shown(tuple(inline), late=not inline)
+    want: Callable[[list[dict[str, Any]]], bool] = (
+        (lambda seen: any(s.get("menu") or _numbered(s["text"]) for s in seen))
+        if index == 0
+        else (lambda seen: _has_number(tuple(s["text"] for s in seen)))
+    )
+    seen, found = await fetch_texts(http, fake_url, platform, citizen.credential, deadline, want)
+    return Shown(
+        tuple(s["text"] for s in seen),
+        menu=tuple((str(m[0]), str(m[1])) for s in seen for m in s.get("menu", [])),
+        fetched=True,
+        late=True,
+        missing=not found,
+    )
 
 
 # --- the registry ------------------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ class FakePlatforms:
     async def _telegram(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
         self.recorder.call(f"telegram {method}")
-        params = await _telegram_params(request)
+        params = await telegram_params(request)
         bot_id = token.split(":", 1)[0]
         bot: dict[str, Any] = {"id": int(bot_id) if bot_id.isdigit() else 1, "is_bot": True}
         bot |= {"first_name": BOT_FIRST_NAME, "username": "WenzhengBenchBot"}
@@ -281,7 +281,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-async def _telegram_params(request: web.Request) -> dict[str, Any]:
+async def telegram_params(request: web.Request) -> dict[str, Any]:
     """PTB posts form fields whose structured values are JSON; JSON bodies are read too."""
     if request.content_type == "application/json":
         return await _json_body(request)

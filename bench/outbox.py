@@ -30,7 +30,6 @@ import json
 import logging
 import math
 import random
-import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
@@ -45,8 +44,9 @@ from aiohttp import web
 from sqlalchemy import func, insert, select
 
 from bench.appconfig import sqlite_url, write_config
+from bench.fake_platforms import telegram_params
 from bench.options import Options
-from bench.procs import LOOPBACK, free_port, running, wait_http
+from bench.procs import LOOPBACK, loopback_server
 from bench.report import Row, failed, judge
 from bench.stats import Summary
 
@@ -101,7 +101,7 @@ class FakeBotAPI:
         if request.match_info["token"] != self.token:
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await self._params(request)
+        params = await telegram_params(request)
         if method != "sendMessage":
             return web.json_response({"ok": True, "result": True})
         now = time.monotonic()
@@ -141,22 +141,6 @@ class FakeBotAPI:
         if last is not None and now - last < self.per_chat_interval:
             wait, why = max(wait, last + self.per_chat_interval - now), "chat" if not why else "both"
         return wait, why
-
-    @staticmethod
-    async def _params(request: web.Request) -> dict[str, Any]:
-        """PTB posts form fields whose values are JSON (``reply_markup``); JSON bodies work too."""
-        if request.content_type == "application/json":
-            body = await request.json()
-            return dict(body) if isinstance(body, dict) else {}
-        params: dict[str, Any] = {}
-        for key, value in (await request.post()).items():
-            text = value if isinstance(value, str) else ""
-            if key == "reply_markup":
-                with contextlib.suppress(ValueError):
-                    params[key] = json.loads(text)
-                    continue
-            params[key] = text
-        return params
 
     @staticmethod
     def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
@@ -478,14 +462,8 @@ async def _measure(base_url: str, workdir: Path, pushes: int, result: Drain, log
     result.warnings, result.first_warning = log.count, log.first
 
 
-@contextlib.contextmanager
-def fake_api(workdir: Path) -> Iterator[str]:
-    port = free_port()
-    log = workdir / "fake-telegram.log"
-    with running([sys.executable, "-m", "bench.outbox", "--fake-port", str(port)], log) as proc:
-        base = f"http://{LOOPBACK}:{port}"
-        wait_http(f"{base}/_bench/health", proc, log, timeout=30)
-        yield base
+def fake_api(workdir: Path) -> contextlib.AbstractContextManager[str]:
+    return loopback_server("bench.outbox", "--fake-port", "/_bench/health", workdir / "fake-telegram.log")
 
 
 # --- analysis ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from bench.appconfig import sqlite_url, write_config
 from bench.channels import NOT_BUILT, PLATFORM_CHANNELS, WIRE_FORMATS, Platforms
 from bench.dbservers import Unavailable, postgres_server, redis_server
 from bench.options import Options
-from bench.procs import LOOPBACK, VENV_BIN, child_env, free_port, run_json_child, running, wait_http
+from bench.procs import LOOPBACK, VENV_BIN, child_env, free_port, loopback_server, run_json_child, running, wait_http
 from bench.report import Row, failed, judge, pending
 
 SCENARIO = "pipeline"
@@ -86,14 +86,8 @@ def loadgen(
     return result
 
 
-@contextlib.contextmanager
-def bare_server(workdir: Path) -> Iterator[str]:
-    port = free_port()
-    log = workdir / "bare.log"
-    with running([sys.executable, "-m", "bench.bare", "--port", str(port)], log) as proc:
-        base = f"http://{LOOPBACK}:{port}"
-        wait_http(base + "/healthz", proc, log, timeout=30)
-        yield base
+def bare_server(workdir: Path) -> contextlib.AbstractContextManager[str]:
+    return loopback_server("bench.bare", "--port", "/healthz", workdir / "bare.log")
 
 
 def _upgrade(config: Path, log: Path) -> None:
@@ -110,15 +104,9 @@ def _upgrade(config: Path, log: Path) -> None:
         raise RuntimeError(f"wenzheng db upgrade failed: {done.stderr.strip()[-400:]}")
 
 
-@contextlib.contextmanager
-def fake_platforms(run_dir: Path) -> Iterator[str]:
+def fake_platforms(run_dir: Path) -> contextlib.AbstractContextManager[str]:
     """``python -m bench.fake_platforms``: WeChat, Telegram and Weibo APIs for the service."""
-    port = free_port()
-    log = run_dir / "fake-platforms.log"
-    with running([sys.executable, "-m", "bench.fake_platforms", "--port", str(port)], log) as proc:
-        base = f"http://{LOOPBACK}:{port}"
-        wait_http(f"{base}/_bench/health", proc, log, timeout=30)
-        yield base
+    return loopback_server("bench.fake_platforms", "--port", "/_bench/health", run_dir / "fake-platforms.log")
 
 
 @contextlib.contextmanager

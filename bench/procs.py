@@ -81,6 +81,17 @@ def running(
         stop(proc)
 
 
+@contextlib.contextmanager
+def loopback_server(module: str, port_flag: str, health_path: str, log_path: Path) -> Iterator[str]:
+    """``python -m <module> <port_flag> N`` on a free loopback port, answering ``health_path``: its
+    base URL while the block runs, stopped after."""
+    port = free_port()
+    with running([sys.executable, "-m", module, port_flag, str(port)], log_path) as proc:
+        base = f"http://{LOOPBACK}:{port}"
+        wait_http(base + health_path, proc, log_path, timeout=30)
+        yield base
+
+
 def wait_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
     """Poll ``url`` (loopback only) until it answers 2xx; fail early if the process died."""
     if not url.startswith(f"http://{LOOPBACK}:"):

@@ -166,7 +166,6 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         clock,
         workflow,
         StaffDesk(workflow, repos.tickets, taxonomy, tz),
-        platforms=frozenset(PLATFORMS),
     )
     channels: dict[str, Channel] = {}
     public = config.server.public_url or ""

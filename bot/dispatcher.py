@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.base import ConversationRef, Handled, Inbound, MessageKind, Outbound, TemporarilyUnavailable
+from bot.channels import PLATFORMS
 from bot.intake_port import SqlIntakePort
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -94,8 +95,6 @@ class Dispatcher:
         clock: Callable[[], datetime],
         workflow: Workflow,
         staff_desk: StaffDesk,
-        *,
-        platforms: frozenset[str] | None = None,
     ) -> None:
         self._sessions = sessions
         self._store = store
@@ -109,9 +108,6 @@ class Dispatcher:
         self._workflow = workflow
         self._staff_desk = staff_desk
         self._background: set[asyncio.Task[Handled]] = set()  # dialogs finishing after their budget
-        # Only the platforms hold pushes for a reply window and know staff by their chat identity;
-        # the web chat needs neither lookup (two statements per message; None: always look).
-        self._platforms = platforms
 
     async def handle(
         self,
@@ -214,8 +210,11 @@ class Dispatcher:
             return None
         return await self._repos.staff.by_identity(session, inbound.channel, sender)
 
-    def _on_platform(self, inbound: Inbound) -> bool:
-        return self._platforms is None or inbound.channel in self._platforms
+    @staticmethod
+    def _on_platform(inbound: Inbound) -> bool:
+        """Only the platforms hold pushes for a reply window and know staff by their chat identity:
+        the web chat needs neither lookup (two statements per message)."""
+        return inbound.channel in PLATFORMS
 
     async def _process_staff(
         self, message_id: int, staff_id: int, locale: str, inbound: Inbound, delivery: _Delivery

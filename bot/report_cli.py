@@ -14,31 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import AppConfig
 from bot.lifecycle import Status
-from bot.staff_cli import text_table
+from bot.operator_cli import OperatorError, on_database, text_table
 from storage import stats
-from storage.database import create_engine, is_sqlite, session_factory
-from storage.migrate import pending, upgrade
+from storage.models import utcnow
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 UNROUTED_NAME = "未分派"  # tickets filed but not routed yet
-
-
-class ReportCliError(Exception):
-    """An operator mistake: reported as one line, exit code 2."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,22 +49,15 @@ def parse_month(value: str | None, now: datetime, tz: ZoneInfo) -> tuple[int, in
         return local.year, local.month
     found = _MONTH.match(value.strip())
     if found is None or not 1 <= int(found.group(2)) <= 12:
-        raise ReportCliError(f"--month {value!r}: expected YYYY-MM, e.g. 2026-11")
+        raise OperatorError(f"--month {value!r}: expected YYYY-MM, e.g. 2026-11")
     return int(found.group(1)), int(found.group(2))
 
 
-async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[], datetime] = _utcnow) -> int:
+async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[], datetime] = utcnow) -> int:
     """Perform ``args.report_command``; the exit code is the result, output goes to stdout/stderr."""
     tz = ZoneInfo(config.server.timezone)
-    engine = create_engine(config.storage.database_url)
-    try:
-        # Like ``serve``: an embedded SQLite is upgraded in place; a shared server only by the operator.
-        if is_sqlite(engine):
-            await upgrade(engine, timezone=config.server.timezone)
-        elif await pending(engine):
-            print("wenzheng: run `wenzheng db upgrade` first", file=sys.stderr)
-            return 2
-        sessions = session_factory(engine)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         match args.report_command:
             case "month":
                 year, month = parse_month(args.month, clock(), tz)
@@ -90,16 +73,9 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
                     await stats.rebuild(session, tz)
                 print(f"department statistics recounted (days in {config.server.timezone})")
             case other:
-                raise ReportCliError(f"unknown report command {other!r}")
-        return 0
-    except ReportCliError as exc:
-        print(f"wenzheng: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, SQLAlchemyError) as exc:
-        print(f"wenzheng: database error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
-        return 1
-    finally:
-        await engine.dispose()
+                raise OperatorError(f"unknown report command {other!r}")
+
+    return await on_database(config, work)
 
 
 # --- output -----------------------------------------------------------------------------------------

@@ -10,32 +10,20 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import AppConfig
-from storage.database import create_engine, is_sqlite, session_factory
-from storage.migrate import pending, upgrade
-from storage.models import Staff
+from bot.operator_cli import OperatorError, on_database, text_table
+from storage.models import Staff, utcnow
 from storage.staff import DepartmentSeed, StaffRepository
 
 ROLES = ("handler", "supervisor", "admin")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _MAX_NAME = 64  # the column's width
 _MAX_EXTERNAL_ID = 128
-
-
-class StaffCliError(Exception):
-    """An operator mistake: reported as one line, exit code 2."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,17 +52,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         command.add_argument("--config", default="config.yaml")
 
 
-async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[], datetime] = _utcnow) -> int:
+async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[], datetime] = utcnow) -> int:
     """Perform ``args.staff_command``; the exit code is the result, output goes to stdout/stderr."""
-    engine = create_engine(config.storage.database_url)
-    try:
-        # Like ``serve``: an embedded SQLite is upgraded in place; a shared server only by the operator.
-        if is_sqlite(engine):
-            await upgrade(engine, timezone=config.server.timezone)
-        elif await pending(engine):
-            print("wenzheng: run `wenzheng db upgrade` first", file=sys.stderr)
-            return 2
-        sessions = session_factory(engine)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         match args.staff_command:
             case "add":
                 await _add(sessions, config, args.name, args.department, args.role, args.identity, clock())
@@ -87,16 +68,9 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
             case "revoke":
                 await _revoke(sessions, args.name, clock())
             case other:
-                raise StaffCliError(f"unknown staff command {other!r}")
-        return 0
-    except StaffCliError as exc:
-        print(f"wenzheng: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, SQLAlchemyError) as exc:
-        print(f"wenzheng: database error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
-        return 1
-    finally:
-        await engine.dispose()
+                raise OperatorError(f"unknown staff command {other!r}")
+
+    return await on_database(config, work)
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -125,11 +99,11 @@ def _parse_identities(config: AppConfig, values: Sequence[str]) -> list[tuple[st
         channel, sep, external_id = value.partition(":")
         channel, external_id = channel.strip().lower(), external_id.strip()
         if not sep or not channel or not external_id or not _CHANNEL.match(channel):
-            raise StaffCliError(f"--identity {value!r}: expected CHANNEL:ID, e.g. telegram:1001")
+            raise OperatorError(f"--identity {value!r}: expected CHANNEL:ID, e.g. telegram:1001")
         if channel not in known:
-            raise StaffCliError(f"--identity {value!r}: unknown channel {channel!r} (known: {', '.join(known)})")
+            raise OperatorError(f"--identity {value!r}: unknown channel {channel!r} (known: {', '.join(known)})")
         if len(external_id) > _MAX_EXTERNAL_ID:
-            raise StaffCliError(f"--identity {value!r}: the id is longer than {_MAX_EXTERNAL_ID} characters")
+            raise OperatorError(f"--identity {value!r}: the id is longer than {_MAX_EXTERNAL_ID} characters")
         parsed.append((channel, external_id))
     return parsed
 
@@ -145,9 +119,9 @@ async def _add(
 ) -> None:
     name = name.strip()
     if not name or len(name) > _MAX_NAME:
-        raise StaffCliError(f"the name must be 1 to {_MAX_NAME} characters")
+        raise OperatorError(f"the name must be 1 to {_MAX_NAME} characters")
     if role not in ROLES:
-        raise StaffCliError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        raise OperatorError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
     identities = _parse_identities(config, identity_args)
     repo = StaffRepository()
     async with sessions.begin() as session:
@@ -155,12 +129,12 @@ async def _add(
         dept = await repo.department(session, department)
         if dept is None or not dept.active:
             codes = ", ".join(d.code for d in config.departments)
-            raise StaffCliError(f"unknown department {department!r} (known: {codes})")
+            raise OperatorError(f"unknown department {department!r} (known: {codes})")
         existing = await repo.by_name(session, name)
         for channel, external_id in identities:
             holder = await repo.by_identity(session, channel, external_id)
             if holder is not None and holder.name != name:
-                raise StaffCliError(f"identity {channel}:{external_id} already belongs to {holder.name}")
+                raise OperatorError(f"identity {channel}:{external_id} already belongs to {holder.name}")
         person = await repo.add(session, name, department, role, now)
         for channel, external_id in identities:
             await repo.add_identity(session, person.id, channel, external_id)
@@ -202,7 +176,7 @@ async def _token(sessions: async_sessionmaker[AsyncSession], config: AppConfig, 
     async with sessions.begin() as session:
         person = await _named(repo, session, name)
         if not person.active:
-            raise StaffCliError(f"{name} is deactivated: add them again before issuing a token")
+            raise OperatorError(f"{name} is deactivated: add them again before issuing a token")
         token = await repo.issue_token(session, person.id, now)
     print(f"Login token for {name} (shown only this once; it is stored only as a hash):")
     print(token)
@@ -223,7 +197,7 @@ async def _revoke(sessions: async_sessionmaker[AsyncSession], name: str, now: da
 async def _named(repo: StaffRepository, session: AsyncSession, name: str) -> Staff:
     person = await repo.by_name(session, name.strip())
     if person is None:
-        raise StaffCliError(f"no staff member named {name!r} (see `wenzheng staff list`)")
+        raise OperatorError(f"no staff member named {name!r} (see `wenzheng staff list`)")
     return person
 
 
@@ -236,13 +210,3 @@ def _staff_url(config: AppConfig) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{config.server.port}/staff"
-
-
-def _width(text: str) -> int:
-    """Columns on a terminal: CJK names take two each, or the table would not line up."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip() for row in rows]

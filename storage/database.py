@@ -69,21 +69,28 @@ class PoolSettings:
 def create_engine(database_url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> AsyncEngine:
     """The engine every transaction that may write goes through (on SQLite: one at a time)."""
     url = make_url(database_url)
-    kwargs: dict[str, Any] = {"echo": echo}
     if url.get_backend_name() == "sqlite":
-        if _is_sqlite_file(url):
-            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-            kwargs.update(pool_size=SQLITE_WRITERS, max_overflow=0, pool_timeout=SQLITE_WRITER_QUEUE_SECONDS)
-        kwargs["connect_args"] = {"timeout": 5}
-    else:
-        pool = pool or PoolSettings()
-        kwargs.update(
-            pool_size=pool.size, max_overflow=pool.max_overflow, pool_pre_ping=True, pool_timeout=pool.timeout_seconds
+        if not _is_sqlite_file(url):
+            return _sqlite_engine(url, echo=echo)
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_engine(
+            url, echo=echo, pool_size=SQLITE_WRITERS, max_overflow=0, pool_timeout=SQLITE_WRITER_QUEUE_SECONDS
         )
-    engine = create_async_engine(url, **kwargs)
-    if url.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    pool = pool or PoolSettings()
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=pool.timeout_seconds,
+    )
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 5}, **kwargs)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -101,18 +108,14 @@ def create_reader_engine(database_url: str, writer: AsyncEngine) -> AsyncEngine:
     url = make_url(database_url)
     if not _is_sqlite_file(url):
         return read_only(writer)
-    engine = create_async_engine(
+    return _sqlite_engine(
         url,
-        connect_args={"timeout": 5},
         pool_size=SQLITE_READERS,
         max_overflow=SQLITE_READERS * 2,
         pool_timeout=5,
         execution_options={READ_ONLY: True},
     )
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(engine.sync_engine, "begin", _sqlite_begin)
-    return engine
 
 
-def session_factory(engine: AsyncEngine, *, reads_only: bool = False) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(read_only(engine) if reads_only else engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
