@@ -265,7 +265,31 @@ class Handled:
 
     replies: tuple[Outbound, ...]
     duplicate: bool = False
-    timed_out: bool = False  # the budget ran out: answer the platform "success", replies follow via the outbox
+    # The budget ran out after the message was committed: answer the platform "success", the replies
+    # follow via the outbox. Past the budget without a commit the dispatcher raises
+    # ``TemporarilyUnavailable`` instead, so nothing is acknowledged unstored.
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestNonce:
+    """A signed request's nonce, recorded durably in the same transaction as the message it carried.
+
+    Where the signature does not cover the body (Weibo; WeChat in plain mode) a captured query
+    could carry any body: the nonce is kept with the body's hash until the request's timestamp is
+    no longer acceptable (``expires_at``), across restarts and workers. The same nonce with the same
+    body is the platform retrying (answered like a redelivery); with another body it is refused."""
+
+    nonce: str
+    body_sha256: str
+    expires_at: datetime
+
+
+class NonceReused(BadRequest):
+    """The nonce was seen with another body: a replayed signature (403), nothing stored."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "nonce already used with another body")
 
 
 class InboundSink(Protocol):
@@ -283,6 +307,7 @@ class InboundSink(Protocol):
         inline_limit: int | None = None,
         budget: float | None = None,
         inline_fits: Callable[[Outbound], bool] | None = None,
+        nonce: RequestNonce | None = None,
     ) -> Handled: ...
 
 

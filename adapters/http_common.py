@@ -31,6 +31,7 @@ from adapters.base import (
     MessageKind,
     TemporarilyUnavailable,
 )
+from adapters.sanitize import clean_json, location
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,9 @@ async def read_json(request: web.Request, max_bytes: int) -> Any:
         raise BadRequest(413, "too_large")
     body = await read_body(request, max_bytes)
     try:
-        return json.loads(body)
+        # Cleaned at once (lone surrogates, also from raw CESU-8 bytes, which Python's reader
+        # accepts; NUL): what is hashed, kept as raw and stored is the same storable text.
+        return clean_json(json.loads(body))
     except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested past the parser's depth
         raise BadRequest(400, "malformed") from exc
 
@@ -226,13 +229,14 @@ def _parse_client_message(data: Any, max_raw: int, locations: bool) -> ClientMes
         if not locations:
             raise ValueError("locations are not taken here")
         loc = data["location"]
-        lat, lon = float(loc["lat"]), float(loc["lon"])
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError("coordinates out of range")
+        if not isinstance(loc, dict):
+            raise ValueError("bad location")
         place = loc.get("label") or ""
         if not isinstance(place, str):
             raise ValueError("bad label")
-        return ClientMessage(client_id, MessageKind.LOCATION, raw, location=Location(lat, lon, place[:MAX_LABEL]))
+        # Finite and on the globe; a 401-digit integer is refused, not an OverflowError (500).
+        pin = location(loc["lat"], loc["lon"], place[:MAX_LABEL])
+        return ClientMessage(client_id, MessageKind.LOCATION, raw, location=pin)
     text = data["text"]
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise ValueError("bad text")

@@ -47,7 +47,6 @@ from adapters.base import (
     DeliveryContext,
     Inbound,
     InboundSink,
-    Location,
     MediaRef,
     MessageKind,
     Outbound,
@@ -57,6 +56,7 @@ from adapters.base import (
     TemporarilyUnavailable,
 )
 from adapters.http_common import ERRORS, error_response, read_json
+from adapters.sanitize import int64, location
 from adapters.telegram_limits import Limits, SendLimiter
 from adapters.telegram_render import Part, button_label, mark_choice, render
 
@@ -70,6 +70,8 @@ SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as sec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What reading a malformed update can raise (a field of the wrong type, missing, out of range).
+_MALFORMED = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
 _ERRORS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {**ERRORS, "forbidden": ("请求未通过验证。", "The request could not be verified.")}
@@ -136,10 +138,9 @@ class Throttled(Deferred):
 
 
 def _ident(value: object) -> str:
-    """Telegram ids are integers; anything else means a payload Telegram would never send."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("an id must be an integer")
-    return str(value)
+    """Telegram ids are signed 64-bit integers; anything else (a string, a 256-digit number that
+    would overflow a key column) means a payload Telegram would never send: ValueError, 400."""
+    return str(int64(value))
 
 
 def _locale(user: User | None) -> str | None:
@@ -204,7 +205,7 @@ class TelegramChannel:
         try:
             update = self._parse(data)
             inbounds = self._inbounds(update, json.dumps(data, ensure_ascii=False))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except _MALFORMED:
             log.warning("telegram webhook: not a Bot API update", extra={"channel": CHANNEL})
             return error_response(400, "malformed", _ERRORS)
         try:
@@ -246,7 +247,11 @@ class TelegramChannel:
         message = query.message
         if not mark or query.data is None or not isinstance(message, Message) or message.reply_markup is None:
             return
-        marked = mark_choice(message.reply_markup, query.data)
+        try:
+            marked = mark_choice(message.reply_markup, query.data)
+        except (TypeError, ValueError, AttributeError):  # a keyboard Telegram never sent (a label not text)
+            log.info("pressed button not marked: unreadable keyboard", extra={"channel": CHANNEL})
+            return
         if marked is None:
             return
         try:
@@ -334,7 +339,9 @@ class TelegramChannel:
     @staticmethod
     def _content(message: Message, key: str, common: dict[str, Any]) -> Inbound | None:
         if message.photo:
-            largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            # Sizes are checked to be ids-sized integers before they are multiplied: "路灯" times a
+            # 401-digit number raised OverflowError, and a long text times a large one ate memory.
+            largest = max(message.photo, key=lambda p: (int64(p.width) * int64(p.height), p.file_size or 0))
             return Inbound(
                 message_key=key, kind=MessageKind.IMAGE, media=(MediaRef("image", str(largest.file_id)),), **common
             )
@@ -347,7 +354,7 @@ class TelegramChannel:
         if message.location is not None:
             venue = message.venue
             label = f"{venue.title} {venue.address}".strip() if venue is not None else ""
-            where = Location(float(message.location.latitude), float(message.location.longitude), label)
+            where = location(message.location.latitude, message.location.longitude, label)
             return Inbound(message_key=key, kind=MessageKind.LOCATION, location=where, **common)
         if message.voice is not None:
             return Inbound(message_key=key, kind=MessageKind.VOICE, **common)
@@ -453,7 +460,7 @@ class TelegramChannel:
                     log.warning("storage unavailable; update %s will be fetched again", update.update_id)
                     await _pause(stop, 5.0)
                     break
-                except (ValueError, TypeError, KeyError, AttributeError):
+                except _MALFORMED:
                     log.warning("telegram update %s skipped: malformed", update.update_id)
                 offset = update.update_id + 1
 

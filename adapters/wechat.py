@@ -13,20 +13,19 @@ Outbound (the outbox worker calls ``send``) uses customer-service messages while
 them (48 hours after the citizen's last message, at most five), with tappable ``msgmenu`` choices,
 and falls back to a template message for status updates and rating prompts once the window has
 closed. The channel keeps no state of its own: windows come from the ``DeliveryContext``; the
-access_token, nonces and menu ids live in the shared session store.
+access_token and menu ids live in the shared session store; nonces are recorded with the message,
+in the database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import hmac
 import logging
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -45,6 +44,7 @@ from adapters.base import (
     OutsideWindow,
     Purpose,
     RecipientUnreachable,
+    RequestNonce,
     Route,
     SendError,
     TemporarilyUnavailable,
@@ -68,9 +68,6 @@ CHANNEL = "wechat"
 PATH = "/webhooks/wechat"
 MAX_BODY_BYTES = 64 * 1024  # WeChat's pushes are a few hundred bytes; anything near this is not WeChat
 MAX_SKEW_SECONDS = 300
-# A nonce is remembered for as long as a request carrying it could still pass the timestamp check
-# (a timestamp up to five minutes in the future stays acceptable for ten).
-NONCE_TTL_SECONDS = 2 * MAX_SKEW_SECONDS
 REPLY_BUDGET_SECONDS = 4.0  # WeChat gives up after 5 s; leave room for the network
 WINDOW = timedelta(hours=48)
 WINDOW_MESSAGES = 5
@@ -95,9 +92,8 @@ _TICKET = re.compile(r"WZ\d{8}-\d{4,6}")
 
 
 class WechatStore(TokenStore, Protocol):
-    """The session store as this channel uses it (shared across workers with Redis)."""
-
-    async def add_once(self, key: str, ttl_seconds: float) -> bool: ...
+    """The session store as this channel uses it (shared across workers with Redis): the
+    access_token and menu ids. Nonces are not kept here but in the database, with the message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +116,7 @@ class _Push:
     raw: str
     nonce: str
     encrypted: bool
+    seen: RequestNonce  # recorded with the message: the same nonce with another body is a replay
 
 
 class WechatChannel:
@@ -189,27 +186,6 @@ class WechatChannel:
         if abs(self._clock().timestamp() - int(timestamp)) > MAX_SKEW_SECONDS:
             raise BadRequest(403, "timestamp too far from now")
 
-    async def _check_nonce(self, nonce: str, body: bytes) -> None:
-        """A nonce is good once. The same nonce with the same body is WeChat sending the same
-        request again (a redelivery, answered from storage like any other); with another body it
-        is a replay: in plain mode the signature does not cover the body, so a captured
-        signature must not carry someone else's message."""
-        digest = hashlib.sha256(body).hexdigest()
-        try:
-            if await self._store.add_once(f"wechat:nonce:{nonce}", NONCE_TTL_SECONDS):
-                await self._store.put(f"wechat:nonce-body:{nonce}", digest, NONCE_TTL_SECONDS)
-                return
-            seen: str | None = None
-            for _ in range(3):  # the first request may be between its two writes
-                seen = await self._store.get(f"wechat:nonce-body:{nonce}")
-                if seen is not None:
-                    break
-                await asyncio.sleep(0.02)
-        except Exception as exc:  # any store backend: not checked means not accepted, but retryable
-            raise TemporarilyUnavailable(f"nonce store unavailable: {type(exc).__name__}") from exc
-        if seen is None or not hmac.compare_digest(seen, digest):
-            raise BadRequest(403, "nonce already used")
-
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self._settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
@@ -243,21 +219,20 @@ class WechatChannel:
             self._check_plain_signature(query, timestamp, nonce)
         self._check_fresh(timestamp)
         body = await self._read_body(request)
+        seen = _request_nonce(nonce, timestamp, body)
         if safe is None:
-            await self._check_nonce(nonce, body)
-            return _Push(self._parse(body), body.decode("utf-8", errors="replace"), nonce, encrypted=False)
+            return _Push(self._parse(body), body.decode("utf-8", errors="replace"), nonce, False, seen)
         envelope = self._parse(body)
         encrypted = envelope.get("Encrypt", "").strip()
         if not encrypted:
             raise BadRequest(400, "no Encrypt field in a safe-mode push")
         if not safe.verify(query.get("msg_signature", ""), timestamp, nonce, encrypted):
             raise BadRequest(403, "bad msg_signature")
-        await self._check_nonce(nonce, body)
         try:
             plain = safe.decrypt(encrypted)
         except CryptoError as exc:
             raise BadRequest(400, str(exc)) from exc
-        return _Push(self._parse(plain.encode("utf-8")), plain, nonce, encrypted=True)
+        return _Push(self._parse(plain.encode("utf-8")), plain, nonce, True, seen)
 
     @staticmethod
     def _refused(exc: BadRequest) -> web.Response:
@@ -271,13 +246,17 @@ class WechatChannel:
             push = await self._authenticate(request)
             inbound = await self._inbound(push)
             handled = await self._sink.handle(
-                inbound, inline=True, inline_limit=1, budget=self._settings.reply_budget_seconds
+                inbound, inline=True, inline_limit=1, budget=self._settings.reply_budget_seconds, nonce=push.seen
             )
-        except BadRequest as exc:
+        except BadRequest as exc:  # NonceReused too: a captured signature carrying another body
             return self._refused(exc)
         except TemporarilyUnavailable as exc:
-            # Not stored, so not acknowledged: WeChat sends it again (up to three times), and a
-            # quick 503 costs it less than waiting out its 5 s for an answer that cannot come.
+            # Not stored (storage down, or no commit within the budget), so not acknowledged:
+            # WeChat treats a non-200 answer as a failed delivery and sends the push again (up to
+            # three times), as it does when no answer comes within 5 s. An explicit 503 rather than
+            # silence: it is immediate, shows in logs and metrics as what it is, and holds no
+            # connection open on a database that hangs. The retry carries the same nonce and body,
+            # which the nonce record accepts, and the same MsgId, so it can never run twice.
             log.error("wechat push not stored: %s", exc, extra={"channel": CHANNEL})
             return web.Response(status=503, text="temporarily unavailable", content_type="text/plain")
         if handled.timed_out or not handled.replies:
@@ -453,6 +432,17 @@ class WechatChannel:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+
+def _request_nonce(nonce: str, timestamp: str, body: bytes) -> RequestNonce:
+    """A push's nonce and body hash, kept until its (checked) timestamp could no longer pass.
+    In plain mode the signature covers no part of the body, so only this stops a captured query
+    from carrying someone else's message, after a restart as well."""
+    return RequestNonce(
+        nonce=nonce,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        expires_at=datetime.fromtimestamp(int(timestamp) + MAX_SKEW_SECONDS, UTC),
+    )
 
 
 def _required(fields: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:

@@ -10,6 +10,7 @@ the wire format itself lives in ``adapters.weibo_protocol``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -29,9 +30,11 @@ from adapters.base import (
     Inbound,
     InboundSink,
     MessageKind,
+    NonceReused,
     Outbound,
     OutsideWindow,
     RecipientUnreachable,
+    RequestNonce,
     Route,
     SendError,
     TemporarilyUnavailable,
@@ -39,6 +42,7 @@ from adapters.base import (
 from adapters.weibo_protocol import (
     CHANNEL,
     MAX_BODY_BYTES,
+    MAX_CLOCK_SKEW,
     NONCE_TTL_SECONDS,
     REPLY_WINDOW,
     UNFOLLOW_EVENT,
@@ -90,6 +94,16 @@ def _empty() -> web.Response:
     return web.Response(text="")
 
 
+def _request_nonce(request: web.Request, body: bytes) -> RequestNonce:
+    """The push's nonce and body hash, kept until its (checked) timestamp could no longer pass."""
+    timestamp = int(request.query["timestamp"])
+    return RequestNonce(
+        nonce=request.query["nonce"],
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        expires_at=datetime.fromtimestamp(timestamp + MAX_CLOCK_SKEW.total_seconds(), UTC),
+    )
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -118,19 +132,29 @@ class WeiboChannel:
 
     # --- authenticity ---------------------------------------------------------------------------
 
-    async def _refusal(self, request: web.Request) -> web.Response | None:
-        """403 unless the request is signed with our secret, recent, and its nonce is new."""
+    def _unsigned(self, request: web.Request) -> web.Response | None:
+        """403 unless the request is signed with our secret and recent. A push's nonce is judged
+        later, with its body, in the transaction that stores it (``_request_nonce``)."""
         reason = check_signature(self._settings.app_secret, request.query, self._clock())
-        if reason is None:
-            try:
-                fresh = await self._store.add_once(f"weibo:nonce:{request.query['nonce']}", NONCE_TTL_SECONDS)
-            except Exception as exc:  # the replay cache is down: unverifiable, so retryable, never a 500
-                log.error("weibo: replay cache unavailable: %s", exc, extra={"channel": CHANNEL})
-                return web.Response(status=503, text="unavailable")
-            reason = None if fresh else "replayed nonce"
         if reason is None:
             return None
         log.warning("weibo: request refused: %s", reason, extra={"channel": CHANNEL})
+        return web.Response(status=403, text="forbidden")
+
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """The URL check: signed, recent, and its nonce new (nothing is stored for it, so the
+        session store's replay cache is enough; echoing ``echostr`` again reveals nothing)."""
+        refused = self._unsigned(request)
+        if refused is not None:
+            return refused
+        try:
+            fresh = await self._store.add_once(f"weibo:nonce:{request.query['nonce']}", NONCE_TTL_SECONDS)
+        except Exception as exc:  # the replay cache is down: unverifiable, so retryable, never a 500
+            log.error("weibo: replay cache unavailable: %s", exc, extra={"channel": CHANNEL})
+            return web.Response(status=503, text="unavailable")
+        if fresh:
+            return None
+        log.warning("weibo: request refused: replayed nonce", extra={"channel": CHANNEL})
         return web.Response(status=403, text="forbidden")
 
     async def verify_url(self, request: web.Request) -> web.Response:
@@ -155,11 +179,12 @@ class WeiboChannel:
         return body
 
     async def receive(self, request: web.Request) -> web.Response:
-        refused = await self._refusal(request)
+        refused = self._unsigned(request)
         if refused is not None:
             return refused
         try:
-            parsed = parse_push(await self._body(request), self._clock())
+            body = await self._body(request)
+            parsed = parse_push(body, self._clock())
         except BadRequest as exc:
             log.warning("weibo: push refused (%d): %s", exc.status, exc.reason, extra={"channel": CHANNEL})
             return web.Response(status=exc.status, text=exc.reason)
@@ -174,9 +199,17 @@ class WeiboChannel:
                 inline_limit=1,
                 budget=PASSIVE_BUDGET_SECONDS,
                 inline_fits=lambda reply: fits(reply.as_numbered_text()),
+                nonce=_request_nonce(request, body),
             )
             return await self._answer(parsed, handled)
+        except NonceReused as exc:
+            # The signature does not cover the body: a captured query carrying another message.
+            log.warning("weibo: request refused: %s", exc.reason, extra={"channel": CHANNEL})
+            return web.Response(status=403, text="forbidden")
         except TemporarilyUnavailable:
+            # Not stored (the store is down, or did not commit within the budget): not
+            # acknowledged. The platform retries; the same signed request is then accepted, its
+            # nonce being recorded only with the message and matched by the body's hash.
             return web.Response(status=503, text="unavailable")
 
     async def _remember_following(self, push: Inbound) -> None:

@@ -33,6 +33,7 @@ from adapters.base import (
     RecipientUnreachable,
     SendError,
 )
+from adapters.sanitize import clean_json, coordinate
 
 CHANNEL = "weibo"
 TEXT_LIMIT = 300  # a text must be shorter than this (the platform: "less than 300 Chinese characters")
@@ -112,7 +113,7 @@ def decode_data(value: Any) -> dict[str, Any]:
     if not value.strip():
         return {}
     try:
-        decoded = json.loads(unquote_plus(value))
+        decoded = clean_json(json.loads(unquote_plus(value)))
     except (ValueError, RecursionError) as exc:
         raise BadRequest(400, "data is not URL-encoded JSON") from exc
     if not isinstance(decoded, dict):
@@ -144,14 +145,11 @@ def _file_id(data: Mapping[str, Any]) -> str:
 
 
 def _coordinate(data: Mapping[str, Any], name: str, bound: float) -> float:
-    value = data.get(name)
+    """A number or a numeric string, finite and on the globe (a 401-digit integer included: 400)."""
     try:
-        number = float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else None
-    except ValueError:
-        number = None
-    if number is None or not -bound <= number <= bound:
-        raise BadRequest(400, f"position without a valid {name}")
-    return number
+        return coordinate(data.get(name), bound)
+    except ValueError as exc:
+        raise BadRequest(400, f"position without a valid {name}") from exc
 
 
 def post_url(data: Mapping[str, Any]) -> str | None:
@@ -178,7 +176,10 @@ def message_key(sender_id: str, created_at: str, kind: str, text: str, data: Map
 def parse_push(body: bytes, received_at: datetime) -> Inbound | Ignored:
     """One push to one ``Inbound`` (or ``Ignored``); ``BadRequest(400)`` for anything malformed."""
     try:
-        payload = json.loads(body)
+        # Cleaned before anything is read or hashed: lone surrogates (escaped, or raw CESU-8 bytes,
+        # which Python's reader takes) become U+FFFD and NUL goes, so the key and the stored text
+        # are the same storable string on every retry.
+        payload = clean_json(json.loads(body))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BadRequest(400, "body is not JSON") from exc
     if not isinstance(payload, dict):

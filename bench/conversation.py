@@ -1,9 +1,11 @@
 """The intake conversation every scenario replays: one citizen, six messages.
 
-A rich first message the bot turns into a summary, the tap on 提交, then what citizens do next:
-list their inquiries, add a photo-less supplement to the new number, look the number up, ask for
-help. Turns 4 and 5 quote the number the bot filed; a server that files nothing (the bare ceiling)
-gets a placeholder number, so every server receives the same number of requests of the same size.
+A rich first message the bot turns into a summary (each one sure enough of its type and topic
+that nothing is asked; the noise one names its type, which the classifier would otherwise ask),
+the tap on 提交, then what citizens do next: list their inquiries, add a photo-less supplement to
+the new number, look the number up, ask for help. Turns 4 and 5 quote the number the bot filed; a
+server that files nothing (the bare ceiling) gets a placeholder number, so every server receives
+the same number of requests of the same size.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 RICH_FIRST_MESSAGES: tuple[str, ...] = (
     "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险",
     "青岛市崂山区松岭路上的井盖丢了，已经好几天了，车辆经过很危险",
-    "青岛市黄岛区长江路的工地夜里施工打桩，噪音太大，严重影响休息",
+    "投诉：青岛市黄岛区长江路的工地夜里施工打桩，噪音太大，严重影响休息",
     "青岛市李沧区九水东路有家超市卖过期食品，希望市场监管部门查一查",
     "青岛市城阳区正阳路的公交站牌被撞倒了，乘客等车找不到站",
     "青岛市市北区辽宁路小区停水两天了，也没有通知，老人孩子没水用",

@@ -30,7 +30,7 @@ from telegram.request import BaseRequest, RequestData
 from bench.peer_desk import MemoryDesk
 from dialogs.extraction import Extractor
 from dialogs.formatting import day, moment
-from dialogs.intake import place_from_address
+from dialogs.places import place_from_address
 from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 

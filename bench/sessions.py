@@ -58,7 +58,7 @@ def _memory_rows(in_process: Future[dict[str, Any]], target: str) -> list[Row]:
         return [
             Row(
                 SCENARIO,
-                "in-process MemorySessionStore",
+                "embedded default (SqliteSessionStore file)",
                 f"service RSS with {mem['sessions']:,} sessions",
                 rss,
                 "MB",
@@ -71,7 +71,7 @@ def _memory_rows(in_process: Future[dict[str, Any]], target: str) -> list[Row]:
             )
         ]
     except Exception as exc:
-        return [failed(SCENARIO, "in-process MemorySessionStore", exc)]
+        return [failed(SCENARIO, "embedded default (SqliteSessionStore file)", exc)]
 
 
 def _redis_rows(n: int, workdir: Path, target: str) -> list[Row]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,22 +19,27 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.base import Channel, route_table
+from adapters.login_throttle import LoginThrottle
 from adapters.staffweb import StaffWebChannel
 from adapters.webchat import WebchatChannel
+from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
-from bot.config import AppConfig
+from bot.config import AppConfig, MetricsAccessConfig
 from bot.dispatcher import Dispatcher, Repositories
+from bot.health import HealthCheck
+from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
-from bot.sla import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from bot.sla import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from bot.staff_auth import SqlStaffAuth
 from bot.staff_desk import StaffDesk
 from bot.timers import TimerWorker
 from bot.workflow import DepartmentInfo, Directory, Workflow, WorkflowSettings
 from dialogs.address import AddressParser
+from dialogs.classifier import load_newest
 from dialogs.engine import DialogEngine
 from dialogs.extraction import Extractor
 from dialogs.forms import Settings
@@ -43,9 +50,11 @@ from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
 from storage.migrate import pending, upgrade
+from storage.nonces import NonceRepository
 from storage.outbox import OutboxRepository
 from storage.ratings import RatingRepository
 from storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from storage.sqlite_sessions import SqliteSessionStore, session_file_for
 from storage.staff import DepartmentSeed, StaffRepository, StaffSeed
 from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
@@ -88,6 +97,7 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+HEALTH = web.AppKey("health", HealthCheck)
 
 
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -99,14 +109,12 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     )
     reader_db = create_reader_engine(config.storage.database_url, db)
     sessions = session_factory(db)
-    store: SessionStore = (
-        RedisSessionStore.from_url(config.storage.redis_url) if config.storage.redis_url else MemorySessionStore()
-    )
+    store = _session_store(config)
     taxonomy = config.taxonomy.build()
     addresses = AddressParser(config.dialog.service_province, config.dialog.service_city)
     engine = DialogEngine(
         taxonomy,
-        Extractor(taxonomy, addresses),
+        Extractor(taxonomy, addresses, load_newest(Path(config.storage.model_dir))),
         addresses,
         Settings(
             timezone=tz,
@@ -116,15 +124,18 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             default_locale=config.dialog.default_locale,
         ),
     )
+    calendar = WorkingCalendar()
     deadlines = DeadlineClock(
         [DeadlinePolicy(r.type, r.topic, r.respond_hours, r.answer_working_days) for r in config.deadlines],
-        WorkingCalendar(),
+        calendar,
         tz,
     )
     metrics = Metrics()
     outbox_repo = OutboxRepository()
     outbox = Outbox(outbox_repo)
-    repos = Repositories(IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository())
+    repos = Repositories(
+        IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository(), NonceRepository()
+    )
     directory = Directory(
         tuple(
             DepartmentInfo(
@@ -143,6 +154,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         WorkflowSettings(
             remind_before=timedelta(hours=config.workflow.remind_before_hours),
             rating_window=timedelta(days=config.workflow.rating_window_days),
+            office_hours=OfficeHours.parse(config.workflow.office_hours, calendar=calendar, tz=tz),
         ),
         tz,
         outbox,
@@ -171,16 +183,22 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     public = config.server.public_url or ""
     readers = session_factory(reader_db)
 
-    async def verify_staff_token(token: str) -> int | None:
-        async with readers() as session:
-            found = await repos.staff.by_token(session, token)
-            return None if found is None else found.id
-
+    server = config.server
     staffweb = StaffWebChannel(
         dispatcher,
         SqlMailbox(sessions, readers),
-        verify_staff_token,
+        SqlStaffAuth(
+            sessions=sessions,
+            readers=readers,
+            repo=repos.staff,
+            clock=clock,
+            token_max_age=timedelta(days=server.staff_token_days),
+            session_max_age=timedelta(hours=server.staff_session_hours),
+        ),
         clock,
+        throttle=LoginThrottle(
+            max_failures=server.staff_login_failures, window_seconds=server.staff_login_window_minutes * 60.0
+        ),
         max_body_bytes=config.server.max_body_bytes,
         cookie_secure=public.startswith("https://"),
     )
@@ -223,6 +241,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
         readers=readers,
+        sole_worker=is_sqlite(db),  # the embedded default is one process: leftovers are a dead predecessor's
     )
     timer_worker = TimerWorker(sessions, timer_repo, workflow, outbox, clock)
     return Services(
@@ -245,6 +264,14 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         staffweb,
         platforms,
     )
+
+
+def _session_store(config: AppConfig) -> SessionStore:
+    """Redis when configured (several workers); else a SQLite file, so drafts survive a restart."""
+    if config.storage.redis_url:
+        return RedisSessionStore.from_url(config.storage.redis_url)
+    path = session_file_for(config.storage.database_url, config.storage.media_dir)
+    return MemorySessionStore() if path is None else SqliteSessionStore(path=path)
 
 
 async def prepare_database(services: Services) -> None:
@@ -275,10 +302,12 @@ async def seed_directory(services: Services) -> None:
 def build_app(
     config: AppConfig, *, clock: Callable[[], datetime] = utcnow, run_workers: bool = True
 ) -> web.Application:
+    protect(config_secrets(config))  # no token or password in any log line, however the app is run
     services = build_services(config, clock)
     client_max = max(config.server.max_body_bytes, config.channels.webchat.max_upload_bytes + 65536)
-    app = web.Application(client_max_size=client_max)
+    app = web.Application(client_max_size=client_max, middlewares=[access_log])
     app[SERVICES] = services
+    app[HEALTH] = health = HealthCheck(db=services.db, store=services.store)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
     if services.webchat is not None:
@@ -312,6 +341,7 @@ def build_app(
     async def cleanup(app: web.Application) -> None:
         services.stop.set()
         services.outbox.wake()
+        await health.close()
         for task in services.tasks:
             task.cancel()
         for task in services.tasks:
@@ -337,6 +367,7 @@ async def _recovery_loop(services: Services, every_seconds: float = 60.0) -> Non
             done = await services.dispatcher.recover()
             if done:
                 log.warning("recovered %d unprocessed inbound messages", done)
+            await services.dispatcher.forget_expired_nonces()
         except Exception:
             log.exception("recovery sweep failed")
         with contextlib.suppress(TimeoutError):
@@ -348,23 +379,29 @@ async def _to_chat(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    checks: dict[str, str] = {}
-    try:
-        async with services.reader_db.connect() as conn:
-            await conn.execute(sql("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        await services.store.get("healthz")
-        checks["sessions"] = "ok"
-    except Exception as exc:
-        checks["sessions"] = f"error: {type(exc).__name__}"
+    """503 naming what is down, within the check's own timeout even while the database hangs."""
+    checks = await request.app[HEALTH].report()
     healthy = all(v == "ok" for v in checks.values())
     return web.json_response({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    if not metrics_allowed(services.config.server.metrics, request.remote, request.headers.get("Authorization", "")):
+        return web.Response(status=403, text="forbidden: see server.metrics in the configuration\n")
     return web.Response(body=services.metrics.render(), content_type="text/plain", charset="utf-8")
+
+
+def metrics_allowed(access: MetricsAccessConfig, remote: str | None, authorization: str) -> bool:
+    """``server.metrics.allow``: loopback callers only (the default), a bearer token, or anyone.
+    The address is the TCP peer's: behind a proxy on the same host every caller is loopback, so
+    use ``token`` there."""
+    if access.allow == "public":
+        return True
+    if access.allow == "token":
+        scheme, _, presented = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), access.token.encode())
+    try:
+        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False

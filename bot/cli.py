@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import report_cli, staff_cli, wire_telegram, wire_wechat
+from bot import model_cli, report_cli, staff_cli, wire_telegram, wire_wechat
 from bot.app import build_app
 from bot.config import AppConfig, ConfigError, load_config
-from bot.logs import configure_logging
+from bot.logs import config_secrets, configure_logging
 from storage.database import create_engine
 from storage.migrate import upgrade
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="config.yaml")
     staff_cli.register(sub)
     report_cli.register(sub)
+    model_cli.register(sub)
     wire_wechat.register_cli(sub)
     wire_telegram.register_cli(sub)
     return parser
@@ -49,7 +50,7 @@ def _load(path: str) -> AppConfig:
 
 
 def _serve(config: AppConfig, host: str | None, port: int | None) -> None:
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config_secrets(config))
     bind_host = host or config.server.host
     bind_port = port if port is not None else config.server.port
     log.info("serving on http://%s:%d/chat", bind_host, bind_port)
@@ -75,17 +76,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "serve":
         _serve(config, args.host, args.port)
     elif args.command == "db":
-        configure_logging(config.log_level)
+        configure_logging(config.log_level, config_secrets(config))
         asyncio.run(_upgrade(config))
         print("database is up to date")
     elif args.command == "staff":
         raise SystemExit(asyncio.run(staff_cli.run(args, config)))
     elif args.command == "report":
         raise SystemExit(asyncio.run(report_cli.run(args, config)))
+    elif args.command == "model":
+        raise SystemExit(asyncio.run(model_cli.run(args, config)))
     elif args.command == "wechat":
         raise SystemExit(asyncio.run(wire_wechat.run_cli(args, config)))
     elif args.command == "telegram":
-        configure_logging(config.log_level)
+        configure_logging(config.log_level, config_secrets(config))
         raise SystemExit(asyncio.run(wire_telegram.run_cli(args, config)))
     elif args.command == "check-config":
         print(f"{args.config}: ok")

@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dialogs.address import AddressParser
 from dialogs.taxonomy import Bilingual, InquiryType, Taxonomy, Topic
 
 
@@ -28,18 +30,64 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class MetricsAccessConfig(_Strict):
+    """Who may read ``/metrics``: loopback addresses only (default), callers presenting ``token``
+    (``Authorization: Bearer …``; from the environment as ``WENZHENG_SERVER_METRICS_TOKEN``), or anyone."""
+
+    allow: Literal["loopback", "token", "public"] = "loopback"
+    token: str = ""
+
+    @model_validator(mode="after")
+    def _token_when_required(self) -> MetricsAccessConfig:
+        if self.allow == "token" and len(self.token) < 16:
+            raise ValueError("allow: token needs a token of at least 16 characters (WENZHENG_SERVER_METRICS_TOKEN)")
+        return self
+
+
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None
     timezone: str = "Asia/Shanghai"
     max_body_bytes: int = Field(262144, gt=0)
+    metrics: MetricsAccessConfig = MetricsAccessConfig()
+    # /staff sign-in: login tokens expire (rotate with `wenzheng staff token NAME`); the page's cookie
+    # holds a session id that expires sooner; failed logins are limited per client address.
+    staff_token_days: int = Field(90, ge=1, le=3650)
+    staff_session_hours: int = Field(168, ge=1, le=24 * 90)
+    staff_login_failures: int = Field(10, ge=1, le=10_000)
+    staff_login_window_minutes: int = Field(10, ge=1, le=24 * 60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metrics_token_from_env(cls, data: Any) -> Any:
+        """``WENZHENG_SERVER_METRICS_TOKEN`` arrives as the flat key ``metrics_token``."""
+        if isinstance(data, dict) and "metrics_token" in data:
+            data = dict(data)
+            metrics = dict(data.get("metrics") or {})
+            metrics["token"] = data.pop("metrics_token")
+            data["metrics"] = metrics
+        return data
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        """Checked here because ``serve`` builds ``ZoneInfo`` late: a typo passed check-config and
+        then crashed the start with a traceback."""
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Shanghai)") from exc
+        return v
 
 
 class StorageConfig(_Strict):
     database_url: str = "sqlite+aiosqlite:///data/wenzheng.db"
     redis_url: str | None = None
     media_dir: str = "data/media"
+    # Retrained classifiers (``wenzheng model train``); the service loads the newest of these and
+    # the one shipped with the package.
+    model_dir: str = "data/models"
     # PostgreSQL only (SQLite has one writer connection): connections per worker, and how long a
     # request waits for one before it is answered "retry later". Several workers share the
     # server's max_connections (100 by default).
@@ -231,6 +279,19 @@ class WorkflowConfig(_Strict):
     remind_before_hours: float = Field(4, ge=0)  # the handler is reminded this long before a deadline
     rating_window_days: float = Field(7, gt=0)  # no rating by then: closed as unrated
     poll_seconds: float = Field(5.0, gt=0)
+    # Reminders to staff fall inside these hours on working days (deadlines and 督办 do not move).
+    office_hours: str = "09:00-18:00"
+
+    @field_validator("office_hours")
+    @classmethod
+    def _hours_range(cls, v: str) -> str:
+        found = re.fullmatch(r"\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*", v)
+        if found is None:
+            raise ValueError(f"expected a range like 09:00-18:00, got {v!r}")
+        start, end = (int(found.group(1)), int(found.group(2))), (int(found.group(3)), int(found.group(4)))
+        if not start < end:
+            raise ValueError(f"{v!r}: the start must be before the end")
+        return v
 
 
 class OutboxConfig(_Strict):
@@ -286,6 +347,21 @@ class AppConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _districts_are_real(self) -> AppConfig:
+        """Routing compares these names with the district found in the citizen's address, so an
+        unknown one (a typo, a place outside the service city) would silently never match."""
+        if not any(d.districts for d in self.departments):
+            return self  # the address index takes ~0.1 s to build: only when it is needed
+        city = self.dialog.service_city
+        known = AddressParser().county_names(city)
+        for i, dept in enumerate(self.departments):
+            for j, name in enumerate(dept.districts):
+                if name not in known:
+                    where = f"a county-level district of {city}" if city else "a county-level district name"
+                    raise ValueError(f"departments[{i}].districts[{j}]: {name!r} is not {where}")
+        return self
+
+    @model_validator(mode="after")
     def _deadlines_name_known_codes(self) -> AppConfig:
         types = {t.code for t in self.taxonomy.types}
         topics = {t.code for t in self.taxonomy.topics}
@@ -326,7 +402,14 @@ def _format_error(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"config key {where}: {first['msg']}{more}"
+    message = first["msg"]
+    named = _NAMES_ITS_KEY.match(message.removeprefix("Value error, "))
+    if not first["loc"] and named:  # a cross-section check that names its own key, e.g. departments[2].districts[0]
+        return f"config key {named.group(0)}{more}"
+    return f"config key {where}: {message}{more}"
+
+
+_NAMES_ITS_KEY = re.compile(r"^[a-z_]+\[\d+\][^\s:]*: .*$", re.DOTALL)
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> AppConfig:

@@ -22,13 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.base import ConversationRef, Handled, Inbound, MessageKind, Outbound, TemporarilyUnavailable
+from adapters.base import (
+    ConversationRef,
+    Handled,
+    Inbound,
+    MessageKind,
+    NonceReused,
+    Outbound,
+    RequestNonce,
+    TemporarilyUnavailable,
+)
+from adapters.sanitize import clean_inbound
 from bot.channels import PLATFORMS
 from bot.intake_port import SqlIntakePort
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.sla import DeadlineClock
 from bot.staff_desk import StaffDesk
+from bot.storage_errors import is_poison
 from bot.workflow import STAFF_WEB, Workflow
 from dialogs.engine import DialogEngine
 from dialogs.state import SessionState
@@ -36,6 +47,7 @@ from dialogs.texts import text
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.models import Identity, SentMessage, Staff, Ticket
+from storage.nonces import NonceRepository
 from storage.sessions import SessionStore
 from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
@@ -46,6 +58,10 @@ _STORAGE_ERRORS = (SQLAlchemyError, OSError, RedisError, TimeoutError)
 SESSION_TTL_SECONDS = 30 * 24 * 3600  # the language choice outlives the form; the form expires by idle time
 
 
+# Past the budget, a dialog already committing its inline answer gets this much longer (WeChat and
+# Weibo budgets are 4 s of the platforms' 5) before the platform is asked to retry instead.
+COMMIT_GRACE_SECONDS = 0.5
+
 UNREACHABLE_EVENTS = frozenset({"unsubscribe", "unfollow", "blocked"})
 # Platform notices, not the citizen writing: they neither open a reply window nor release held pushes.
 PASSIVE_EVENTS = frozenset({"location_hint", "template_send_finished", "view"})
@@ -54,13 +70,16 @@ PASSIVE_EVENTS = frozenset({"location_hint", "template_send_finished", "view"})
 @dataclass
 class _Delivery:
     """How one message's replies travel; ``split`` decides it once, inside the transaction, so the
-    HTTP side giving up (``abandoned``) and the commit can never both claim the replies."""
+    HTTP side giving up (``abandoned``) and the commit can never both claim the replies.
+    ``stored``: the first transaction (the message, its nonce) has committed; until then the HTTP
+    side must not acknowledge the message, whatever the budget says."""
 
     inline: bool
     inline_limit: int | None = None
     inline_fits: Callable[[Outbound], bool] | None = None
     abandoned: bool = False
     committed_inline: bool = False
+    stored: bool = False
 
     def split(self, replies: tuple[Outbound, ...]) -> tuple[tuple[Outbound, ...], tuple[Outbound, ...]]:
         if self.abandoned or not self.inline:
@@ -79,6 +98,7 @@ class Repositories:
     inbound: InboundRepository
     tickets: TicketRepository
     staff: StaffRepository
+    nonces: NonceRepository
 
 
 class Dispatcher:
@@ -117,23 +137,44 @@ class Dispatcher:
         inline_limit: int | None = None,
         budget: float | None = None,
         inline_fits: Callable[[Outbound], bool] | None = None,
+        nonce: RequestNonce | None = None,
     ) -> Handled:
         """``inline``: the channel answers in its HTTP response (else everything goes through the
         outbox). ``inline_limit``: at most that many replies inline, the rest through the outbox
         (a WeChat passive reply carries one message). ``budget``: seconds the channel can wait
-        (WeChat and Weibo give up after 5); past it, ``Handled.timed_out`` comes back at once and
-        the dialog's replies, when it finishes, go through the outbox. ``inline_fits``: whether the
-        platform's passive reply can carry a reply (Weibo: under 300 characters)."""
+        (WeChat and Weibo give up after 5); past it, if the message is stored, ``Handled.timed_out``
+        comes back at once and the dialog's replies, when it finishes, go through the outbox; if
+        it is not stored yet (the database hangs), ``TemporarilyUnavailable`` is raised so the
+        channel answers with a retryable status: a message is never acknowledged unstored. The
+        late task carries on; when the platform retries, the message's unique key makes the retry
+        a redelivery, so nothing is run twice. ``inline_fits``: whether the platform's passive
+        reply can carry a reply (Weibo: under 300 characters). ``nonce``: recorded with the message
+        in its transaction; ``NonceReused`` (a 403) when it was seen with another body."""
         delivery = _Delivery(inline, inline_limit, inline_fits)
         if budget is None:
-            return await self._handle_measured(inbound, delivery)
-        task = asyncio.create_task(self._handle_measured(inbound, delivery))
+            return await self._handle_measured(inbound, delivery, nonce)
+        task = asyncio.create_task(self._handle_measured(inbound, delivery, nonce))
         done, _ = await asyncio.wait({task}, timeout=budget)
-        if task in done or delivery.committed_inline:
-            return await task  # finished, or committing its inline answer right now
+        if not done and delivery.committed_inline:  # committing its inline answer right now
+            done, _ = await asyncio.wait({task}, timeout=COMMIT_GRACE_SECONDS)
+        if task in done:
+            return await task
         delivery.abandoned = True
         self._background.add(task)
         task.add_done_callback(self._finished_late)
+        if delivery.committed_inline:
+            # Stored, but its inline answer is in a commit that hangs: "received" would lose that
+            # answer, so the platform is asked to retry; the retry gets it from storage.
+            self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
+            raise TemporarilyUnavailable("the answer was not committed within the budget")
+        if not delivery.stored:
+            self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
+            log.error(
+                "message not stored within %.1f s: the platform is asked to retry",
+                budget,
+                extra={"channel": inbound.channel},
+            )
+            raise TemporarilyUnavailable(f"not stored within the {budget:g} s budget")
         return Handled((), timed_out=True)
 
     def _finished_late(self, task: asyncio.Task[Handled]) -> None:
@@ -142,16 +183,25 @@ class Dispatcher:
             # Stored but not processed: a redelivery or the recovery sweep runs it again.
             log.error("late dialog failed: %s", task.exception())
 
-    async def _handle_measured(self, inbound: Inbound, delivery: _Delivery) -> Handled:
+    async def _handle_measured(self, inbound: Inbound, delivery: _Delivery, nonce: RequestNonce | None) -> Handled:
         started = time.perf_counter()
+        inbound = clean_inbound(inbound)  # lone surrogates, NUL: storable on every database
         key = inbound.conversation.key()
         try:
             async with self._store.lock(key):
-                handled = await self._handle_locked(inbound, delivery)
+                handled = await self._handle_locked(inbound, delivery, nonce)
+        except NonceReused:
+            self._metrics.messages_in.labels(inbound.channel, "refused").inc()
+            log.warning("replayed nonce refused", extra={"channel": inbound.channel})
+            raise
         except TemporarilyUnavailable:
             self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
             raise
-        except _STORAGE_ERRORS as exc:
+        except (*_STORAGE_ERRORS, ValueError, OverflowError) as exc:
+            if is_poison(exc):  # the database refuses this message itself: a 503 would loop forever
+                return await self._refuse_poison(inbound, delivery, exc)
+            if not isinstance(exc, _STORAGE_ERRORS):
+                raise
             self._metrics.messages_in.labels(inbound.channel, "unavailable").inc()
             log.error("storage unavailable: %s", exc, extra={"channel": inbound.channel})
             raise TemporarilyUnavailable(str(exc)) from exc
@@ -159,10 +209,48 @@ class Dispatcher:
         self._metrics.dialog_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
         return handled
 
-    async def _handle_locked(self, inbound: Inbound, delivery: _Delivery) -> Handled:
+    async def _refuse_poison(self, inbound: Inbound, delivery: _Delivery, exc: BaseException) -> Handled:
+        """A message the database itself refused (not an outage): counted, logged, and answered
+        once with a polite request to send it again in other words. Not raised as
+        ``TemporarilyUnavailable``, which would have the platform resend it forever. Inline
+        channels get the reply in their answer; others through the outbox, if even that can be
+        written for this conversation (else the log line is all that is left of it)."""
+        self._metrics.messages_in.labels(inbound.channel, "rejected").inc()
+        log.error(
+            "message refused by the database, not stored (%s): %.300s",
+            type(exc).__name__,
+            exc,
+            extra={"channel": inbound.channel},
+        )
+        locale = inbound.locale_hint if inbound.locale_hint in ("zh", "en") else self._engine.settings.default_locale
+        reply = Outbound(text("unreadable_message", locale))
+        if delivery.inline and not delivery.abandoned:
+            delivery.committed_inline = True
+            return Handled((reply,))
+        try:
+            async with self._sessions.begin() as session:
+                await self._outbox.enqueue(session, inbound.conversation, reply, self._clock())
+        except Exception as again:  # the conversation itself is unstorable (or the database left)
+            log.error(
+                "no reply queued for a refused message: %s", type(again).__name__, extra={"channel": inbound.channel}
+            )
+            return Handled(())
+        self._outbox.wake()
+        return Handled(())
+
+    async def _handle_locked(self, inbound: Inbound, delivery: _Delivery, nonce: RequestNonce | None) -> Handled:
         now = self._clock()
         ref = inbound.conversation
         async with self._sessions.begin() as session:
+            if nonce is not None and not await self._repos.nonces.claim(
+                session,
+                channel=inbound.channel,
+                nonce=nonce.nonce,
+                body_sha256=nonce.body_sha256,
+                expires_at=nonce.expires_at,
+                now=now,
+            ):
+                raise NonceReused()  # rolls the transaction back: nothing of the replay is kept
             identity = await self._repos.identities.get_or_create(
                 session, ref.channel, ref.account, ref.chat_id, now, self._engine.settings.default_locale
             )
@@ -190,6 +278,7 @@ class Dispatcher:
                 # Chatter in a staff group from someone who is not staff: stored, never answered.
                 await self._repos.inbound.mark_processed(session, recorded.message_id, [], now)
                 recorded = replace(recorded, replies=[])
+        delivery.stored = True  # committed: from here on the channel may acknowledge the message
         if released:
             self._outbox.wake()
         if recorded.replies is not None:
@@ -228,9 +317,9 @@ class Dispatcher:
                 card = await self._card_ticket(session, inbound)
                 replies = await self._staff_desk.handle(session, staff, inbound, now, reply_to=card)
                 replies = await self._finish(session, message_id, ref, replies, delivery, now)
-        except _STORAGE_ERRORS:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, _STORAGE_ERRORS) and not is_poison(exc):
+                raise
             log.exception("staff command failed", extra={"channel": inbound.channel})
             replies = (Outbound(text("internal_error", locale)),)
             async with self._sessions.begin() as session:
@@ -269,11 +358,13 @@ class Dispatcher:
                 inline_replies = await self._finish(session, message_id, ref, result.replies, delivery, now)
             for _ in port.filed:
                 self._metrics.tickets_filed.labels(inbound.channel).inc()
-        except _STORAGE_ERRORS:
-            raise
-        except Exception:
-            # A bug in a dialog must not leave the citizen without an answer or loop on redelivery:
-            # the message stays stored, the state is untouched, the citizen is told to retry.
+            port.log_filings()
+        except Exception as exc:
+            if isinstance(exc, _STORAGE_ERRORS) and not is_poison(exc):
+                raise
+            # A bug in a dialog (or a value the database refuses) must not leave the citizen without
+            # an answer or loop on redelivery: the message stays stored, the state is untouched, the
+            # citizen is told to retry.
             log.exception("dialog failed", extra={"channel": inbound.channel})
             locale = state.locale if state else self._engine.settings.default_locale
             apology = (Outbound(text("internal_error", locale)),)
@@ -311,6 +402,11 @@ class Dispatcher:
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable session state dropped")
             return None
+
+    async def forget_expired_nonces(self) -> int:
+        """Prune nonces whose requests would be refused as stale anyway (the recovery loop)."""
+        async with self._sessions.begin() as session:
+            return await self._repos.nonces.prune(session, self._clock())
 
     async def recover(self, older_than: timedelta = timedelta(seconds=30), limit: int = 100) -> int:
         """Run messages that were stored but never processed (a crash between the two transactions).

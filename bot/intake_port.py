@@ -7,6 +7,7 @@ commit together or not at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +21,8 @@ from bot.workflow import Refused, Workflow
 from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
 from storage.models import Identity, Ticket
 from storage.tickets import NewTicket, TicketRepository
+
+log = logging.getLogger(__name__)
 
 
 class SqlIntakePort:
@@ -41,6 +44,7 @@ class SqlIntakePort:
         self._now = now
         self._workflow = workflow
         self.filed: list[str] = []
+        self._filings: list[dict[str, str | None]] = []
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         due = self._deadlines.deadlines(draft.type_code, draft.topic_code, self._now)
@@ -75,13 +79,30 @@ class SqlIntakePort:
         if created:
             self.filed.append(ticket.number)
             await self._workflow.route_new(self._session, ticket, self._now)
+            self._filings.append(
+                {
+                    "ticket": ticket.number,
+                    "channel": self._identity.channel,
+                    "type": ticket.type_code,
+                    "topic": ticket.topic_code,
+                    "department": ticket.department_code,
+                }
+            )
         return FiledTicket(
             number=ticket.number,
             respond_due=ticket.respond_due_at,
             answer_due=ticket.answer_due_at,
             answer_working_days=self._deadlines.policy_for(ticket.type_code, ticket.topic_code).answer_working_days,
             new=created,
+            department=self._workflow.directory.name(ticket.department_code),
         )
+
+    def log_filings(self) -> None:
+        """Called by the dispatcher once the transaction committed, so the log never shows a
+        filing that was rolled back: one JSON line per new ticket (no details, no phone)."""
+        for filing in self._filings:
+            log.info("ticket filed %s", filing["ticket"], extra=filing)
+        self._filings.clear()
 
     def _summary(self, ticket: Ticket) -> TicketSummary:
         return TicketSummary(
@@ -92,6 +113,7 @@ class SqlIntakePort:
             department=self._workflow.directory.name(ticket.department_code),
             answer_due=ticket.answer_due_at,
             created_at=ticket.created_at,
+            withdrawable=_allows(Status(ticket.status), Action.WITHDRAW),
         )
 
     async def my_tickets(self, limit: int) -> tuple[Sequence[TicketSummary], int]:
@@ -168,3 +190,11 @@ class SqlIntakePort:
         except (IllegalTransition, Refused):
             return False
         return True
+
+
+def _allows(status: Status, action: Action) -> bool:
+    try:
+        transition(status, action)
+    except IllegalTransition:
+        return False
+    return True

@@ -38,6 +38,7 @@ class Action(StrEnum):
     RATE_UNSATISFIED = "rate_unsatisfied"
     EXPIRE_RATING = "expire_rating"
     SUPPLEMENT = "supplement"  # 补充: the citizen adds information
+    RETOPIC = "retopic"  # 改类: staff correct the topic (a label for the classifier)
 
 
 OPEN = frozenset({Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
@@ -66,6 +67,9 @@ TRANSITIONS: MappingProxyType[Action, MappingProxyType[Status, Status | None]] =
         Action.RATE_UNSATISFIED: MappingProxyType({Status.ANSWERED: Status.REOPENED}),
         Action.EXPIRE_RATING: MappingProxyType({Status.ANSWERED: Status.CLOSED}),
         Action.SUPPLEMENT: MappingProxyType(dict.fromkeys((Status.SUBMITTED, *OPEN, Status.ANSWERED), _KEEP)),
+        # Also after the answer: a corrected label is worth keeping even when nothing is re-routed.
+        # A closed ticket stays as it was closed (nothing leaves a final status).
+        Action.RETOPIC: MappingProxyType(dict.fromkeys((*OPEN, Status.ANSWERED), _KEEP)),
     }
 )
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,6 +108,10 @@ class OutboxWorker:
         *,
         concurrency: int = 8,
         readers: async_sessionmaker[AsyncSession] | None = None,
+        worker_id: str | None = None,
+        sole_worker: bool = False,
+        heartbeat_seconds: float = 10.0,
+        stale_after_seconds: float = 30.0,
     ) -> None:
         self._sessions = sessions
         # Reads (a recipient's reply window) need no write lock: on SQLite they skip the writers' queue.
@@ -122,11 +129,25 @@ class OutboxWorker:
         self._batch = batch_size
         self._rng = rng or random.Random()
         self._identities = IdentityRepository()
+        # Rows carry the id of the worker that leased them; a worker whose heartbeat is older than
+        # ``stale_after`` is taken for dead and its rows are claimed at once, not after the lease.
+        self.worker_id = worker_id or f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._sole = sole_worker  # one process (SQLite): any other worker row is a dead predecessor
+        self._heartbeat = timedelta(seconds=heartbeat_seconds)
+        self._stale_after = timedelta(seconds=stale_after_seconds)
+        self._registered = False
 
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; the number handled."""
+        now = self._clock()
         async with self._sessions.begin() as session:
-            rows = await self._repo.claim_due(session, self._clock(), self._batch)
+            rows = await self._repo.claim_due(
+                session,
+                now,
+                self._batch,
+                worker_id=self.worker_id,
+                stale_before=now - self._stale_after if self._registered else None,
+            )
         if not rows:
             return 0
         pending = iter(rows)
@@ -165,7 +186,52 @@ class OutboxWorker:
             if await self.run_once() == 0:
                 return
 
+    async def register(self) -> None:
+        """Announce this worker (its heartbeat) before claiming: from then on, rows of workers that
+        are gone are reclaimed at once instead of after their two-minute lease."""
+        async with self._sessions.begin() as session:
+            forgotten = await self._repo.register_worker(session, self.worker_id, self._clock(), sole=self._sole)
+        if forgotten:
+            log.warning("outbox: %d previous worker(s) gone; their unfinished sends are retried now", forgotten)
+        self._registered = True
+
+    async def retire(self) -> None:
+        """Leaving cleanly: what this worker still has leased is free to the others at once."""
+        async with self._sessions.begin() as session:
+            await self._repo.retire_worker(session, self.worker_id, self._clock() - 10 * self._stale_after)
+        self._registered = False
+
+    async def _beat_forever(self, stop: asyncio.Event) -> None:
+        """Beats on its own schedule, so a long batch never makes a live worker look dead."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._heartbeat.total_seconds())
+            if stop.is_set():
+                return
+            try:
+                async with self._sessions.begin() as session:
+                    await self._repo.beat(session, self.worker_id, self._clock())
+            except (SQLAlchemyError, OSError):
+                log.warning("outbox heartbeat failed; retrying", exc_info=True)
+
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        while not self._registered and not stop.is_set():
+            try:
+                await self.register()
+            except (SQLAlchemyError, OSError):
+                log.exception("outbox worker cannot register; retrying")
+                await self._outbox.wait(poll_seconds)
+        beats = asyncio.ensure_future(self._beat_forever(stop))
+        try:
+            await self._loop(stop, poll_seconds)
+        finally:
+            beats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beats
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await self.retire()
+
+    async def _loop(self, stop: asyncio.Event, poll_seconds: float) -> None:
         while not stop.is_set():
             try:
                 handled = await self.run_once()

@@ -95,3 +95,61 @@ class DeadlineClock:
             answer_due=answer_due,
             answer_working_days=policy.answer_working_days,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeHours:
+    """When staff are at work: ``start``-``end`` local time on working days (the same official
+    calendar as the deadlines). Reminders are kept inside it; deadlines and the escalations at
+    them are not moved (a deadline is a promise to the citizen, not a staff convenience)."""
+
+    start: time
+    end: time
+    calendar: WorkingCalendar
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, spec: str, *, calendar: WorkingCalendar, tz: ZoneInfo) -> OfficeHours:
+        """``"09:00-18:00"`` (the config's ``workflow.office_hours``)."""
+        first, _, last = spec.partition("-")
+        start, end = time.fromisoformat(first.strip()), time.fromisoformat(last.strip())
+        if not start < end:
+            raise ValueError(f"office hours {spec!r}: the start must be before the end")
+        return cls(start=start, end=end, calendar=calendar, tz=tz)
+
+    def contains(self, at: datetime) -> bool:
+        local = at.astimezone(self.tz)
+        return self.calendar.is_workday(local.date()) and self.start <= local.time() <= self.end
+
+    def last_at_or_before(self, at: datetime) -> datetime:
+        """``at`` itself inside office hours, else the end of the last working day's hours before it."""
+        if self.contains(at):
+            return at
+        local = at.astimezone(self.tz)
+        day = local.date() if local.time() > self.end else local.date() - timedelta(days=1)
+        while not self.calendar.is_workday(day):  # a week-long holiday is the longest run
+            day -= timedelta(days=1)
+        return datetime.combine(day, self.end, self.tz)
+
+    def first_at_or_after(self, at: datetime) -> datetime:
+        """``at`` itself inside office hours, else the start of the next working day's hours."""
+        if self.contains(at):
+            return at
+        local = at.astimezone(self.tz)
+        day = local.date() if local.time() < self.start else local.date() + timedelta(days=1)
+        while not self.calendar.is_workday(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.start, self.tz)
+
+    def reminder_time(self, wanted: datetime, *, now: datetime, deadline: datetime) -> datetime | None:
+        """When to remind a handler who should hear at ``wanted`` about ``deadline``: ``wanted``
+        in office hours; else the last office moment before it (earlier, so the handler still
+        has working time: the 19:59 reminder of a 23:59 deadline comes at 18:00); when that is
+        already past (filed after hours), the next office morning if it still comes before the
+        deadline; else None: nobody is at work before the deadline, and the escalation at the
+        deadline already tells the supervisors."""
+        earlier = self.last_at_or_before(wanted)
+        if earlier > now:
+            return earlier
+        later = self.first_at_or_after(now)
+        return later if later < deadline else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove = commands.add_parser("remove", help="deactivate a staff member and revoke their tokens")
     remove.add_argument("name")
     commands.add_parser("list", help="list staff")
-    token = commands.add_parser("token", help="issue a login token for the /staff page (shown once)")
+    token = commands.add_parser("token", help="issue a new /staff login token (shown once), revoking the previous one")
     token.add_argument("name")
     revoke = commands.add_parser("revoke", help="revoke all of a staff member's login tokens")
     revoke.add_argument("name")
@@ -177,10 +177,16 @@ async def _token(sessions: async_sessionmaker[AsyncSession], config: AppConfig, 
         person = await _named(repo, session, name)
         if not person.active:
             raise OperatorError(f"{name} is deactivated: add them again before issuing a token")
+        # Rotation: a new token replaces the old ones (and ends the pages signed in with them).
+        revoked = await repo.revoke_tokens(session, person.id, now)
         token = await repo.issue_token(session, person.id, now)
+    expires = now + timedelta(days=config.server.staff_token_days)
     print(f"Login token for {name} (shown only this once; it is stored only as a hash):")
     print(token)
     print(f"Sign in at {_staff_url(config)}")
+    print(f"It expires on {expires:%Y-%m-%d} (server.staff_token_days: {config.server.staff_token_days}).")
+    if revoked:
+        print(f"The previous token of {name} was revoked ({revoked}); pages signed in with it are signed out.")
 
 
 async def _revoke(sessions: async_sessionmaker[AsyncSession], name: str, now: datetime) -> None:

@@ -108,6 +108,8 @@ class StaffDesk:
             await flow.close(session, staff, ticket, now)
         elif verb is Verb.DUPLICATE:
             await flow.mark_duplicate(session, staff, ticket, command.argument or "", now)
+        elif verb is Verb.RETOPIC:
+            await flow.retopic(session, staff, ticket, command.argument or "", command.text, now)
         loc = staff.locale
         return Outbound(
             text(

@@ -22,12 +22,12 @@ from adapters.base import Choice, ConversationRef, Outbound, Purpose
 from bot.lifecycle import FINAL, OPEN, Action, Status, transition
 from bot.logs import mask_personal_data
 from bot.outbox import Outbox
-from bot.sla import DeadlineClock
+from bot.sla import DeadlineClock, OfficeHours
 from dialogs.formatting import day, moment
 from dialogs.staff_commands import Verb, button_id
-from dialogs.taxonomy import Bilingual, Taxonomy
+from dialogs.taxonomy import Bilingual, Taxonomy, Topic
 from dialogs.texts import text
-from storage import stats
+from storage import corrections, stats
 from storage.audit import AuditLog
 from storage.identities import IdentityRepository
 from storage.models import OutboxMessage, Staff, Ticket
@@ -90,6 +90,7 @@ class Directory:
 class WorkflowSettings:
     remind_before: timedelta
     rating_window: timedelta
+    office_hours: OfficeHours | None = None  # reminders are kept inside them; None: any time
 
 
 class Refused(Exception):
@@ -220,26 +221,13 @@ class Workflow:
     # --- routing a new ticket ---------------------------------------------------------------------
 
     async def route_new(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+        """Routing happens while the ticket is filed, so the filing reply ("提交成功 … 已受理，由【…】
+        办理") already tells the citizen. No separate "已受理" push: it was written to the outbox in
+        this transaction and could arrive before the reply (a passive reply or HTTP answer races the
+        outbox worker; a reply that goes through the outbox queues behind it, per-chat order)."""
         department = self.directory.route(ticket.topic_code, ticket.district)
         await self._move(session, ticket, Action.ROUTE, "system", now, to_department=department, department=department)
         await self._schedule(session, ticket, RESPOND_TIMERS + ANSWER_TIMERS, now)
-        loc = ticket.locale
-        await self._tell_citizen(
-            session,
-            ticket,
-            Outbound(
-                text(
-                    "push_accepted",
-                    loc,
-                    number=ticket.number,
-                    department=self._dept_name(ticket, loc),
-                    answer_due=day(ticket.answer_due_at, loc, self._tz),
-                ),
-                purpose=Purpose.STATUS,
-                ticket_number=ticket.number,
-            ),
-            now,
-        )
         await self._send_card(session, ticket, now, extra_key=None)
 
     async def _send_card(
@@ -298,7 +286,14 @@ class Workflow:
             if kind in RATING_TIMERS:
                 due = now + self._settings.rating_window
             elif kind.startswith("remind_"):
+                deadline = due
                 due = due - self._settings.remind_before
+                office = self._settings.office_hours
+                if office is not None:
+                    moved = office.reminder_time(due, now=now, deadline=deadline)
+                    if moved is None:
+                        continue
+                    due = moved
                 if due <= now:
                     continue
             await self._timers.schedule(session, ticket.id, kind, due, now)
@@ -441,6 +436,17 @@ class Workflow:
             codes = ", ".join(d.code for d in self.directory.departments)
             raise Refused("staff_unknown_department", code=target, codes=codes)
         source = ticket.department_code
+        if ticket.topic_code not in dept.topics and len(dept.topics) == 1:
+            # Sent to a department that owns one other topic: the staff said what the topic is.
+            await corrections.record(
+                session,
+                ticket=ticket,
+                old_topic=ticket.topic_code,
+                new_topic=dept.topics[0],
+                source="transfer",
+                actor=f"staff:{staff.id}",
+                now=now,
+            )
         await self._move(
             session,
             ticket,
@@ -477,6 +483,45 @@ class Workflow:
             from_department=source_name.zh if source_name else source,
             reason=reason,
         )
+
+    async def retopic(
+        self, session: AsyncSession, staff: Staff, ticket: Ticket, topic_said: str, reason: str, now: datetime
+    ) -> None:
+        """改类: the ticket's topic was wrong. The correction is kept as a label for the classifier
+        (``wenzheng model train``) and, while the ticket is open, it moves to the department that
+        owns the new topic (an ordinary 转办, with its push and card) when that is another one."""
+        topic = self._topic_named(topic_said)
+        loc = staff.locale
+        if topic.code == ticket.topic_code:
+            raise Refused("staff_same_topic", number=ticket.number, topic=topic.name.get(loc))
+        old = ticket.topic_code
+        await self._move(session, ticket, Action.RETOPIC, f"staff:{staff.id}", now, topic=topic.code, old_topic=old)
+        ticket.topic_code = topic.code
+        await corrections.record(
+            session,
+            ticket=ticket,
+            old_topic=old,
+            new_topic=topic.code,
+            source="retopic",
+            actor=f"staff:{staff.id}",
+            now=now,
+        )
+        target = self.directory.route(topic.code, ticket.district)
+        if Status(ticket.status) in OPEN and target != ticket.department_code:
+            await self.transfer(session, staff, ticket, target, reason or text("action_retopic", ticket.locale), now)
+
+    def _topic_named(self, said: str) -> Topic:
+        """A topic by its code, its name in either language (``urban``, ``城市管理``) or an
+        unambiguous part of its Chinese name (``环境``)."""
+        wanted = said.strip().lower()
+        for topic in self._taxonomy.topics:
+            if wanted in (topic.code.lower(), topic.name.zh, topic.name.en.lower()):
+                return topic
+        partial = [t for t in self._taxonomy.topics if wanted and wanted in t.name.zh]
+        if len(partial) == 1:  # 环境 for 生态环境, when it names one topic only
+            return partial[0]
+        known = ", ".join(f"{t.code}({t.name.zh})" for t in self._taxonomy.topics)
+        raise Refused("staff_unknown_topic", topic=said, topics=known)
 
     async def extend(
         self, session: AsyncSession, staff: Staff, ticket: Ticket, new_day: date, reason: str, now: datetime

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import datetime
 from enum import StrEnum
 
 from dialogs.forms import normalize
@@ -70,8 +72,35 @@ def unknown_slash_command(said: str) -> str | None:
     return slash.group(1) if slash and slash.group(1) not in _WORDS else None
 
 
+# What citizens actually type for WZ20261206-0001: without the prefix, lower case, full-width
+# digits from a Chinese keyboard, spaces or another dash in between.
+_DIGIT = "[0-9０-９]"
+_GAP = r"[\s\u3000]*"
+_LOOSE_NUMBER = re.compile(
+    rf"{_GAP}(?:[WＷ][ZＺ])?{_GAP}({_DIGIT}{{8}}){_GAP}[-－‐‑–—_]?{_GAP}({_DIGIT}{{4,6}})(?![0-9０-９])",
+    re.IGNORECASE,
+)
+
+
+def _canonical(found: re.Match[str]) -> str | None:
+    day, sequence = (unicodedata.normalize("NFKC", g) for g in found.groups())
+    try:  # the date part must be a real day, so a phone or an order number is not taken for one
+        if not 2000 <= datetime.strptime(day, "%Y%m%d").year <= 2099:
+            return None
+    except ValueError:
+        return None
+    return f"WZ{day}-{sequence}"
+
+
+def ticket_number_at_start(argument: str) -> tuple[str, str] | None:
+    """The inquiry number an argument starts with, in canonical form, and the text after it:
+    "补充 20261206-0001 楼下也坏了" → ("WZ20261206-0001", "楼下也坏了")."""
+    found = _LOOSE_NUMBER.match(argument)
+    number = _canonical(found) if found else None
+    return None if number is None or found is None else (number, argument[found.end() :].strip())
+
+
 def ticket_number_only(said: str) -> str | None:
     """The citizen sent just an inquiry number: they want its status."""
-    key = normalize(said).upper()
-    found = TICKET_NUMBER.fullmatch(key)
-    return found.group(0) if found else None
+    found = _LOOSE_NUMBER.fullmatch(normalize(said))
+    return _canonical(found) if found else None

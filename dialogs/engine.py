@@ -11,13 +11,13 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from adapters.base import Inbound, MessageKind, Outbound
+from adapters.base import Choice, Inbound, MessageKind, Outbound
 from dialogs.address import AddressParser
 from dialogs.commands import (
-    TICKET_NUMBER,
     Command,
     command_with_argument,
     match_command,
+    ticket_number_at_start,
     ticket_number_only,
     unknown_slash_command,
 )
@@ -33,8 +33,9 @@ from dialogs.forms import (
     normalize,
     options_to_choices,
 )
-from dialogs.intake import INTAKE, SKIP, check_details, fill_from_text, place_from_address
-from dialogs.ports import FiledTicket, IntakePort, Place, RatingResult, TicketDraft, TicketSummary
+from dialogs.intake import INTAKE, SKIP, check_details, fill_from_text
+from dialogs.places import place_from_pin, with_place
+from dialogs.ports import FiledTicket, IntakePort, RatingResult, TicketDraft, TicketSummary
 from dialogs.state import IntakeDraft, SessionState
 from dialogs.taxonomy import Bilingual, Taxonomy
 from dialogs.texts import LOCALES, both, text
@@ -51,6 +52,15 @@ EDIT_OPTION = Option("confirm:edit", Bilingual(*both("btn_edit")), ("改", "edit
 CANCEL = Option("confirm:cancel", Bilingual(*both("btn_cancel")))
 CONFIRM_OPTIONS = (SUBMIT, EDIT_OPTION, CANCEL)
 RATING_OPTIONS = tuple(Option(str(n), Bilingual(*both(f"rate_{n}"))) for n in (1, 2, 3))
+# 撤回 cannot be undone, so it is asked first; the buttons carry the number ("withdraw:yes:WZ…"),
+# the typed answers (a label, 1 / 2, 是 / 否) are read against the number kept in the state.
+WITHDRAW_YES = Option(
+    "withdraw:yes", Bilingual(*both("btn_withdraw_yes")), ("确定", "确认", "是", "是的", "撤回", "yes", "y", "ok")
+)
+WITHDRAW_NO = Option(
+    "withdraw:no", Bilingual(*both("btn_withdraw_no")), ("不", "否", "不用", "算了", "取消", "no", "n", "keep")
+)
+WITHDRAW_OPTIONS = (WITHDRAW_YES, WITHDRAW_NO)
 
 _GREETINGS = frozenset({"你好", "您好", "hi", "hello", "在吗", "有人吗", "喂", "hey", "你好啊", "早上好", "晚上好"})
 
@@ -94,6 +104,8 @@ class DialogEngine:
         if current.form is not None and now - current.updated_at > idle_limit:
             replies.append(Outbound(text("expired", current.locale, minutes=round(self._settings.idle_minutes))))
             current = current.idle()
+        if current.withdraw_ticket is not None and now - current.updated_at > idle_limit:
+            current = replace(current, withdraw_ticket=None)  # a "1" days later is not an answer to it
         new_state, more = await self._dispatch(current, inbound, port, now)
         return StepResult(replace(new_state, updated_at=now), (*replies, *more))
 
@@ -110,12 +122,21 @@ class DialogEngine:
             return state, [Outbound(text("voice_unsupported", state.locale)), *self._reprompt(state, now)]
         if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith("rate:"):
             return await self._rating_button(state, inbound.choice_id or "", port, now)
+        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith("withdraw:"):
+            answer, _, asked = (inbound.choice_id or "").removeprefix("withdraw:").partition(":")
+            if answer in ("yes", "no") and asked:
+                return await self._withdraw_decided(state, asked, answer == "yes", port, now)
         if inbound.kind is MessageKind.CHOICE and state.rating_ticket and inbound.choice_id == SKIP.id:
             return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, "", port, now)
         if inbound.kind in (MessageKind.TEXT, MessageKind.VOICE):
             inbound = replace(inbound, kind=MessageKind.TEXT)
             if not normalize(inbound.text):
                 return state, [Outbound(text("empty_message", state.locale)), *self._reprompt(state, now)]
+            if state.withdraw_ticket is not None:  # the answer to "确定撤回…？"; anything else drops it
+                to_withdraw, state = state.withdraw_ticket, replace(state, withdraw_ticket=None)
+                confirmation = match_option(WITHDRAW_OPTIONS, inbound)
+                if confirmation is not None:
+                    return await self._withdraw_decided(state, to_withdraw, confirmation is WITHDRAW_YES, port, now)
             command = match_command(inbound.text)
             if command is not None:
                 return await self._command(replace(state, rating_ticket=None), command, port, now)
@@ -157,7 +178,7 @@ class DialogEngine:
         loc = state.locale
         if command is Command.NEW:
             fresh, asked = self._advance(self._begin(state.idle()), now)
-            return fresh, [Outbound(text("welcome", loc)), *asked]
+            return fresh, [Outbound(text("welcome", loc)), *self._after_welcome(fresh, asked)]
         if command is Command.CANCEL:
             if state.form is None:
                 return state, [Outbound(text("nothing_to_cancel", loc))]
@@ -205,20 +226,47 @@ class DialogEngine:
         self, state: SessionState, command: Command, argument: str, port: IntakePort, now: datetime
     ) -> tuple[SessionState, list[Outbound]]:
         loc = state.locale
-        number_match = TICKET_NUMBER.match(argument.upper())
-        number = number_match.group(0) if number_match else None
-        rest = argument[number_match.end() :].strip() if number_match else argument
+        leading = ticket_number_at_start(argument)
+        number, rest = leading if leading is not None else (None, argument)
         if command is Command.WITHDRAW:
             if number is None:
                 return state, [Outbound(text("withdraw_usage", loc))]
-            done = await port.withdraw(number)
-            return state, [Outbound(text("withdrawn" if done else "withdraw_refused", loc, number=number))]
+            return await self._withdraw_asked(state, number, port)
+        if number is not None and await port.find_my_ticket(number) is None:
+            # Someone else's number reads exactly like an unknown one, as in a lookup: numbers are guessable.
+            return state, [Outbound(text("ticket_not_found", loc, number=number))]
         if not rest:
             return state, [Outbound(text("supplement_usage", loc))]
         sent_to = await port.supplement(number, rest)
         if sent_to is None:
             return state, [Outbound(text("supplement_none", loc))]
         return state, [Outbound(text("supplement_sent", loc, number=sent_to)), *self._reprompt(state, now)]
+
+    async def _withdraw_asked(
+        self, state: SessionState, number: str, port: IntakePort
+    ) -> tuple[SessionState, list[Outbound]]:
+        loc = state.locale
+        mine = await port.find_my_ticket(number)
+        if mine is None:  # someone else's number reads exactly like an unknown one: numbers are guessable
+            return state, [Outbound(text("ticket_not_found", loc, number=number))]
+        if not mine.withdrawable:
+            return state, [Outbound(text("withdraw_refused", loc, number=number))]
+        buttons = tuple(Choice(f"{option.id}:{number}", option.name.get(loc)) for option in WITHDRAW_OPTIONS)
+        question = Outbound(text("withdraw_confirm", loc, number=number), choices=buttons, ticket_number=number)
+        return replace(state, withdraw_ticket=number), [question]
+
+    async def _withdraw_decided(
+        self, state: SessionState, number: str, confirmed: bool, port: IntakePort, now: datetime
+    ) -> tuple[SessionState, list[Outbound]]:
+        loc = state.locale
+        state = replace(state, withdraw_ticket=None)
+        if not confirmed:
+            return state, [Outbound(text("withdraw_kept", loc, number=number)), *self._reprompt(state, now)]
+        if await port.find_my_ticket(number) is None:  # a stale or forged button: same as unknown
+            return state, [Outbound(text("ticket_not_found", loc, number=number))]
+        done = await port.withdraw(number)
+        reply = Outbound(text("withdrawn" if done else "withdraw_refused", loc, number=number))
+        return state, [reply, *self._reprompt(state, now)]
 
     def _back(self, state: SessionState, now: datetime) -> tuple[SessionState, list[Outbound]]:
         if state.form is None:
@@ -325,7 +373,17 @@ class DialogEngine:
             notes.append(Outbound(text("welcome", started.locale)))
             draft = self._attach(ctx, draft, inbound, notes)
         started, asked = self._advance(replace(started, draft=draft), now)
+        if any(n.text == text("welcome", started.locale) for n in notes):
+            asked = self._after_welcome(started, asked)
         return started, [*notes, *asked]
+
+    def _after_welcome(self, state: SessionState, asked: list[Outbound]) -> list[Outbound]:
+        """The welcome already asks for a description: when that is the next question, asking it
+        again right below read as two near-identical greetings, so the welcome stands alone."""
+        first = self._form.slots[0]
+        if state.step == first.name and all(not a.choices and not a.request_location for a in asked):
+            return []
+        return asked
 
     def _attach(self, ctx: Context, draft: IntakeDraft, inbound: Inbound, notes: list[Outbound]) -> IntakeDraft:
         """Photos and map pins are welcome at any step; they never derail the current question."""
@@ -338,12 +396,11 @@ class DialogEngine:
             notes.append(Outbound(text("photo_received", ctx.locale, count=len(media))))
             return replace(draft, media=media)
         if inbound.kind is MessageKind.LOCATION and inbound.location is not None:
-            pin = inbound.location
-            parsed = self._addresses.parse(pin.label) if pin.label else None
-            base = place_from_address(parsed) if parsed else Place()
-            place = replace(base, address=pin.label, lat=pin.lat, lon=pin.lon)
-            notes.append(Outbound(text("location_saved", ctx.locale, place=place.describe())))
-            return replace(draft, place=place, location_skipped=False, guessed=draft.guessed - {"location"})
+            place = place_from_pin(self._addresses, inbound.location)
+            placed = with_place(ctx, draft, place)
+            if not placed.outside_area:  # else the area question that follows shows the place
+                notes.append(Outbound(text("location_saved", ctx.locale, place=place.describe())))
+            return replace(placed, guessed=draft.guessed - {"location"})
         return draft
 
     def _answer_slot(self, state: SessionState, inbound: Inbound, now: datetime) -> tuple[SessionState, list[Outbound]]:
@@ -359,10 +416,10 @@ class DialogEngine:
             return moved, [*notes, *asked]
         result = slot.accept(ctx, state.draft, inbound)
         if not isinstance(result, Accepted):
-            return state, [Outbound(result.reason), slot.prompt(ctx, state.draft)]
+            return state, [Outbound(result.reason), result.prompt or slot.prompt(ctx, state.draft)]
         history = state.history if state.editing else (*state.history, slot.name)
         moved = replace(state, draft=result.draft, history=history, editing=False)
-        if state.editing:
+        if state.editing and self._form.next_slot(ctx, result.draft) is None:  # else ask what it raised first
             moved = replace(moved, step=CONFIRM)
         moved, asked = self._advance(moved, now)
         return moved, [*(Outbound(n) for n in result.notes), *asked]
@@ -507,11 +564,13 @@ class DialogEngine:
 
     def _filed(self, filed: FiledTicket, loc: str) -> Outbound:
         key = "filed" if filed.new else "filed_already"
+        department = filed.department.get(loc) if filed.department else text("department_pending", loc)
         return Outbound(
             text(
                 key,
                 loc,
                 number=filed.number,
+                department=department,
                 respond_due=self._moment(filed.respond_due, loc),
                 answer_due=self._day(filed.answer_due, loc),
                 days=filed.answer_working_days,

@@ -10,19 +10,26 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from dialogs.address import Address, AddressParser
+from dialogs.classifier import Candidate, LinearClassifier, Prediction
 from dialogs.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    type_code: str | None  # None when nothing in the text points to a type
-    topic_code: str | None  # None when no topic keyword matched
+    """``type_code`` and ``topic_code`` are set only when the guess is sure enough to file without
+    asking; the ranked candidates (likeliest first, with calibrated probabilities) are there
+    either way, so a question can offer the likeliest few as buttons."""
+
+    type_code: str | None  # None when nothing in the text points to a type, or too unsure
+    topic_code: str | None  # None when no topic is likely enough
     address: Address | None  # None when no place was recognised
     phone: str | None  # a mainland mobile or landline number found in the text
+    topic_candidates: tuple[Candidate, ...] = ()
+    type_candidates: tuple[Candidate, ...] = ()
 
 
 # Question forms: a citizen asking something is most often consulting. They weigh no more than the
@@ -118,9 +125,18 @@ class _Match:
 
 
 class Extractor:
-    def __init__(self, taxonomy: Taxonomy, addresses: AddressParser) -> None:
+    """With a ``classifier`` (``dialogs.classifier``) the model decides topic and type and says
+    how sure it is; without one (or for a head it lacks) the configured keywords decide, as
+    before. A type written as a heading ("投诉：…") is the citizen's own choice and always wins."""
+
+    def __init__(
+        self, taxonomy: Taxonomy, addresses: AddressParser, classifier: LinearClassifier | None = None
+    ) -> None:
         self._taxonomy = taxonomy
         self._addresses = addresses
+        self._classifier = classifier
+        self._topic_codes = frozenset(t.code for t in taxonomy.topics)
+        self._type_codes = frozenset(t.code for t in taxonomy.types)
         self._markers = _markers(taxonomy)
         consultation = next((i for i, t in enumerate(taxonomy.types) if t.code == "consultation"), None)
         type_keywords = [_keyword(k, i) for i, t in enumerate(taxonomy.types) for k in t.keywords]
@@ -130,16 +146,68 @@ class Extractor:
         self._type_keywords = _Keywords.of(type_keywords)
         self._topic_keywords = _Keywords.of(_keyword(k, i) for i, t in enumerate(taxonomy.topics) for k in t.keywords)
 
+    @property
+    def default_type(self) -> str:
+        return self._taxonomy.default_type
+
     def extract(self, text: str) -> Extraction:
         norm = _normalise(text)
+        found = self.classify(text)
+        return replace(found, address=self._addresses.parse(text), phone=_phone(norm))
+
+    def classify(self, text: str) -> Extraction:
+        """Type and topic only (no place, no phone): what ``wenzheng model eval`` measures."""
+        norm = _normalise(text)
+        heads = self._classifier.heads if self._classifier is not None else ()
+        predicted = {}
+        if self._classifier is not None and heads:
+            extra = self.keyword_features(text) if self._classifier.wants_keywords else ()
+            predicted = self._classifier.predict_all(text, extra=extra)
+        marked = self._marked_type(norm)
+        topic = predicted.get("topic")
+        kind = predicted.get("type")
+        topic_candidates = _known(topic, self._topic_codes)
+        type_candidates = _known(kind, self._type_codes)
+        topic_code = self._topic(norm) if topic is None else _sure(topic, topic_candidates)
+        if marked is not None:
+            type_code: str | None = marked
+            type_candidates = (Candidate(marked, 1.0), *(c for c in type_candidates if c.code != marked))
+        elif kind is None:
+            type_code = self._type(norm)
+        else:
+            type_code = _sure(kind, type_candidates)
         return Extraction(
-            type_code=self._type(norm),
-            topic_code=self._topic(norm),
-            address=self._addresses.parse(text),
-            phone=_phone(norm),
+            type_code=type_code,
+            topic_code=topic_code,
+            address=None,
+            phone=None,
+            topic_candidates=topic_candidates,
+            type_candidates=type_candidates,
         )
 
-    def _type(self, norm: str) -> str | None:
+    def keyword_features(self, text: str) -> list[str]:
+        """The configured keywords as features for the classifier: one per topic and type that
+        has a keyword in the text (``k:urban``, ``t:report``). Evidence, not the decision."""
+        norm = _normalise(text)
+        found = [f"k:{self._taxonomy.topics[i].code}" for i in _score(norm, self._topic_keywords)]
+        return found + [f"t:{self._taxonomy.types[i].code}" for i in _score(norm, self._type_keywords)]
+
+    def answer(self, text: str, slot: str) -> str | None:
+        """A typed answer to the topic or type question ("路灯的事", "求助"): the citizen is
+        choosing, so the likeliest candidate counts even below the filing threshold, as long as
+        the text says anything the model knows; the keywords answer otherwise."""
+        found = self.classify(text)
+        candidates = found.topic_candidates if slot == "topic" else found.type_candidates
+        confident = found.topic_code if slot == "topic" else found.type_code
+        if confident is not None:
+            return confident
+        norm = _normalise(text)
+        keyword = self._topic(norm) if slot == "topic" else self._type(norm)
+        if keyword is not None:
+            return keyword
+        return candidates[0].code if candidates and candidates[0].probability >= _ANSWER_FLOOR else None
+
+    def _marked_type(self, norm: str) -> str | None:
         """A marker at the start is the citizen filing under that heading, as on a 12345 form;
         anywhere else 投诉 or 建议 is just a word in a sentence and only counts as evidence."""
         lead = _LEAD.match(norm)
@@ -147,12 +215,38 @@ class Extractor:
         for marker, code, english in self._markers:
             if head.startswith(marker) and (not english or _ENGLISH_MARKER_END.match(head, len(marker))):
                 return code
+        return None
+
+    def _type(self, norm: str) -> str | None:
+        marked = self._marked_type(norm)
+        if marked is not None:
+            return marked
         best = _best(_score(norm, self._type_keywords))
         return None if best is None else self._taxonomy.types[best].code
 
     def _topic(self, norm: str) -> str | None:
         best = _best(_score(norm, self._topic_keywords))
         return None if best is None else self._taxonomy.topics[best].code
+
+
+# A typed answer's likeliest candidate is taken when it is at least this likely (uniform over 17
+# topics is 0.06): below it the text said nothing the model recognises, and the question is repeated.
+_ANSWER_FLOOR: Final = 0.25
+
+
+def _known(prediction: Prediction | None, codes: frozenset[str]) -> tuple[Candidate, ...]:
+    """Candidates the configured taxonomy still has (an operator may have removed a topic since
+    the model was trained)."""
+    if prediction is None:
+        return ()
+    return tuple(c for c in prediction.candidates if c.code in codes)
+
+
+def _sure(prediction: Prediction, known: tuple[Candidate, ...]) -> str | None:
+    """The best code when the model is sure of it and the taxonomy still has it."""
+    if prediction.confident and known and known[0].code == prediction.best:
+        return prediction.best
+    return None
 
 
 def _markers(taxonomy: Taxonomy) -> tuple[tuple[str, str, bool], ...]:

@@ -70,6 +70,13 @@ def options_to_choices(options: Sequence[Option], locale: str) -> tuple[Choice, 
     return tuple(o.choice(locale) for o in options)
 
 
+def option_number(said: str) -> int | None:
+    """``said`` as an option's number, or None. Checked before ``int()``: ``isdigit`` is true for
+    "²" or "①", which ``int()`` refuses, and ``int()`` raises past 4,300 digits; a decimal of
+    more than four digits can be no option's number anyway."""
+    return int(said) if said.isdecimal() and len(said) <= 4 else None
+
+
 def match_option(options: Sequence[Option], inbound: Inbound) -> Option | None:
     """A button press, a label in either language, an alias or the option's number ("2")."""
     if inbound.kind is MessageKind.CHOICE and inbound.choice_id is not None:
@@ -79,8 +86,9 @@ def match_option(options: Sequence[Option], inbound: Inbound) -> Option | None:
     said = normalize(inbound.text)
     if not said:
         return None
-    if said.isdigit() and 1 <= int(said) <= len(options):
-        return options[int(said) - 1]
+    number = option_number(said)
+    if number is not None and 1 <= number <= len(options):
+        return options[number - 1]
     for option in options:
         names = (option.name.zh, option.name.en, option.id, *option.aliases)
         if said in {normalize(n) for n in names}:
@@ -97,6 +105,7 @@ class Accepted:
 @dataclass(frozen=True, slots=True)
 class Rejected:
     reason: str  # already in the citizen's language
+    prompt: Outbound | None = None  # asked instead of the slot's own prompt (e.g. "show all options")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ transaction, which department). A test can hand in any implementation of these p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,8 @@ from typing import Protocol
 
 from adapters.base import MediaRef
 from dialogs.taxonomy import Bilingual
+
+_LEVEL_SUFFIX = re.compile(r"(?:省|市|区|县|自治区|自治州|自治县)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +29,46 @@ class Place:
     lon: float | None = None
 
     def describe(self) -> str:
-        admin = "".join(p for p in (self.province, self.city, self.district) if p)
-        if self.address and admin and self.address.startswith(admin):
-            return self.address
-        parts = [p for p in (admin, self.address) if p]
-        if not parts and self.lat is not None and self.lon is not None:
+        """Each level once (a municipality is its own province and city: 北京市朝阳区), then what
+        the address adds: the parts of it that repeat the levels are left out, so neither
+        "北京市北京市朝阳区" nor "山东省青岛市市南区 市南区" reaches a citizen or staff."""
+        levels = list(dict.fromkeys(p for p in (self.province, self.city, self.district) if p))
+        admin = "".join(levels)
+        address, continued = _without_levels(self.address.strip(), levels)
+        if not admin and not address and self.lat is not None and self.lon is not None:
             return f"{self.lat:.5f}, {self.lon:.5f}"
-        return " ".join(parts)
+        return (admin + address) if continued else " ".join(p for p in (admin, address) if p)
+
+
+def _without_levels(address: str, levels: list[str]) -> tuple[str, bool]:
+    """The address without the administrative names it repeats, and whether it began with them
+    (then it reads on from the levels without a space: 山东省青岛市市南区香港中路8号)."""
+    names = {n for level in levels for n in (level, _LEVEL_SUFFIX.sub("", level)) if len(n) >= 2}
+    rest = _strip_heads(address, names, levels)
+    continued = bool(rest) and rest != address
+    for i in range(len(levels)):  # a label that names the levels in its middle (五四广场 山东省青岛市市南区东海西路)
+        chain = "".join(levels[i:])
+        if len(chain) >= 3 and chain in rest:
+            rest = " ".join(rest.replace(chain, " ").split())
+            break
+    return rest, continued
+
+
+def _strip_heads(address: str, names: set[str], levels: list[str]) -> str:
+    """The shortest rest after taking level names off the front, in any order and form:
+    青岛市南区… is 青岛 + 市南区, not 青岛市 + 南区."""
+    best = address
+    for name in names:
+        if address.startswith(name) and not _street_named(address, name, levels):
+            rest = _strip_heads(address[len(name) :].lstrip(" ,，、"), names - {name}, levels)
+            if len(rest) < len(best):
+                best = rest
+    return best
+
+
+def _street_named(rest: str, name: str, levels: list[str]) -> bool:
+    """崂山路 is a street in 崂山区, not the district named again."""
+    return name not in levels and rest[len(name) : len(name) + 1] in ("路", "街", "道", "巷", "大")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +90,7 @@ class FiledTicket:
     answer_due: datetime
     answer_working_days: int
     new: bool
+    department: Bilingual | None = None  # routed while filing: the reply says who handles it
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +102,7 @@ class TicketSummary:
     department: Bilingual | None
     answer_due: datetime
     created_at: datetime
+    withdrawable: bool = False  # the citizen may still withdraw it (撤回): asked to confirm first
 
 
 class RatingResult(StrEnum):

@@ -24,6 +24,7 @@ class Verb(StrEnum):
     REJECT = "reject"
     CLOSE = "close"
     DUPLICATE = "duplicate"
+    RETOPIC = "retopic"
     SHOW = "show"
     QUEUE = "queue"
     FAILED = "failed"
@@ -39,6 +40,7 @@ _WORDS: dict[str, Verb] = {
     **dict.fromkeys(("不予受理", "reject", "/reject"), Verb.REJECT),
     **dict.fromkeys(("办结", "close", "/close"), Verb.CLOSE),
     **dict.fromkeys(("重复", "duplicate", "/duplicate"), Verb.DUPLICATE),
+    **dict.fromkeys(("改类", "改主题", "retopic", "/retopic"), Verb.RETOPIC),
     **dict.fromkeys(("查看", "show", "/show"), Verb.SHOW),
     **dict.fromkeys(("待办", "queue", "/queue"), Verb.QUEUE),
     **dict.fromkeys(("投递失败", "failed", "/failed", "undelivered"), Verb.FAILED),
@@ -55,13 +57,14 @@ USAGE: dict[Verb, str] = {
     Verb.REJECT: "不予受理 WZ20261122-0007 原因",
     Verb.CLOSE: "办结 WZ20261122-0007",
     Verb.DUPLICATE: "重复 WZ20261122-0007 WZ20261120-0003",
+    Verb.RETOPIC: "改类 WZ20261122-0007 主题代码或名称（如 urban 或 城市管理）",
     Verb.SHOW: "查看 WZ20261122-0007",
     Verb.QUEUE: "待办",
     Verb.FAILED: "投递失败",
     Verb.HELP: "帮助",
 }
 _NEEDS_NUMBER = frozenset(USAGE) - {Verb.QUEUE, Verb.FAILED, Verb.HELP}
-_NEEDS_ARGUMENT = frozenset({Verb.TRANSFER, Verb.EXTEND, Verb.DUPLICATE})
+_NEEDS_ARGUMENT = frozenset({Verb.TRANSFER, Verb.EXTEND, Verb.DUPLICATE, Verb.RETOPIC})
 _NEEDS_TEXT = frozenset({Verb.REPLY, Verb.NOTE, Verb.TRANSFER, Verb.EXTEND, Verb.REJECT})
 
 _VERB_FIRST = re.compile(r"^\s*(\S+?)(?:@\w+)?(?:[\s:：]+(.*))?$", re.DOTALL)
@@ -71,7 +74,7 @@ _VERB_FIRST = re.compile(r"^\s*(\S+?)(?:@\w+)?(?:[\s:：]+(.*))?$", re.DOTALL)
 class StaffCommand:
     verb: Verb
     number: str | None = None
-    argument: str | None = None  # department code, new due date, original ticket number
+    argument: str | None = None  # department code, new due date, original ticket number, topic
     text: str = ""
 
 

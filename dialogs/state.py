@@ -23,6 +23,7 @@ class IntakeDraft:
     media: tuple[MediaRef, ...] = ()
     phone: str | None = None
     guessed: frozenset[str] = frozenset()
+    outside_area: bool = False  # the place lies outside the service area and is not yet confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class SessionState:
     last_filed: str | None = None  # the number just filed: answers a late second tap on "submit"
     locale_explicit: bool = False  # the citizen chose a language: stop guessing it from their text
     rating_ticket: str | None = None  # 不满意 was tapped: the next text is the reason
+    withdraw_ticket: str | None = None  # "撤回 N" was asked to confirm: the next answer decides
 
     def idle(self) -> SessionState:
         return replace(self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False)
@@ -70,6 +72,7 @@ class SessionState:
                 "media": [{"kind": m.kind, "ref": m.ref, "url": m.url} for m in d.media],
                 "phone": d.phone,
                 "guessed": sorted(d.guessed),
+                "outside_area": d.outside_area,
             },
             "history": list(self.history),
             "intake_key": self.intake_key,
@@ -77,6 +80,7 @@ class SessionState:
             "last_filed": self.last_filed,
             "locale_explicit": self.locale_explicit,
             "rating_ticket": self.rating_ticket,
+            "withdraw_ticket": self.withdraw_ticket,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -94,6 +98,7 @@ class SessionState:
             media=tuple(MediaRef(**m) for m in d.get("media", [])),
             phone=d.get("phone"),
             guessed=frozenset(d.get("guessed", [])),
+            outside_area=bool(d.get("outside_area", False)),
         )
         return SessionState(
             locale=data["locale"],
@@ -107,4 +112,5 @@ class SessionState:
             last_filed=data.get("last_filed"),
             locale_explicit=bool(data.get("locale_explicit", False)),
             rating_ticket=data.get("rating_ticket"),
+            withdraw_ticket=data.get("withdraw_ticket"),
         )

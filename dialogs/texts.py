@@ -21,6 +21,17 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "ask_type": ("请选择问政类型：", "What kind of inquiry is it?"),
         "ask_topic": ("请选择问题所属领域：", "Which area does it concern?"),
+        "ask_topic_likely": (
+            "我们不太确定您的问题属于哪个领域，最可能是下面几项；都不对请点“其他”。",
+            "We are not sure which area this concerns; these are the likeliest. If none fits, tap Other.",
+        ),
+        "ask_type_likely": (
+            "您是要投诉、反映、咨询、求助还是提建议？最可能是下面几项；都不对请点“其他”。",
+            "Is this a complaint, a report, a question, a request for help or a suggestion? "
+            "These are the likeliest; if none fits, tap Other.",
+        ),
+        "btn_more_choices": ("其他（全部选项）", "Other (show all)"),
+        "all_choices_follow": ("好的，以下是全部选项：", "Here are all the options:"),
         "ask_location": (
             "问题发生在哪里？请发送位置，或输入详细地址（如：市南区香港中路8号）。",
             "Where is it? Share your location or type the address (e.g. 8 Xianggang Middle Rd, Shinan District).",
@@ -54,6 +65,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "没能识别这个地址，请补充区县和街道（如：市南区香港中路8号），或直接发送位置。",
             "We could not place that address. Please add the district and street, or share your location.",
         ),
+        "location_outside": (
+            "地点：{place}\n这个地址不在本市服务范围，仍要提交吗？",
+            "Place: {place}\nThis address is outside the area this service covers. Submit it anyway?",
+        ),
+        "btn_keep_place": ("仍要提交", "Submit anyway"),
+        "btn_change_place": ("修改地点", "Change place"),
         "choose_from_list": ("请从下面的选项中选择：", "Please pick one of the options below:"),
         "summary_title": ("请确认您的问政内容：", "Please confirm your inquiry:"),
         "summary_type": ("类型：{value}", "Type: {value}"),
@@ -91,10 +108,11 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "That does not look like a phone number. Try again or tap Skip.",
         ),
         "filed": (
-            "提交成功！您的问政编号：{number}\n我们将在{respond_due}前响应，{answer_due}前答复"
-            "（{days}个工作日）。\n发送“我的”可随时查看办理进度。",
-            "Filed! Your inquiry number is {number}.\nWe will respond by {respond_due} and answer by "
-            '{answer_due} ({days} working days).\nSend "my" at any time to see its progress.',
+            "提交成功！您的问政编号：{number}\n已受理，由【{department}】办理。我们将在{respond_due}前响应，"
+            "{answer_due}前答复（{days}个工作日）。\n发送“我的”可随时查看办理进度。",
+            "Filed! Your inquiry number is {number}.\nIt has been accepted and assigned to {department}. We will "
+            'respond by {respond_due} and answer by {answer_due} ({days} working days).\nSend "my" at any time to '
+            "see its progress.",
         ),
         "filed_already": (
             "这份问政已经提交过了，编号：{number}。",
@@ -157,6 +175,11 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "internal_error": (
             "系统繁忙，您的消息已保存，请稍后再试。",
             "The service is busy. Your message is saved; please try again shortly.",
+        ),
+        "unreadable_message": (
+            "抱歉，这条消息含有无法识别的字符，未能保存，请修改后重新发送。",
+            "Sorry, this message contains characters we cannot read and was not saved. Please edit it and send it "
+            "again.",
         ),
         # --- pushes to the citizen as the ticket moves -------------------------------------------------
         "push_accepted": (
@@ -259,10 +282,10 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
-            "投递失败（主管）",
+            "投递失败（主管）｜改类 编号 主题",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
-            "show N | queue | failed (supervisors)",
+            "show N | queue | failed (supervisors) | retopic N topic",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
@@ -280,6 +303,8 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "Inquiry {number} is {status}: cannot {action}.",
         ),
         "staff_unknown_department": ("没有部门代码{code}。可用：{codes}", "No department {code}. Known: {codes}"),
+        "staff_unknown_topic": ("没有主题{topic}。可用：{topics}", "No topic {topic}. Known: {topics}"),
+        "staff_same_topic": ("问政{number}的主题已是{topic}。", "Inquiry {number} is already under {topic}."),
         "staff_bad_date": (
             "日期格式应为YYYY-MM-DD，且晚于当前期限。",
             "The date must be YYYY-MM-DD and later than the current due date.",
@@ -327,6 +352,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "action_note": ("备注", "note"),
         "action_reply": ("回复", "reply"),
         "action_transfer": ("转办", "transfer"),
+        "action_retopic": ("改类", "retopic"),
         "action_extend": ("延期", "extend"),
         "action_reject": ("不予受理", "reject"),
         "action_close": ("办结", "close"),
@@ -341,6 +367,17 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "status_withdrawn": ("已撤回", "Withdrawn"),
         "status_duplicate": ("重复件", "Duplicate"),
         "status_reopened": ("重新办理", "Reopened"),
+        # --- withdrawing asks first (撤回 cannot be undone) ---------------------------------------------
+        "withdraw_confirm": (
+            "确定撤回{number}？撤回后将不再办理。",
+            "Withdraw {number}? It will no longer be handled.",
+        ),
+        "btn_withdraw_yes": ("确定撤回", "Withdraw"),
+        "btn_withdraw_no": ("不撤回", "Keep it"),
+        "withdraw_kept": (
+            "好的，问政{number}没有撤回，将继续办理。",
+            "OK, inquiry {number} is not withdrawn and is still being handled.",
+        ),
     }
 )
 

@@ -104,6 +104,18 @@ class InboundMessage(Base):
     replied_inline: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class SeenRequestNonce(Base):
+    """A signed request's nonce with its body's hash, written with the message it carried and kept
+    until its timestamp could no longer pass (``expires_at``): a replayed query with another body is
+    refused after a restart too, and the platform's retry of the same request is a redelivery."""
+
+    __tablename__ = "seen_request_nonces"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -204,6 +216,20 @@ class StaffToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class StaffSession(Base):
+    """A signed-in /staff browser. The cookie holds a random session id, not the login token; only
+    its SHA-256 is kept. It ends at ``expires_at``, on logout, or when its token is revoked."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("staff_tokens.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Append-only: every staff action, allowed or refused, and every citizen action on a ticket."""
 
@@ -271,6 +297,23 @@ class DepartmentDailyRatings(Base):
     score_sum: Mapped[int] = mapped_column(Integer)
 
 
+class TopicCorrection(Base):
+    """A label from staff: the topic a ticket should have had (``改类``, or a 转办 to a department
+    owning another topic). ``wenzheng model train`` learns from these; the text is the citizen's
+    description as it was when corrected. Append-only (migration 0010)."""
+
+    __tablename__ = "topic_corrections"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    type_code: Mapped[str] = mapped_column(String(32))
+    old_topic: Mapped[str] = mapped_column(String(32))
+    new_topic: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # retopic | transfer
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class TicketEvent(Base):
     """Append-only history: rows are inserted, never updated or deleted."""
 
@@ -312,6 +355,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(64))  # the worker sending it (``outbox_workers.id``)
+
+
+class OutboxWorkerBeat(Base):
+    """A live outbox worker's heartbeat: rows leased by a worker whose beat went stale (it died
+    mid-send) are claimed again at once instead of after the whole lease."""
+
+    __tablename__ = "outbox_workers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
 
 
 class SentMessage(Base):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxWorkerBeat
+from storage.upsert import insert_ignore_key, table_of
 
 PENDING = "pending"
 SENDING = "sending"
@@ -54,9 +55,52 @@ class OutboxRepository:
         await session.flush()
         return row
 
-    async def claim_due(self, session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    # --- workers: a heartbeat each, so the rows of a dead worker need not wait for their lease ---
+
+    async def register_worker(self, session: AsyncSession, worker_id: str, now: datetime, *, sole: bool) -> int:
+        """Record a starting worker. ``sole`` (the embedded SQLite default runs one process): every
+        other worker row is a previous instance that is gone, so its leased rows are free at once.
+        The number of previous workers forgotten."""
+        forgotten = 0
+        if sole:
+            result = await session.execute(delete(OutboxWorkerBeat).where(OutboxWorkerBeat.id != worker_id))
+            forgotten = int(getattr(result, "rowcount", 0) or 0)
+        await insert_ignore_key(
+            session,
+            table_of(OutboxWorkerBeat),
+            {"id": worker_id, "started_at": now, "heartbeat_at": now},
+            ["id"],
+        )
+        await self.beat(session, worker_id, now)
+        return forgotten
+
+    async def beat(self, session: AsyncSession, worker_id: str, now: datetime) -> None:
+        await session.execute(update(OutboxWorkerBeat).where(OutboxWorkerBeat.id == worker_id).values(heartbeat_at=now))
+
+    async def retire_worker(self, session: AsyncSession, worker_id: str, stale_before: datetime) -> None:
+        """A worker stopping: its row goes (what it leaves leased is free to others at once), and so
+        do rows of workers long dead."""
+        await session.execute(
+            delete(OutboxWorkerBeat).where(
+                (OutboxWorkerBeat.id == worker_id) | (OutboxWorkerBeat.heartbeat_at < stale_before)
+            )
+        )
+
+    async def claim_due(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        limit: int,
+        *,
+        worker_id: str | None = None,
+        stale_before: datetime | None = None,
+    ) -> list[OutboxMessage]:
         """Due rows, at most one per chat: the oldest undelivered message of a chat goes first, so a
-        chat never sees "answered" before "taken up" even when a send is deferred or retried."""
+        chat never sees "answered" before "taken up" even when a send is deferred or retried.
+
+        A row being sent is due when its lease ends, or at once when the worker holding it is gone:
+        no heartbeat since ``stale_before`` (or no worker row at all). Rows leased before workers
+        had ids (``leased_by`` empty) wait for their lease, as they always did."""
         earlier = aliased(OutboxMessage)
         blocked = (
             select(earlier.id)
@@ -68,9 +112,18 @@ class OutboxRepository:
             )
             .exists()
         )
+        due = OutboxMessage.next_attempt_at <= now
+        if stale_before is not None:
+            live = select(OutboxWorkerBeat.id).where(OutboxWorkerBeat.heartbeat_at >= stale_before)
+            orphaned = (
+                (OutboxMessage.status == SENDING)
+                & OutboxMessage.leased_by.is_not(None)
+                & OutboxMessage.leased_by.not_in(live)
+            )
+            due = due | orphaned
         stmt = (
             select(OutboxMessage)
-            .where(OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.next_attempt_at <= now, ~blocked)
+            .where(OutboxMessage.status.in_((PENDING, SENDING)), due, ~blocked)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
@@ -81,6 +134,7 @@ class OutboxRepository:
             row.status = SENDING
             row.attempts += 1
             row.next_attempt_at = now + self._lease
+            row.leased_by = worker_id
         await session.flush()
         return rows
 

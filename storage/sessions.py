@@ -30,6 +30,31 @@ class SessionStore(Protocol):
     async def close(self) -> None: ...
 
 
+class LocalLocks:
+    """Per-conversation asyncio locks for a single process; an entry lives only while in use."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                await lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class MemorySessionStore:
     """Bounded LRU with per-entry expiry; right for the embedded single-process default."""
 
@@ -38,7 +63,7 @@ class MemorySessionStore:
         # once and compactly; 100,000 sessions drop from ~331 to ~274 MB (BENCHMARKS.md).
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_entries
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = LocalLocks()
         # Replay keys live apart from sessions: evicting a nonce early would let a replay through.
         # They are only ever dropped when they expire (oldest first, as they were added in order).
         self._seen: OrderedDict[str, float] = OrderedDict()
@@ -67,23 +92,8 @@ class MemorySessionStore:
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    @asynccontextmanager
-    async def lock(self, key: str, timeout_seconds: float = 30.0) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with asyncio.timeout(timeout_seconds):
-                await lock.acquire()
-            try:
-                yield
-            finally:
-                lock.release()
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+    def lock(self, key: str, timeout_seconds: float = 30.0) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(key, timeout_seconds)
 
     async def add_once(self, key: str, ttl_seconds: float) -> bool:
         now = self._now()

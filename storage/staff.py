@@ -6,12 +6,12 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Department, Staff, StaffIdentity, StaffToken
+from storage.models import Department, Staff, StaffIdentity, StaffSession, StaffToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +89,7 @@ class StaffRepository:
 
     async def deactivate(self, session: AsyncSession, staff_id: int, now: datetime) -> None:
         await session.execute(update(Staff).where(Staff.id == staff_id).values(active=False))
-        await session.execute(
-            update(StaffToken)
-            .where(StaffToken.staff_id == staff_id, StaffToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await self.revoke_tokens(session, staff_id, now)
 
     async def all(self, session: AsyncSession) -> list[Staff]:
         stmt = select(Staff).order_by(Staff.department_code, Staff.name)
@@ -137,17 +133,87 @@ class StaffRepository:
         return token
 
     async def revoke_tokens(self, session: AsyncSession, staff_id: int, now: datetime) -> int:
+        """Every live token of the person, and every /staff page signed in with one, end now."""
         result = await session.execute(
             update(StaffToken)
             .where(StaffToken.staff_id == staff_id, StaffToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        await session.execute(
+            update(StaffSession)
+            .where(StaffSession.staff_id == staff_id, StaffSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def by_token(self, session: AsyncSession, token: str) -> Staff | None:
+    async def by_token(
+        self, session: AsyncSession, token: str, now: datetime | None = None, max_age: timedelta | None = None
+    ) -> Staff | None:
+        found = await self.live_token(session, token, now, max_age)
+        return None if found is None else found[0]
+
+    async def live_token(
+        self, session: AsyncSession, token: str, now: datetime | None = None, max_age: timedelta | None = None
+    ) -> tuple[Staff, StaffToken] | None:
+        """The active person and their unrevoked token; with ``max_age``, a token issued longer
+        ago than that has expired (the age is counted at check time, so shortening it applies to
+        tokens already issued)."""
         stmt = (
-            select(Staff)
+            select(Staff, StaffToken)
             .join(StaffToken, StaffToken.staff_id == Staff.id)
             .where(StaffToken.token_hash == hash_token(token), StaffToken.revoked_at.is_(None), Staff.active.is_(True))
         )
-        return (await session.execute(stmt)).scalar_one_or_none()
+        if now is not None and max_age is not None:
+            stmt = stmt.where(StaffToken.created_at > now - max_age)
+        row = (await session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    # --- /staff page sessions: the cookie holds a random id, stored hashed ----------------------
+
+    async def open_session(
+        self, session: AsyncSession, staff_id: int, token_id: int, now: datetime, ttl: timedelta
+    ) -> tuple[str, datetime]:
+        """A new sign-in; its id (for the cookie, shown nowhere else) and when it ends."""
+        session_id = secrets.token_urlsafe(32)
+        expires = now + ttl
+        session.add(
+            StaffSession(
+                staff_id=staff_id,
+                token_id=token_id,
+                session_hash=hash_token(session_id),
+                created_at=now,
+                expires_at=expires,
+                revoked_at=None,
+            )
+        )
+        await session.flush()
+        return session_id, expires
+
+    async def session_staff(
+        self, session: AsyncSession, session_id: str, now: datetime, token_max_age: timedelta
+    ) -> int | None:
+        """The staff id behind a live page session: not signed out, not expired, its token neither
+        revoked nor expired, the person still active."""
+        stmt = (
+            select(StaffSession.staff_id)
+            .join(StaffToken, StaffToken.id == StaffSession.token_id)
+            .join(Staff, Staff.id == StaffSession.staff_id)
+            .where(
+                StaffSession.session_hash == hash_token(session_id),
+                StaffSession.revoked_at.is_(None),
+                StaffSession.expires_at > now,
+                StaffToken.revoked_at.is_(None),
+                StaffToken.created_at > now - token_max_age,
+                Staff.active.is_(True),
+            )
+        )
+        found = (await session.execute(stmt)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def close_session(self, session: AsyncSession, session_id: str, now: datetime) -> bool:
+        result = await session.execute(
+            update(StaffSession)
+            .where(StaffSession.session_hash == hash_token(session_id), StaffSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))

@@ -28,6 +28,13 @@ async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, A
     return None if row is None else int(row[0])
 
 
+async def insert_ignore_key(session: AsyncSession, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
+    """``insert_ignore`` for a table keyed by its own columns (no ``id``): True when inserted."""
+    stmt = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    result = await session.execute(stmt.returning(table.c[conflict[0]]))
+    return result.first() is not None
+
+
 async def increment_counter(session: AsyncSession, table: Table, key_col: str, key: str, col: str) -> int:
     """Atomically bump a per-key counter and return the new value (creating it at 1)."""
     stmt = _insert(session, table).values({key_col: key, col: 1})

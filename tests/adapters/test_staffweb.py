@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,8 @@ from adapters.base import (
     TemporarilyUnavailable,
     route_table,
 )
-from adapters.staffweb import StaffWebChannel
+from adapters.login_throttle import LoginThrottle
+from adapters.staffweb import StaffSignIn, StaffWebChannel
 from storage.database import create_engine, session_factory
 from storage.mailbox import SqlMailbox
 from storage.migrate import upgrade
@@ -66,17 +69,48 @@ class Desk:
         return await self.client.post("/staff/api/messages", json=body)
 
 
-async def open_desk(aiohttp_client: ClientFactory, sessions: async_sessionmaker[AsyncSession]) -> Desk:
-    tokens = {TOKEN: STAFF_ID}
+class DictAuth:
+    """The ``StaffAuth`` port on dicts, for the request rules (the SQL one is tested in
+    tests/bot/test_staff_auth.py): a session lives while its token is in ``tokens``."""
 
-    async def verify(token: str) -> int | None:
+    def __init__(self, tokens: dict[str, int], clock: Clock) -> None:
+        self.tokens = tokens
+        self.sessions: dict[str, str] = {}
+        self.clock = clock
+
+    async def sign_in(self, token: str) -> StaffSignIn | None:
         if token == BROKEN:
             raise ConnectionError("database is down")
-        return tokens.get(token)
+        if token not in self.tokens:
+            return None
+        session_id = "sess_" + secrets.token_urlsafe(32)
+        self.sessions[session_id] = token
+        return StaffSignIn(self.tokens[token], session_id, self.clock() + timedelta(hours=12))
 
+    async def staff_for(self, session_id: str) -> int | None:
+        if session_id == BROKEN:
+            raise ConnectionError("database is down")
+        token = self.sessions.get(session_id)
+        return None if token is None else self.tokens.get(token)
+
+    async def sign_out(self, session_id: str) -> None:
+        self.sessions.pop(session_id, None)
+
+
+async def open_desk(
+    aiohttp_client: ClientFactory, sessions: async_sessionmaker[AsyncSession], throttle: LoginThrottle | None = None
+) -> Desk:
+    tokens = {TOKEN: STAFF_ID}
     sink = Sink()
     channel = StaffWebChannel(
-        sink, SqlMailbox(sessions), verify, Clock(), max_body_bytes=4096, poll_seconds=0.05, keepalive_seconds=0.2
+        sink,
+        SqlMailbox(sessions),
+        DictAuth(tokens, Clock()),
+        Clock(),
+        throttle=throttle,
+        max_body_bytes=4096,
+        poll_seconds=0.05,
+        keepalive_seconds=0.2,
     )
     app = web.Application()
     app.router.add_routes(route_table(channel.routes()))
@@ -139,9 +173,10 @@ async def test_login_sets_the_token_as_a_strict_http_only_cookie_for_staff_paths
     assert response.status == 200
     assert (await response.json())["staff_id"] == STAFF_ID
     cookie = response.cookies["wz_staff"]
-    assert cookie.value == TOKEN
+    assert cookie.value.startswith("sess_") and TOKEN not in cookie.value  # a session id, never the token
     assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/staff"
     assert not cookie["secure"]
+    assert int(cookie["max-age"]) == 12 * 3600  # it ends when the session does
     session = await desk.client.get("/staff/api/session")
     assert session.status == 200 and (await session.json())["staff_id"] == STAFF_ID
 
@@ -183,11 +218,14 @@ async def test_a_revoked_token_stops_working_on_the_next_call(desk: Desk) -> Non
     assert len(desk.sink.received) == 1
 
 
-async def test_logout_clears_the_cookie(desk: Desk) -> None:
+async def test_logout_clears_the_cookie_and_ends_the_session_on_the_server(desk: Desk) -> None:
     await desk.login()
+    copied = {c.key: c.value for c in desk.client.session.cookie_jar}
     response = await desk.client.post("/staff/api/logout")
     assert response.status == 200
     assert response.cookies["wz_staff"].value == "" and response.cookies["wz_staff"]["path"] == "/staff"
+    assert (await desk.client.get("/staff/api/session")).status == 401
+    desk.client.session.cookie_jar.update_cookies(copied)  # a copy of the cookie kept from before
     assert (await desk.client.get("/staff/api/session")).status == 401
 
 
@@ -322,3 +360,56 @@ async def test_a_bad_resume_point_is_400(desk: Desk) -> None:
     await desk.login()
     response = await desk.client.get("/staff/api/events", params={"after": "yesterday"})
     assert response.status == 400 and await error_of(response) == "malformed"
+
+
+# --- sign-in attempts are limited per address (issue #12 item 7) ------------------------------------
+
+
+@dataclass
+class Ticking:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_ten_failures_lock_the_address_out_with_429_and_retry_after(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    clock = Ticking()
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'staffweb.db'}")
+    try:
+        await upgrade(engine)
+        throttle = LoginThrottle(max_failures=10, window_seconds=600, clock=clock)
+        desk = await open_desk(aiohttp_client, session_factory(engine), throttle)
+        for i in range(10):
+            wrong = await desk.client.post("/staff/api/login", json={"token": f"wrong_{i:02d}" + "x" * 40})
+            assert wrong.status == 403
+            clock.now += 1
+        for token in ("still_wrong" + "y" * 40, TOKEN):  # now even the real token waits
+            refused = await desk.client.post("/staff/api/login", json={"token": token})
+            assert refused.status == 429 and await error_of(refused) == "too_many_attempts"
+            assert int(refused.headers["Retry-After"]) == 590  # the first failure leaves the window then
+            assert "wz_staff" not in refused.cookies
+        clock.now += 590
+        await desk.login()  # the window moved on: the real token works again
+        assert (await desk.client.get("/staff/api/session")).status == 200
+    finally:
+        await engine.dispose()
+
+
+def test_the_throttle_counts_per_address_forgets_on_success_and_stays_bounded() -> None:
+    clock = Ticking()
+    throttle = LoginThrottle(max_failures=3, window_seconds=60, clock=clock, max_addresses=100)
+    for _ in range(3):
+        throttle.failed("198.51.100.7")
+    assert throttle.retry_after("198.51.100.7") == 60
+    assert throttle.retry_after("203.0.113.9") is None  # another address is not affected
+    throttle.failed("203.0.113.9")
+    throttle.succeeded("203.0.113.9")
+    for _ in range(2):
+        throttle.failed("203.0.113.9")
+    assert throttle.retry_after("203.0.113.9") is None  # the earlier failure was forgotten on success
+    for i in range(1000):  # a spray from many addresses
+        throttle.failed(f"10.0.{i // 256}.{i % 256}")
+    assert len(throttle._failures) == 100

@@ -230,7 +230,8 @@ async def test_emoji_rtl_and_zero_width_survive_storage(client: TestClient[Any, 
 
 
 async def test_location_pin_is_kept_structured(client: TestClient[Any, Any]) -> None:
-    await say(client, "这里的情况已经持续很久了，一直没有人来处理")
+    # Headed 投诉: the type is the citizen's own, so the form asks only the topic, then the place.
+    await say(client, "投诉：这里的情况已经持续很久了，一直没有人来处理")
     await say(client, "交通运输")
     response = await client.post(
         "/chat/api/messages",

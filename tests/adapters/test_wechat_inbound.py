@@ -34,6 +34,7 @@ from tests.fakes.wechat_api import (
     start_world,
     text_xml,
 )
+from tests.hanging_db import hangs_after_the_message_is_stored
 
 CITIZEN = "oZx8s5Lk2mQ9pR3tV6wY1bN4cF7h"  # the sender in the recorded payloads
 RICH = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
@@ -426,9 +427,10 @@ async def test_three_concurrent_redeliveries_have_one_effect(world: WechatWorld)
     assert (await count(world, OutboxMessage), len(world.api.custom)) == (queued, sent)
 
 
-async def test_a_slow_dialog_answers_success_and_the_reply_follows_through_the_api(world: WechatWorld) -> None:
-    """A previous message still holds the conversation (as a slow database would): WeChat gets
-    ``success`` within its five seconds and the reply comes as a customer-service message."""
+async def test_unstored_past_the_budget_is_503_and_the_retry_changes_nothing(world: WechatWorld) -> None:
+    """A previous message still holds the conversation: after its 4 s budget this push is not
+    stored, so WeChat gets 503 (it retries), never ``success``. The message is stored and answered
+    once when the conversation frees up, and WeChat's retry then changes nothing."""
     held, release = asyncio.Event(), asyncio.Event()
     ref = ConversationRef("wechat", ACCOUNT, CITIZEN)
 
@@ -442,20 +444,42 @@ async def test_a_slow_dialog_answers_success_and_the_reply_follows_through_the_a
     started = time.perf_counter()
     answer = await world.push.send(payload("text"))
     waited = time.perf_counter() - started
-    assert answer.success and 3.9 < waited < 5.5  # the 4 s budget, plus a loaded test machine's overhead
+    assert answer.status == 503 and 3.9 < waited < 5.5  # the 4 s budget, plus a loaded test machine's overhead
     release.set()
     await blocker
-    for _ in range(100):  # the dialog finishes in the background and queues its replies
+    for _ in range(100):  # the late task stores it, runs the dialog and queues its replies
         await world.deliver()
         if world.api.custom:
             break
         await asyncio.sleep(0.02)
     texts = world.api.texts(CITIZEN)
     assert len(texts) == 1 and texts[0].startswith("请确认您的问政内容")
-    assert world.api.custom[0]["msgtype"] == "msgmenu"  # 提交 / 修改 / 取消, tappable
-    redelivered = await world.push.send(payload("text"))
+    redelivered = await world.push.send(payload("text"))  # WeChat's retry of the 503
     await world.deliver()
     assert redelivered.success and len(world.api.custom) == 1  # answered already: nothing twice
+    assert await count(world, InboundMessage) == 1
+
+
+async def test_stored_but_slow_answers_success_and_the_reply_follows_through_the_api(world: WechatWorld) -> None:
+    """The push is committed, then the database hangs (another connection takes SQLite's write
+    lock) while the dialog reads: the message is safe, so WeChat gets ``success`` within its five
+    seconds and the reply comes as a customer-service message once the database is back."""
+    mine = text_xml(CITIZEN, "我的", 24500000000000071)
+    async with hangs_after_the_message_is_stored(world.services.db, world.config.storage.database_url) as hold:
+        started = time.perf_counter()
+        answer = await world.push.send(mine)
+        waited = time.perf_counter() - started
+        assert answer.success and 3.9 < waited < 4.9
+        await hold.release()
+    for _ in range(100):
+        await world.deliver()
+        if world.api.custom:
+            break
+        await asyncio.sleep(0.02)
+    assert len(world.api.texts(CITIZEN)) == 1
+    redelivered = await world.push.send(mine)
+    await world.deliver()
+    assert redelivered.success and len(world.api.custom) == 1
 
 
 async def test_storage_down_answers_503_so_wechat_retries(
@@ -470,18 +494,16 @@ async def test_storage_down_answers_503_so_wechat_retries(
         await world.close()
 
 
-async def test_nonces_and_the_token_are_shared_by_workers_through_redis(
+async def test_nonces_are_shared_by_workers_through_the_database_and_the_token_through_redis(
     aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, tmp_path: Path, redis_url: str
 ) -> None:
     raw = Redis.from_url(redis_url)
     await raw.flushdb()
     await raw.aclose()
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
-    one = await start_world(aiohttp_server, aiohttp_client, tmp_path / "one", safe=False, redis_url=redis_url)
+    one = await start_world(aiohttp_server, aiohttp_client, tmp_path, safe=False, redis_url=redis_url)
     two = await start_world(
-        aiohttp_server, aiohttp_client, tmp_path / "two", safe=False, redis_url=redis_url, clock=one.clock
-    )
+        aiohttp_server, aiohttp_client, tmp_path, safe=False, redis_url=redis_url, clock=one.clock
+    )  # a second worker on the same database
     try:
         assert (await one.push.send(text_xml(CITIZEN, "帮助", 1), nonce="424242")).status == 200
         replay = await two.push.send(text_xml(CITIZEN, "我的", 2), nonce="424242")
@@ -492,3 +514,32 @@ async def test_nonces_and_the_token_are_shared_by_workers_through_redis(
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_captured_plain_mode_query_is_refused_after_a_restart(
+    aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """明文模式 signs only the query. The nonce is kept in the database with the body's hash, so a
+    restart (the in-process store forgotten) does not let a captured query carry another message;
+    the same request again is WeChat's retry, answered as before, nothing new."""
+    before = await start_world(aiohttp_server, aiohttp_client, tmp_path, safe=False)
+    clock, nonce = before.clock, "31415926"
+    timestamp = before.push.timestamp()
+    original = text_xml(CITIZEN, RICH, 24500000000000061)
+    try:
+        first = await before.push.send(original, nonce=nonce, timestamp=timestamp)
+        assert first.status == 200 and first.text.startswith("请确认您的问政内容")
+    finally:
+        await before.close()
+    clock.advance(minutes=2)  # still within the five minutes the signed timestamp stays valid
+    after = await start_world(aiohttp_server, aiohttp_client, tmp_path, safe=False, clock=clock)
+    try:
+        forged = text_xml(CITIZEN, "撤回 WZ20261122-0001", 24500000000000062)
+        assert (await after.push.send(forged, nonce=nonce, timestamp=timestamp)).status == 403
+        assert await stored(after, "24500000000000062") is None
+        again = await after.push.send(original, nonce=nonce, timestamp=timestamp)
+        assert again.status == 200 and again.text == first.text  # a redelivery: the stored answer
+        await after.deliver()
+        assert await count(after, InboundMessage) == 1 and after.api.custom == []
+    finally:
+        await after.close()

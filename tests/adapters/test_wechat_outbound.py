@@ -281,7 +281,8 @@ async def test_through_the_outbox_a_blocked_citizen_is_dead_lettered_and_marked_
     world: WechatWorld,
 ) -> None:
     openid = "oUser-outbox-1"
-    first = await world.push.send(text_xml(openid, "你好", 91))  # a passive greeting; the prompt is queued
+    await world.push.send(text_xml(openid, "你好", 90))  # one passive greeting, which asks for the description
+    first = await world.push.send(text_xml(openid, "帮助", 91))  # a passive help; the question again is queued
     assert first.status == 200 and first.encrypted
     world.api.unsubscribed.add(openid)  # they left before the worker sent the rest
     await world.deliver()
@@ -294,8 +295,9 @@ async def test_through_the_outbox_a_blocked_citizen_is_dead_lettered_and_marked_
 
 async def test_through_the_outbox_a_reply_outside_the_window_waits_for_the_next_message(world: WechatWorld) -> None:
     openid = "oUser-outbox-2"
-    answer = await world.push.send(text_xml(openid, "你好", 92))
-    assert answer.text  # the passive reply; the form's first question is queued
+    await world.push.send(text_xml(openid, "你好", 90))  # one passive greeting, which asks for the description
+    answer = await world.push.send(text_xml(openid, "帮助", 92))
+    assert answer.text  # the passive help; the form's question, asked again, is queued
     world.clock.advance(hours=49)  # the worker was down for two days
     await world.deliver()
     async with world.services.sessions() as session:

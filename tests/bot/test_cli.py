@@ -49,3 +49,18 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"tickets", "ticket_events", "outbox", "inbound_messages", "citizens", "identities"} <= tables
+
+
+def test_a_misspelt_time_zone_fails_check_config_and_serve_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    assert "timezone: Asia/Shanghai" in shipped
+    bad.write_text(shipped.replace("timezone: Asia/Shanghai", "timezone: Asia/Shangai"), encoding="utf-8")
+    expected = [
+        "wenzheng: config key server.timezone: Value error, unknown time zone 'Asia/Shangai' "
+        "(an IANA name such as Asia/Shanghai)"
+    ]
+    for command in ("check-config", "serve"):
+        result = run(command, "--config", str(bad))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == expected

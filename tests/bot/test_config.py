@@ -110,3 +110,46 @@ def test_a_telegram_token_must_look_like_one(tmp_path: Path) -> None:
     data["channels"]["telegram"].update({"enabled": True, "token": "oops", "secret_token": "x"})  # type: ignore[index]
     with pytest.raises(ConfigError, match="expected a bot token"):
         load_config(write(tmp_path, data), environ={})
+
+
+def test_a_misspelt_time_zone_is_refused_by_key(tmp_path: Path) -> None:
+    data = shipped()
+    server = data.setdefault("server", {})
+    assert isinstance(server, dict)
+    server["timezone"] = "Asia/Shangai"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data), environ={})
+    assert str(caught.value) == (
+        "config key server.timezone: Value error, unknown time zone 'Asia/Shangai' (an IANA name such as Asia/Shanghai)"
+    )
+
+
+def _with_districts(districts: list[str], service_city: str | None = None) -> dict[str, object]:
+    data = shipped()
+    departments = data["departments"]
+    assert isinstance(departments, list)
+    departments[1] = {**departments[1], "districts": districts}
+    dialog = data.setdefault("dialog", {})
+    assert isinstance(dialog, dict)
+    dialog["service_city"] = service_city
+    return data
+
+
+def test_an_unknown_district_is_refused_by_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _with_districts(["市南区", "市难区"])), environ={})
+    assert str(caught.value) == "config key departments[1].districts[1]: '市难区' is not a county-level district name"
+
+
+def test_a_district_outside_the_service_city_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _with_districts(["市南区", "朝阳区"], "青岛市")), environ={})
+    assert (
+        str(caught.value) == "config key departments[1].districts[1]: '朝阳区' is not a county-level district of 青岛市"
+    )
+
+
+def test_real_districts_pass_with_and_without_a_service_city(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, _with_districts(["市南区", "黄岛区", "胶州市"], "青岛")), environ={})
+    assert config.departments[1].districts == ["市南区", "黄岛区", "胶州市"]
+    assert load_config(write(tmp_path, _with_districts(["朝阳区"])), environ={}).departments[1].districts == ["朝阳区"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.base import ConversationRef, Inbound, MessageKind, TemporarilyUnavailable
 from bot.app import Services, build_services, prepare_database
 from bot.config import StaffConfig, StaffIdentityConfig
+from storage.database import session_factory
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.models import InboundMessage, OutboxMessage, SentMessage, Ticket, WebchatMailbox
 from tests.app_helpers import Clock, make_config
+from tests.hanging_db import database_hangs, hangs_after_the_message_is_stored
 
 RICH = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
 REF = ConversationRef("webchat", "web", "citizen-1")
@@ -97,8 +100,9 @@ async def test_three_concurrent_redeliveries_have_one_effect(svc: Services) -> N
 
 
 async def test_replies_not_delivered_inline_go_through_the_outbox(svc: Services) -> None:
-    await svc.dispatcher.handle(message("你好"), inline=False)
-    assert await count(svc, OutboxMessage) == 2  # welcome + first question
+    await svc.dispatcher.handle(message(RICH))
+    await svc.dispatcher.handle(message("帮助"), inline=False)
+    assert await count(svc, OutboxMessage) == 2  # the help + the summary asked again
     await svc.worker.drain()
     assert await count(svc, WebchatMailbox) == 2
 
@@ -221,9 +225,10 @@ async def outbox_texts(services: Services, ref: ConversationRef = REF) -> list[s
         return [p["text"] for p in (await session.execute(stmt)).scalars()]
 
 
-async def test_a_slow_dialog_times_out_and_its_replies_follow_through_the_outbox_once(svc: Services) -> None:
-    """A previous message still holds the conversation (as a slow database would): the platform's
-    budget runs out, the channel answers at once, the replies come later through the outbox."""
+async def test_past_the_budget_unstored_is_retry_later_and_the_late_task_answers_once(svc: Services) -> None:
+    """A previous message still holds the conversation: the budget runs out before this message
+    is stored, so it is not acknowledged (retry later). The late task stores and answers it through
+    the outbox; the platform's retry is then a redelivery and changes nothing."""
     held = asyncio.Event()
     release = asyncio.Event()
 
@@ -234,8 +239,9 @@ async def test_a_slow_dialog_times_out_and_its_replies_follow_through_the_outbox
 
     blocker = asyncio.create_task(slow_previous_message())
     await held.wait()
-    first = await svc.dispatcher.handle(message(RICH, key="slow"), inline_limit=1, budget=0.2)
-    assert first.timed_out and first.replies == ()
+    with pytest.raises(TemporarilyUnavailable, match="not stored within"):
+        await svc.dispatcher.handle(message(RICH, key="slow"), inline_limit=1, budget=0.2)
+    assert await count(svc, InboundMessage) == 0
     release.set()
     await blocker
     for _ in range(50):  # the dialog finishes in the background
@@ -248,10 +254,81 @@ async def test_a_slow_dialog_times_out_and_its_replies_follow_through_the_outbox
     assert sum("请确认" in t for t in await outbox_texts(svc)) == 1
 
 
+async def test_a_hanging_database_is_never_acknowledged_and_the_retry_files_once(
+    svc: Services, database_url: str
+) -> None:
+    """The first transaction cannot commit (another session holds the lock it needs): past the
+    budget the answer is "retry later", not a timed-out success. When the database comes back, the
+    late task and the platform's retries make one message, one ticket."""
+    await svc.dispatcher.handle(message(RICH))
+    async with database_hangs(database_url) as hold:
+        started = time.perf_counter()
+        with pytest.raises(TemporarilyUnavailable):
+            await svc.dispatcher.handle(message(choice="confirm:submit", key="tap"), inline_limit=1, budget=0.5)
+        assert time.perf_counter() - started < 2.5
+        await hold.release()
+    for _ in range(100):  # the late task commits once the lock is gone
+        if await count(svc, Ticket):
+            break
+        await asyncio.sleep(0.05)
+    retried = await svc.dispatcher.handle(message(choice="confirm:submit", key="tap"), inline_limit=1, budget=4)
+    assert retried.duplicate and retried.replies == ()
+    assert await count(svc, Ticket) == 1 and await count(svc, InboundMessage) == 2
+    texts = await outbox_texts(svc)
+    assert any("WZ20261122-0001" in t for t in texts) and len(texts) == len(set(texts))  # nothing twice
+
+
+async def test_stored_but_slow_is_acknowledged_and_answered_through_the_outbox(
+    svc: Services, database_url: str
+) -> None:
+    """The message commits, then the dialog's transaction hangs: past the budget the message is
+    safe, so the channel may say "received" (``timed_out``); the answer follows via the outbox."""
+    async with hangs_after_the_message_is_stored(svc.db, database_url) as hold:
+        handled = await svc.dispatcher.handle(message("我的", key="mine"), inline_limit=1, budget=0.5)
+        assert handled.timed_out and handled.replies == ()
+        async with session_factory(svc.reader_db)() as session:  # a reader: the writer's lock is held
+            stored = await session.execute(
+                select(InboundMessage.processed_at).where(InboundMessage.message_key == "mine")
+            )
+            assert stored.scalar_one() is None  # stored, the dialog still waiting
+        await hold.release()
+    for _ in range(100):
+        if await outbox_texts(svc):
+            break
+        await asyncio.sleep(0.05)
+    assert len(await outbox_texts(svc)) == 1
+    again = await svc.dispatcher.handle(message("我的", key="mine"), inline_limit=1, budget=4)
+    assert again.duplicate and again.replies == () and len(await outbox_texts(svc)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_inline_answer_whose_commit_hangs_is_retry_later_and_the_retry_gets_it(
+    svc: Services, database_url: str
+) -> None:
+    """The dialog chose its inline answer, then its commit hangs past the budget: "received" would
+    lose that answer, so the platform is asked to retry (within budget + grace), and the retry
+    gets the stored answer once the commit went through."""
+    async with hangs_after_the_message_is_stored(svc.db, database_url) as hold:
+        started = time.perf_counter()
+        with pytest.raises(TemporarilyUnavailable, match="answer was not committed"):
+            await svc.dispatcher.handle(message(RICH, key="rich"), inline_limit=1, budget=0.5)
+        assert time.perf_counter() - started < 1.5
+        await hold.release()
+    for _ in range(100):
+        async with svc.sessions() as session:
+            done = (await session.execute(select(InboundMessage.processed_at))).scalar_one()
+        if done is not None:
+            break
+        await asyncio.sleep(0.05)
+    retried = await svc.dispatcher.handle(message(RICH, key="rich"), inline_limit=1, budget=4)
+    assert retried.duplicate and "请确认" in retried.replies[0].text
+
+
 async def test_a_passive_reply_carries_one_message_and_the_rest_go_through_the_outbox(svc: Services) -> None:
-    handled = await svc.dispatcher.handle(message("你好"), inline_limit=1, budget=4)
-    assert len(handled.replies) == 1 and "您好" in handled.replies[0].text
-    assert [t for t in await outbox_texts(svc)] == ["请具体描述问题：发生了什么、持续多久、您的诉求。可以附上照片。"]
+    await svc.dispatcher.handle(message(RICH))
+    handled = await svc.dispatcher.handle(message("帮助"), inline_limit=1, budget=4)
+    assert len(handled.replies) == 1 and "直接描述问题即可开始问政" in handled.replies[0].text
+    assert [t.splitlines()[0] for t in await outbox_texts(svc)] == ["请确认您的问政内容："]
 
 
 async def test_unsubscribing_makes_the_citizen_unreachable_and_writing_again_reachable(svc: Services) -> None:

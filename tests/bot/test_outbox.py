@@ -29,7 +29,7 @@ from adapters.base import (
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
 from storage.identities import IdentityRepository
-from storage.models import Identity, OutboxMessage
+from storage.models import Identity, OutboxMessage, OutboxWorkerBeat
 from storage.outbox import OutboxRepository
 from tests.app_helpers import Clock
 
@@ -353,3 +353,113 @@ async def test_one_batch_records_each_outcome_of_its_own(sessions: async_session
     assert rows[0] is not None and rows[0].next_attempt_at > clock() and rows[0].last_error == "502 Bad Gateway"
     assert rows[3] is not None and rows[3].next_attempt_at == clock() + timedelta(seconds=3.0)
     assert sent == ["m4"]
+
+
+# --- issue #12 item 8: a dead worker's rows are not stuck for the whole lease -----------------------
+
+
+def _worker(rig: Rig, name: str, *, sole: bool = False) -> OutboxWorker:
+    return OutboxWorker(
+        rig.sessions,
+        OutboxRepository(),
+        rig.outbox,
+        {"scripted": rig.channel},
+        RetryPolicy(4, 2.0, 60.0),
+        Metrics(),
+        rig.clock,
+        worker_id=name,
+        sole_worker=sole,
+        stale_after_seconds=30,
+    )
+
+
+async def _killed_mid_send(rig: Rig, worker: OutboxWorker) -> int:
+    """The state a kill between a send and its recorded outcome leaves: the row leased by ``worker``."""
+    outbox_id = await rig.enqueue("已受理")
+    await worker.register()
+    async with rig.sessions.begin() as session:
+        claimed = await OutboxRepository().claim_due(session, rig.clock(), 10, worker_id=worker.worker_id)
+    assert [r.id for r in claimed] == [outbox_id]
+    row = await rig.row(outbox_id)
+    assert row.status == "sending" and row.leased_by == worker.worker_id
+    return outbox_id
+
+
+async def test_a_restarted_sole_worker_resends_its_predecessors_rows_at_once(rig: Rig) -> None:
+    outbox_id = await _killed_mid_send(rig, _worker(rig, "host:100:aaaa", sole=True))
+    restarted = _worker(rig, "host:200:bbbb", sole=True)  # the embedded default: one process
+    await restarted.register()
+    assert await restarted.run_once() == 1  # no two-minute wait (the clock has not moved)
+    assert [d for _, _, d in rig.channel.sent] == [str(outbox_id)]  # at least once: sent again
+    row = await rig.row(outbox_id)
+    assert row.status == "sent" and row.attempts == 2
+
+
+async def test_rows_of_a_live_worker_are_left_alone_and_taken_once_its_heartbeat_is_stale(rig: Rig) -> None:
+    first = _worker(rig, "host-a:1:aaaa")
+    outbox_id = await _killed_mid_send(rig, first)
+    other = _worker(rig, "host-b:2:bbbb")  # several workers (PostgreSQL): nobody is sole
+    await other.register()
+    assert await other.run_once() == 0  # the first one is alive: its send is its own
+    rig.clock.advance(seconds=20)
+    async with rig.sessions.begin() as session:
+        await OutboxRepository().beat(session, first.worker_id, rig.clock())  # still beating
+    rig.clock.advance(seconds=25)
+    assert await other.run_once() == 0
+    rig.clock.advance(seconds=6)  # 31 s without a beat: gone; far less than the 2-minute lease
+    assert await other.run_once() == 1
+    assert (await rig.row(outbox_id)).leased_by == other.worker_id
+    assert [d for _, _, d in rig.channel.sent] == [str(outbox_id)]
+
+
+async def test_a_worker_that_stops_cleanly_frees_its_rows_at_once(rig: Rig) -> None:
+    first = _worker(rig, "host-a:1:aaaa")
+    outbox_id = await _killed_mid_send(rig, first)
+    other = _worker(rig, "host-b:2:bbbb")
+    await other.register()
+    assert await other.run_once() == 0
+    await first.retire()
+    assert await other.run_once() == 1
+    assert (await rig.row(outbox_id)).status == "sent"
+
+
+async def test_run_forever_registers_beats_and_retires(rig: Rig) -> None:
+    worker = _worker(rig, "host:1:cccc", sole=True)
+    worker._heartbeat = timedelta(seconds=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop, 0.05))
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                async with rig.sessions() as session:
+                    beat = await session.get(OutboxWorkerBeat, worker.worker_id)
+                if beat is not None:
+                    break
+                await asyncio.sleep(0.02)
+        rig.clock.advance(seconds=3)
+        async with asyncio.timeout(5):
+            while True:
+                async with rig.sessions() as session:
+                    beat = await session.get(OutboxWorkerBeat, worker.worker_id, populate_existing=True)
+                assert beat is not None
+                if beat.heartbeat_at == rig.clock():
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        rig.outbox.wake()
+        await task
+    async with rig.sessions() as session:
+        assert await session.get(OutboxWorkerBeat, worker.worker_id) is None
+
+
+async def test_rows_leased_before_worker_ids_wait_for_their_lease(rig: Rig) -> None:
+    outbox_id = await rig.enqueue("old")
+    async with rig.sessions.begin() as session:
+        await OutboxRepository().claim_due(session, rig.clock(), 10)  # no worker id: an older release
+    worker = _worker(rig, "host:1:dddd", sole=True)
+    await worker.register()
+    assert await worker.run_once() == 0
+    rig.clock.advance(minutes=2, seconds=1)
+    assert await worker.run_once() == 1
+    assert (await rig.row(outbox_id)).status == "sent"

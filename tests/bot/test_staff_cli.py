@@ -131,3 +131,17 @@ def postgres_database(database_url: str) -> str:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite is migrated in place")
     return database_url
+
+
+async def test_token_rotates_the_old_one_is_revoked_and_the_expiry_is_printed(
+    config: AppConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await staff(config, "add", "张三", "--department", "transport", capsys=capsys)
+    _, out, _ = await staff(config, "token", "张三", capsys=capsys)
+    old = out.splitlines()[1]
+    assert "It expires on 2027-02-20 (server.staff_token_days: 90)." in out  # 90 days after 2026-11-22
+    code, out, _ = await staff(config, "token", "张三", capsys=capsys)
+    new = out.splitlines()[1]
+    assert code == 0 and new != old and "previous token of 张三 was revoked" in out
+    assert await verifies(config, old) is None
+    assert await verifies(config, new) == "张三"

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -137,10 +139,12 @@ def texts(messages: list[dict[str, Any]]) -> str:
 async def test_the_whole_loop_from_filing_to_rating(world: World) -> None:
     citizen = await world.citizen()
     zhang = await world.staff("张三")
-    number = await file(world, citizen)
+    await citizen.say(CHAT, RICH)
+    filed = await citizen.tap(CHAT, "confirm:submit")
+    assert filed.startswith("提交成功！") and "已受理，由【城市管理局】办理" in filed
+    number = filed.split("问政编号：")[1].split("\n")[0]
 
-    pushes = await world.inbox(citizen)
-    assert "已受理，由【城市管理局】办理" in texts(pushes)
+    assert await world.inbox(citizen) == []  # the reply said it all: no "已受理" push to overtake it
     cards = await world.inbox(zhang)
     assert len(cards) == 1 and cards[0]["text"].startswith(f"【新问政】{number}")
     assert "138****5678" in cards[0]["text"] and "13812345678" not in cards[0]["text"]  # masked for staff
@@ -226,7 +230,11 @@ async def test_a_citizen_cannot_rate_or_read_someone_elses_ticket(world: World) 
     await zhang.say(DESK, f"回复 {number} 已修复")
     assert "没有找到编号" in await bob.say(CHAT, number)
     assert "当前不需要评价" in await bob.tap(CHAT, f"rate:{number}:3")
-    assert "当前无法撤回" in await bob.say(CHAT, f"撤回 {number}")
+    assert await bob.say(CHAT, f"撤回 {number}") == f"没有找到编号为{number}的问政，请核对编号。"
+    unknown = number[:-4] + "0777"
+    for command in ("撤回 {}", "补充 {} 我也看到了", "{}", "withdraw {}"):
+        theirs = (await bob.say(CHAT, command.format(number))).replace(number, "N")
+        assert theirs == (await bob.say(CHAT, command.format(unknown))).replace(unknown, "N"), command
     assert (await world.ticket(number)).status == "answered"
     assert await world.count(Rating) == 0
 
@@ -263,6 +271,7 @@ async def test_citizen_adds_information_and_the_handler_hears_it(world: World) -
 
 
 async def test_deadlines_remind_then_escalate_and_unrated_answers_close(world: World) -> None:
+    world.clock.now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai: office hours
     citizen = await world.citizen()
     zhang = await world.staff("张三")
     li = await world.staff("李四")
@@ -323,7 +332,8 @@ async def test_undeliverable_pushes_are_shown_to_supervisors(world: World) -> No
     li = await world.staff("李四")
     number = await file(world, citizen)
     assert "没有投递失败" in await li.say(DESK, "投递失败")
-    async with world.services.sessions.begin() as session:  # the worker gave up on the "accepted" push
+    await zhang.say(DESK, f"接单 {number}")
+    async with world.services.sessions.begin() as session:  # the worker gave up on the "已接单" push
         stmt = select(OutboxMessage).where(OutboxMessage.chat_id == citizen.chat_id)
         row = (await session.execute(stmt)).scalar_one()
         await OutboxRepository().mark_dead(session, row.id, "HTTP 502 after 8 attempts")
@@ -335,8 +345,40 @@ async def test_undeliverable_pushes_are_shown_to_supervisors(world: World) -> No
 async def test_a_department_without_staff_still_has_its_cards_seen_by_admins(world: World) -> None:
     citizen = await world.citizen()
     zhao = await world.staff("赵六")  # admin; nobody works at 生态环境局
-    await citizen.say(CHAT, "宿迁市宿城区西湖路上的一家KTV每天凌晨两点还在放音乐，噪音吵得睡不着")
+    await citizen.say(CHAT, "投诉：宿迁市宿城区西湖路上的一家KTV每天凌晨两点还在放音乐，噪音吵得睡不着")
     filed = await citizen.tap(CHAT, "confirm:submit")
     number = re.search(r"WZ\d{8}-\d{4}", filed)
     assert number is not None and (await world.ticket(number.group(0))).department_code == "environment"
     assert f"【新问政】{number.group(0)}" in texts(await world.inbox(zhao))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def pending_timers(world: World, number: str) -> dict[str, datetime]:
+    ticket = await world.ticket(number)
+    async with world.services.sessions() as session:
+        stmt = select(Timer.kind, Timer.due_at).where(Timer.ticket_id == ticket.id, Timer.status == "pending")
+        rows = (await session.execute(stmt)).all()
+    return {kind: (due if due.tzinfo else due.replace(tzinfo=UTC)).astimezone(SHANGHAI) for kind, due in rows}
+
+
+async def test_reminders_fall_inside_office_hours_and_escalations_stay_at_the_deadline(world: World) -> None:
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
+    number = await file(world, await world.citizen())
+    timers = await pending_timers(world, number)
+    assert timers["overdue_answer"] == datetime(2026, 12, 10, 23, 59, 59, tzinfo=SHANGHAI)  # the deadline itself
+    assert timers["remind_answer"] == datetime(2026, 12, 10, 18, 0, tzinfo=SHANGHAI)  # not 19:59:59
+    assert timers["remind_respond"] == datetime(2026, 12, 1, 14, 0, tzinfo=SHANGHAI)  # inside: 4 h before 18:00
+    assert timers["overdue_respond"] == datetime(2026, 12, 1, 18, 0, tzinfo=SHANGHAI)
+
+
+async def test_filed_at_night_the_respond_reminder_is_dropped_when_nobody_works_before_the_deadline(
+    world: World,
+) -> None:
+    world.clock.now = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # Tuesday 21:00: respond due 05:00
+    number = await file(world, await world.citizen())
+    timers = await pending_timers(world, number)
+    assert "remind_respond" not in timers
+    assert timers["overdue_respond"] == datetime(2026, 12, 2, 5, 0, tzinfo=SHANGHAI)
+    assert timers["remind_answer"] == datetime(2026, 12, 10, 18, 0, tzinfo=SHANGHAI)

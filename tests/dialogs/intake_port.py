@@ -28,9 +28,16 @@ class MemoryIntakePort:
         return FiledTicket(number, self.now + timedelta(hours=8), self.now + timedelta(days=9), 7, True)
 
     def _summary(self, number: str, draft: TicketDraft) -> TicketSummary:
-        status = "answered" if number in self.answered else "submitted"
+        status = "withdrawn" if number in self.withdrawn else "answered" if number in self.answered else "submitted"
         return TicketSummary(
-            number, draft.type_code, draft.topic_code, status, None, self.now + timedelta(days=9), self.now
+            number,
+            draft.type_code,
+            draft.topic_code,
+            status,
+            None,
+            self.now + timedelta(days=9),
+            self.now,
+            withdrawable=status == "submitted",
         )
 
     async def my_tickets(self, limit: int) -> tuple[Sequence[TicketSummary], int]:

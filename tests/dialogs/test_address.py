@@ -7,7 +7,9 @@ import time
 import cpca
 import pytest
 
-from dialogs.address import _RENAMES, Address, AddressParser, street_hint
+from dialogs.address import Address, AddressParser
+from dialogs.place_tables import place_tables
+from dialogs.streets import street_hint
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,7 @@ def test_renames_name_records_that_exist_in_cpca() -> None:
     """A typo in the table would silently never apply."""
     names = {info.adcode: info.name for info in cpca.ad_2_addr_dict.values()}
     known = set(names.values())
-    for rename in _RENAMES:
+    for rename in place_tables().renames:
         for city, district in rename.was:
             assert city in known or city == rename.province, (rename, city)
             if district is not None:

@@ -22,6 +22,7 @@ from dialogs.engine import DialogEngine
 from dialogs.extraction import Extractor
 from dialogs.forms import Settings
 from dialogs.state import SessionState
+from dialogs.texts import text
 from tests.dialogs.intake_port import MemoryIntakePort
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,10 +112,19 @@ async def test_rich_first_message_goes_straight_to_the_summary_and_files_in_two_
     assert chat.state is not None and chat.state.form is None
 
 
-async def test_greeting_gets_a_welcome_and_the_first_question(chat: Chat) -> None:
+async def test_greeting_gets_one_welcome_that_asks_for_the_description(chat: Chat) -> None:
     await chat.say("你好")
-    assert "您好" in chat.text() and "请具体描述问题" in chat.text()
+    assert [r.text for r in chat.last] == [text("welcome", "zh")]  # not also "请具体描述问题…" below it
     assert chat.state is not None and chat.state.step == "details"
+
+
+@pytest.mark.parametrize("said", ["你好", "我要投诉", "路灯", "hi", "我要问政", "/start"])
+async def test_a_vague_first_message_gets_one_greeting(chat: Chat, said: str) -> None:
+    replies = await chat.say(said)
+    assert len(replies) == 1 and replies[0].text == text("welcome", "zh")
+    assert chat.state is not None and chat.state.step == "details"
+    await chat.say("香港中路的路灯坏了一个星期了")  # the next message is taken as the description
+    assert chat.state.draft.details == "香港中路的路灯坏了一个星期了"
 
 
 async def test_description_without_topic_or_place_asks_only_what_is_missing(chat: Chat) -> None:
@@ -500,12 +510,118 @@ async def test_adding_information_to_the_latest_or_a_named_ticket(chat: Chat) ->
     assert "写上要补充的内容" in chat.text()
 
 
-async def test_withdrawing(chat: Chat) -> None:
+async def test_withdrawing_asks_first_and_acts_only_on_confirmation(chat: Chat) -> None:
     await chat.say(RICH)
     await chat.tap("confirm:submit")
     await chat.say("撤回 WZ20261122-0001")
-    assert "已撤回" in chat.text()
+    assert chat.text() == "确定撤回WZ20261122-0001？撤回后将不再办理。"
+    assert [(c.id, c.label) for c in chat.last[0].choices] == [
+        ("withdraw:yes:WZ20261122-0001", "确定撤回"),
+        ("withdraw:no:WZ20261122-0001", "不撤回"),
+    ]
+    assert chat.port.withdrawn == []  # nothing happened yet
+    await chat.tap("withdraw:no:WZ20261122-0001")
+    assert "没有撤回" in chat.text() and chat.port.withdrawn == []
+    await chat.say("撤回 WZ20261122-0001")
+    await chat.tap("withdraw:yes:WZ20261122-0001")
+    assert chat.text() == "问政WZ20261122-0001已撤回。" and chat.port.withdrawn == ["WZ20261122-0001"]
     await chat.say("撤回 WZ20261122-0001")
     assert "无法撤回" in chat.text()
     await chat.say("撤回")
     assert "写上问政编号" in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("answer", "withdrawn"),
+    [("1", True), ("确定撤回", True), ("是", True), ("2", False), ("不撤回", False), ("取消", False)],
+)
+async def test_withdrawal_is_confirmed_by_typing_where_there_are_no_buttons(
+    chat: Chat, answer: str, withdrawn: bool
+) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("撤回 WZ20261122-0001")
+    await chat.say(answer)
+    assert chat.port.withdrawn == (["WZ20261122-0001"] if withdrawn else [])
+    assert ("已撤回" if withdrawn else "没有撤回") in chat.text()
+    assert chat.state is not None and chat.state.withdraw_ticket is None
+
+
+async def test_anything_else_after_the_question_withdraws_nothing(chat: Chat) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("撤回 WZ20261122-0001")
+    assert chat.state is not None and chat.state.withdraw_ticket == "WZ20261122-0001"
+    again = SessionState.from_json(chat.state.to_json())  # the question survives the session store
+    assert again.withdraw_ticket == "WZ20261122-0001"
+    await chat.say("我的")
+    assert "WZ20261122-0001" in chat.text() and chat.state.withdraw_ticket is None
+    await chat.say("1")  # no longer an answer to the question
+    assert chat.port.withdrawn == []
+
+
+async def test_an_unanswered_withdrawal_question_expires(chat: Chat) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("撤回 WZ20261122-0001")
+    chat.now += timedelta(minutes=31)
+    await chat.say("1")
+    assert chat.port.withdrawn == [] and "已撤回" not in chat.text()
+
+
+async def test_english_withdrawal_question(chat: Chat) -> None:
+    await chat.say("English")
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("withdraw WZ20261122-0001")
+    assert chat.text() == "Withdraw WZ20261122-0001? It will no longer be handled."
+    assert [c.label for c in chat.last[0].choices] == ["Withdraw", "Keep it"]
+    await chat.say("yes")
+    assert chat.text() == "Inquiry WZ20261122-0001 has been withdrawn."
+
+
+@pytest.mark.parametrize("command", ["撤回 {}", "补充 {} 楼下也坏了", "{}", "withdraw {}", "add {} more"])
+async def test_someone_elses_number_answers_exactly_like_an_unknown_one(chat: Chat, command: str) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")  # this citizen owns WZ20261122-0001 only
+    other = Chat(chat.engine, port=MemoryIntakePort())  # another citizen, with no tickets of their own
+    await other.say(command.format("WZ20261122-0001"))  # exists, but not theirs
+    theirs = other.text().replace("WZ20261122-0001", "N")
+    await other.say(command.format("WZ20261122-0777"))  # does not exist at all
+    assert theirs == other.text().replace("WZ20261122-0777", "N")
+    assert "没有找到编号为N的问政" in theirs
+    assert chat.port.withdrawn == [] and chat.port.supplements == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "20261122-0001",
+        "wz20261122-0001",
+        "ＷＺ２０２６１１２２－０００１",
+        "２０２６１１２２－０００１",
+        "WZ 20261122 - 0001",
+        " 20261122 0001。",
+    ],
+)
+async def test_a_number_without_the_prefix_or_in_full_width_is_a_lookup(chat: Chat, typed: str) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say(typed)
+    assert "WZ20261122-0001" in chat.text() and "状态：已提交" in chat.text()
+    assert chat.state is not None and chat.state.form is None and len(chat.port.filed) == 1
+
+
+async def test_commands_take_the_number_without_its_prefix(chat: Chat) -> None:
+    await chat.say(RICH)
+    await chat.tap("confirm:submit")
+    await chat.say("补充 20261122-0001 楼下也坏了")
+    assert chat.port.supplements == [("WZ20261122-0001", "楼下也坏了")]
+    await chat.say("撤回 ２０２６１１２２－０００１")
+    assert chat.state is not None and chat.state.withdraw_ticket == "WZ20261122-0001"
+
+
+@pytest.mark.parametrize("said", ["13812345678", "0532-12345678", "20261306-0001", "订单号20261122-0001"])
+async def test_phone_numbers_and_impossible_dates_are_not_lookups(chat: Chat, said: str) -> None:
+    await chat.say(said)
+    assert "没有找到编号" not in chat.text()

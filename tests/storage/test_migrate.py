@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "citizens",
     "identities",
     "inbound_messages",
+    "seen_request_nonces",
     "tickets",
     "ticket_events",
     "ticket_sequences",
@@ -32,12 +33,15 @@ EXPECTED_TABLES = {
     "staff",
     "staff_identities",
     "staff_tokens",
+    "staff_sessions",
+    "outbox_workers",
     "audit_log",
     "timers",
     "ratings",
     "sent_messages",
     "department_daily_stats",
     "department_daily_ratings",
+    "topic_corrections",
 }
 
 

@@ -1,22 +1,33 @@
-"""Dialog session stores: the in-process one and Redis, held to the same behaviour."""
+"""Dialog session stores: in-process, SQLite file and Redis, held to the same behaviour."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from storage.sqlite_sessions import SessionStoreUnavailable, SqliteSessionStore
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteSessionStore]:
+    store = SqliteSessionStore(path=tmp_path / "sessions.db")
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest) -> Iterator[SessionStore]:
     if request.param == "memory":
         yield MemorySessionStore()
     else:
-        yield request.getfixturevalue("redis_store")
+        yield request.getfixturevalue(f"{request.param}_store")
 
 
 @pytest.fixture
@@ -182,3 +193,59 @@ async def test_memory_replay_keys_survive_session_eviction() -> None:
     for i in range(10):  # a burst of sessions pushes everything else out of the LRU
         await store.put(f"s{i}", "{}", 300)
     assert not await store.add_once("nonce-1", 300)  # the replay is still refused
+
+
+@dataclass
+class WallClock:
+    now: float = 1_795_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_sqlite_sessions_and_replay_keys_survive_a_restart(tmp_path: Path) -> None:
+    clock = WallClock()
+    first = SqliteSessionStore(path=tmp_path / "s.db", clock=clock)
+    await first.put("web:web:abc", '{"slot": "地点"}', 1800)
+    await first.put("gone", "v", 1800)
+    await first.delete("gone")
+    assert await first.add_once("nonce", 300)
+    await first.close()  # the process ends (a kill leaves the same file: WAL, committed per call)
+
+    again = SqliteSessionStore(path=tmp_path / "s.db", clock=clock)
+    try:
+        assert await again.get("web:web:abc") == '{"slot": "地点"}'
+        assert await again.get("gone") is None
+        assert not await again.add_once("nonce", 300)  # a replay after the restart is still refused
+        clock.now += 1801  # the TTL runs on the wall clock, across restarts
+        assert await again.get("web:web:abc") is None
+        assert len(again) == 0
+    finally:
+        await again.close()
+
+
+async def test_sqlite_sweeps_expired_rows(tmp_path: Path) -> None:
+    clock = WallClock()
+    store = SqliteSessionStore(path=tmp_path / "s.db", clock=clock)
+    try:
+        for i in range(50):
+            await store.put(f"old{i}", "{}", 10)
+            await store.add_once(f"n{i}", 10)
+        clock.now += 120  # past their TTL and past the sweep interval
+        await store.put("new", "{}", 10)
+        conn = sqlite3.connect(tmp_path / "s.db")
+        try:
+            assert conn.execute("select count(*) from dialog_sessions").fetchone() == (1,)
+            assert conn.execute("select count(*) from seen_keys").fetchone() == (0,)
+        finally:
+            conn.close()
+    finally:
+        await store.close()
+
+
+async def test_sqlite_store_failure_is_retryable(tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_bytes(b"this is not a database file" * 100)
+    store = SqliteSessionStore(path=tmp_path / "not-a-db")
+    with pytest.raises(SessionStoreUnavailable) as caught:
+        await store.get("k")
+    assert isinstance(caught.value, OSError)  # the dispatcher answers "retry later" (503), not 500
