@@ -30,6 +30,7 @@ from bench.options import Options
 from bench.peer_desk import MemoryDesk, MemoryPort, deadline_clock
 from bench.report import Row, judge
 from bot.app import Services, build_services, prepare_database
+from dialogs.classifier import load_newest
 from dialogs.extraction import Extractor
 from dialogs.state import SessionState
 from storage.sessions import MemorySessionStore
@@ -145,7 +146,9 @@ async def _ptb(services: Services, desk: MemoryDesk, conversations: int, offset:
 
     config = services.config
     taxonomy = config.taxonomy.build()
-    intake = PtbIntake(Extractor(taxonomy, services.addresses), taxonomy, desk, ZoneInfo(config.server.timezone))
+    # The same extractor as ours, classifier included, so both sides do the same domain work.
+    extractor = Extractor(taxonomy, services.addresses, load_newest(Path(config.storage.model_dir)))
+    intake = PtbIntake(extractor, taxonomy, desk, ZoneInfo(config.server.timezone))
     api = FakeBotApi()
     app = build_application(intake, api)
     await app.initialize()

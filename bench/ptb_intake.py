@@ -169,6 +169,7 @@ class PtbIntake:
             "filed" if new else "filed_already",
             LOCALE,
             number=ticket.number,
+            department=self._department(ticket.department),
             respond_due=moment(ticket.respond_due, LOCALE, self._tz),
             answer_due=day(ticket.answer_due, LOCALE, self._tz),
             days=self._desk.working_days(ticket.type_code, ticket.topic_code),

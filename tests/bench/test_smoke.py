@@ -21,3 +21,15 @@ async def test_query_scenario_on_a_small_sqlite_database_produces_timings(tmp_pa
         assert timing.summary.count > 0 and math.isfinite(timing.summary.p95) and timing.summary.p95 > 0
         assert timing.rows > 0, timing.name
     assert time.monotonic() - started < 10
+
+
+async def test_every_side_of_the_peer_scenario_files_every_conversation(tmp_path: Path) -> None:
+    """A side that stops filing (a text it formats wrong, a question it cannot answer) does less
+    work and looks faster: the ratio would flatter it. Every side must file every conversation."""
+    from bench.peer import measure as measure_peer
+
+    results = await measure_peer(8, tmp_path, warmup=2, rounds=1)
+    assert set(results) == {"ptb", "engine", "dispatcher"}
+    for side, timing in results.items():
+        assert timing.filed == 8, (side, timing)
+        assert timing.updates == 8 * 6, (side, timing)
