@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import model_training as mt
 from bot.config import AppConfig
-from bot.lifecycle import Status
 from bot.operator_cli import on_database
 from dialogs.address import AddressParser
 from dialogs.classifier import Candidate, LinearClassifier, Prediction, load_newest, shipped_model_path
 from dialogs.extraction import Extraction, Extractor
 from storage import corrections
+from tickets.lifecycle import Status
 
 SHIPPED_CORPUS = shipped_model_path().parent.parent / "corpus" / "raw"
 ANSWERED = (Status.ANSWERED.value, Status.CLOSED.value)

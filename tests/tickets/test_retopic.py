@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.model_cli import ANSWERED
 from storage import corrections
 from storage.models import AuditEntry, Ticket, TopicCorrection
-from tests.bot.test_workflow import DESK, World, file, texts, world
+from tests.tickets.test_workflow import DESK, World, file, texts, world
 
 __all__ = ["world"]  # the fixture, shared with test_workflow
 
