@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.model_cli import ANSWERED
+from bot.cli.model import ANSWERED
 from storage import corrections
 from storage.models import AuditEntry, Ticket, TopicCorrection
 from tests.tickets.test_workflow import DESK, World, file, texts, world

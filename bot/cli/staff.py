@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
-from bot.operator_cli import OperatorError, on_database, text_table
 from storage.models import Staff, utcnow
 from storage.staff import DepartmentSeed, StaffRepository
 

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
-from bot.operator_cli import OperatorError, on_database, text_table
 from storage import stats
 from storage.models import utcnow
 from tickets.lifecycle import Status
