@@ -236,13 +236,15 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     )
     channels.update(platforms)
     worker = OutboxWorker(
-        sessions,
-        outbox_repo,
-        outbox,
-        channels,
-        RetryPolicy(config.outbox.max_attempts, config.outbox.base_delay_seconds, config.outbox.max_delay_seconds),
-        metrics,
-        clock,
+        sessions=sessions,
+        repo=outbox_repo,
+        outbox=outbox,
+        channels=channels,
+        policy=RetryPolicy(
+            config.outbox.max_attempts, config.outbox.base_delay_seconds, config.outbox.max_delay_seconds
+        ),
+        metrics=metrics,
+        clock=clock,
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
         readers=readers,

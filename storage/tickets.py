@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import stats
 from storage.models import OutboxMessage, Ticket, TicketEvent, TicketSequence
+from storage.outbox import OutboxStatus
 from storage.upsert import increment_counter, table_of
 
 
@@ -124,7 +125,10 @@ class TicketRepository:
         stmt = (
             select(Ticket.number, OutboxMessage)
             .join(Ticket, Ticket.id == OutboxMessage.ticket_id)
-            .where(OutboxMessage.status.in_(("dead", "held")), OutboxMessage.channel != exclude_channel)
+            .where(
+                OutboxMessage.status.in_((OutboxStatus.DEAD.value, OutboxStatus.HELD.value)),
+                OutboxMessage.channel != exclude_channel,
+            )
         )
         if department_code is not None:
             stmt = stmt.where(Ticket.department_code == department_code)

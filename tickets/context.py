@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,7 @@ from storage.audit import AuditLog
 from storage.identities import IdentityRepository
 from storage.models import Staff, Ticket
 from storage.ratings import RatingRepository
-from storage.staff import StaffRepository
+from storage.staff import Role, StaffRepository
 from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets.deadlines import DeadlineClock, OfficeHours
@@ -34,14 +33,6 @@ from tickets.lifecycle import Action, Status, transition
 
 if TYPE_CHECKING:
     from tickets.routing import Directory
-
-
-class Role(StrEnum):
-    """A staff member's role (``staff.role`` in the config and the database)."""
-
-    HANDLER = "handler"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
 
 
 HANDLERS = (Role.HANDLER, Role.SUPERVISOR)  # who gets a department's cards

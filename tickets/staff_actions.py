@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.formatting import day
 from storage.models import OutboxMessage, Staff, Ticket
+from storage.staff import Role
 from tickets import notices, timers
-from tickets.context import Refused, Role
+from tickets.context import Refused
 from tickets.lifecycle import OPEN, Action, Status
 from tickets.timers import ANSWER_TIMERS, RATING_TIMERS, RESPOND_TIMERS
 
