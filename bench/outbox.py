@@ -181,7 +181,7 @@ def ticket_number(index: int) -> str:
 
 
 def lifecycle(index: int, department: str) -> list[Push]:
-    """One inquiry's status pushes, as ``bot/workflow.py`` words them (the texts' catalogue)."""
+    """One inquiry's status pushes, as ``tickets/notices.py`` words them (the texts' catalogue)."""
     from dialogs.texts import text
 
     number = ticket_number(index)

@@ -13,9 +13,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig
-from bot.sla import DeadlineClock, DeadlinePolicy, WorkingCalendar
-from bot.workflow import Directory
 from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from tickets.routing import Directory
 
 
 def deadline_clock(config: AppConfig) -> DeadlineClock:

@@ -1,7 +1,7 @@
 """The queries the scale scenario times, each as the service runs it.
 
 * my inquiries: ``TicketRepository.for_citizen`` (what "我的" runs), limit 5 like the dialog;
-* department queue: ``Workflow.queue`` for a handler of the department (open statuses, ordered by
+* department queue: ``tickets.staff_actions.queue`` for a handler of the department (open statuses, ordered by
   answer due time), limit 20 like the staff desk;
 * department statistics for one month: ``storage.stats.month`` (what ``wenzheng report month``
   runs), from the daily roll-ups; and, for comparison, the same figures straight from ``tickets``
@@ -26,6 +26,7 @@ from bot.app import Services
 from storage import stats
 from storage.models import Staff, UtcDateTime
 from storage.tickets import TicketRepository
+from tickets import staff_actions
 
 STATUS_COUNTS = text("""
 SELECT department_code, status, count(*) AS n
@@ -94,7 +95,7 @@ async def time_queries(
             return len(await repo.for_citizen(session, rng.choice(citizens), 5))
 
         async def queue(i: int) -> int:
-            return len(await services.workflow.queue(session, staff[i % len(staff)], 20))
+            return len(await staff_actions.queue(services.workflow, session, staff[i % len(staff)], 20))
 
         params = {"start": start, "end": end}
 
@@ -110,7 +111,7 @@ async def time_queries(
 
         for name, run, n in (
             ("my inquiries (for_citizen)", mine, samples),
-            ("department queue (Workflow.queue)", queue, samples),
+            ("department queue (staff_actions.queue)", queue, samples),
             ("department statistics, one month", month_stats, samples),
             ("department statistics, one month, from tickets (no roll-up)", month_from_tickets, max(5, samples // 10)),
         ):

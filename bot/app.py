@@ -33,11 +33,8 @@ from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
-from bot.sla import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
 from bot.staff_auth import SqlStaffAuth
-from bot.staff_desk import StaffDesk
 from bot.timers import TimerWorker
-from bot.workflow import DepartmentInfo, Directory, Workflow, WorkflowSettings
 from dialogs.address import AddressParser
 from dialogs.classifier import load_newest
 from dialogs.engine import DialogEngine
@@ -58,6 +55,10 @@ from storage.sqlite_sessions import SqliteSessionStore, session_file_for
 from storage.staff import DepartmentSeed, StaffRepository, StaffSeed
 from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
+from tickets.context import Workflow, WorkflowSettings
+from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from tickets.routing import DepartmentInfo, Directory
+from tickets.staff_desk import StaffDesk
 
 log = logging.getLogger(__name__)
 
@@ -137,47 +138,51 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository(), NonceRepository()
     )
     directory = Directory(
-        tuple(
+        departments=tuple(
             DepartmentInfo(
-                d.code, Bilingual(d.name.zh, d.name.en), tuple(d.topics), tuple(d.districts), d.telegram_chat_id
+                code=d.code,
+                name=Bilingual(d.name.zh, d.name.en),
+                topics=tuple(d.topics),
+                districts=tuple(d.districts),
+                telegram_chat_id=d.telegram_chat_id,
             )
             for d in config.departments
         ),
-        config.default_department,
+        default=config.default_department,
     )
     timer_repo = TimerRepository()
     enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
     workflow = Workflow(
-        directory,
-        taxonomy,
-        deadlines,
-        WorkflowSettings(
+        directory=directory,
+        taxonomy=taxonomy,
+        deadlines=deadlines,
+        settings=WorkflowSettings(
             remind_before=timedelta(hours=config.workflow.remind_before_hours),
             rating_window=timedelta(days=config.workflow.rating_window_days),
             office_hours=OfficeHours.parse(config.workflow.office_hours, calendar=calendar, tz=tz),
         ),
-        tz,
-        outbox,
-        repos.tickets,
-        repos.staff,
-        repos.identities,
-        AuditLog(),
-        timer_repo,
-        RatingRepository(),
+        tz=tz,
+        outbox=outbox,
+        tickets=repos.tickets,
+        staff=repos.staff,
+        identities=repos.identities,
+        audit=AuditLog(),
+        timers=timer_repo,
+        ratings=RatingRepository(),
         staff_channels=enabled_platforms,
     )
     dispatcher = Dispatcher(
-        sessions,
-        store,
-        engine,
-        repos,
-        outbox,
-        deadlines,
-        tz,
-        metrics,
-        clock,
-        workflow,
-        StaffDesk(workflow, repos.tickets, taxonomy, tz),
+        sessions=sessions,
+        store=store,
+        engine=engine,
+        repos=repos,
+        outbox=outbox,
+        deadlines=deadlines,
+        tz=tz,
+        metrics=metrics,
+        clock=clock,
+        workflow=workflow,
+        staff_desk=StaffDesk(workflow=workflow, tickets=repos.tickets, taxonomy=taxonomy, tz=tz),
     )
     channels: dict[str, Channel] = {}
     public = config.server.public_url or ""
@@ -231,19 +236,21 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     )
     channels.update(platforms)
     worker = OutboxWorker(
-        sessions,
-        outbox_repo,
-        outbox,
-        channels,
-        RetryPolicy(config.outbox.max_attempts, config.outbox.base_delay_seconds, config.outbox.max_delay_seconds),
-        metrics,
-        clock,
+        sessions=sessions,
+        repo=outbox_repo,
+        outbox=outbox,
+        channels=channels,
+        policy=RetryPolicy(
+            config.outbox.max_attempts, config.outbox.base_delay_seconds, config.outbox.max_delay_seconds
+        ),
+        metrics=metrics,
+        clock=clock,
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
         readers=readers,
         sole_worker=is_sqlite(db),  # the embedded default is one process: leftovers are a dead predecessor's
     )
-    timer_worker = TimerWorker(sessions, timer_repo, workflow, outbox, clock)
+    timer_worker = TimerWorker(sessions=sessions, timers=timer_repo, workflow=workflow, outbox=outbox, clock=clock)
     return Services(
         config,
         db,

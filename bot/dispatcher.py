@@ -34,13 +34,9 @@ from adapters.base import (
 )
 from adapters.sanitize import clean_inbound
 from bot.channels import PLATFORMS
-from bot.intake_port import SqlIntakePort
 from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.sla import DeadlineClock
-from bot.staff_desk import StaffDesk
 from bot.storage_errors import is_poison
-from bot.workflow import STAFF_WEB, Workflow
 from dialogs.engine import DialogEngine
 from dialogs.state import SessionState
 from dialogs.texts import text
@@ -51,6 +47,11 @@ from storage.nonces import NonceRepository
 from storage.sessions import SessionStore
 from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
+from tickets.context import Workflow
+from tickets.deadlines import DeadlineClock
+from tickets.intake_port import SqlIntakePort
+from tickets.notices import STAFF_WEB
+from tickets.staff_desk import StaffDesk
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Repositories:
 class Dispatcher:
     def __init__(
         self,
+        *,
         sessions: async_sessionmaker[AsyncSession],
         store: SessionStore,
         engine: DialogEngine,
@@ -352,7 +354,13 @@ class Dispatcher:
         try:
             async with self._sessions.begin() as session:
                 port = SqlIntakePort(
-                    session, self._repos.tickets, identity, self._deadlines, self._tz, now, self._workflow
+                    session=session,
+                    tickets=self._repos.tickets,
+                    identity=identity,
+                    deadlines=self._deadlines,
+                    tz=self._tz,
+                    now=now,
+                    workflow=self._workflow,
                 )
                 result = await self._engine.step(state, inbound, port, now)
                 inline_replies = await self._finish(session, message_id, ref, result.replies, delivery, now)

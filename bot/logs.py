@@ -21,18 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, unquote, urlsplit
 
 from bot.config import AppConfig
-
-# 身份证: 17 digits + digit/X. Mobile: 1[3-9] + 9 digits, optionally +86 and separators.
-_ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?\d{3,4}(\d{4})(?!\d)")
-
-
-def mask_personal_data(text: str) -> str:
-    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(2)}", text)
-
+from dialogs.privacy import mask_personal_data
 
 # ``extra=`` keys copied into the JSON line. Requests: method, path, status, duration_ms; filings:
 # ticket, channel, type, topic, department.

@@ -19,6 +19,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +37,7 @@ from adapters.base import (
 from bot.metrics import Metrics
 from storage.identities import IdentityRepository
 from storage.models import OutboxMessage, SentMessage
-from storage.outbox import OutboxRepository
+from storage.outbox import OutboxRepository, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class Outbox:
 class OutboxWorker:
     def __init__(
         self,
+        *,
         sessions: async_sessionmaker[AsyncSession],
         repo: OutboxRepository,
         outbox: Outbox,
@@ -105,7 +107,6 @@ class OutboxWorker:
         clock: Callable[[], datetime],
         batch_size: int = 50,
         rng: random.Random | None = None,
-        *,
         concurrency: int = 8,
         readers: async_sessionmaker[AsyncSession] | None = None,
         worker_id: str | None = None,
@@ -245,8 +246,8 @@ class OutboxWorker:
     async def _refresh_depth(self) -> None:
         async with self._readers() as session:
             depth = await self._repo.depth(session)
-        for status in ("pending", "sending", "sent", "dead"):
-            self._metrics.outbox_depth.labels(status).set(depth.get(status, 0))
+        for status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.DEAD):
+            self._metrics.outbox_depth.labels(status.value).set(depth.get(status, 0))
 
     async def _attempt(self, row: OutboxMessage) -> _Outcome:
         """Send one row; what became of it, recorded later with others in one transaction."""
@@ -260,25 +261,25 @@ class OutboxWorker:
                 raise RecipientUnreachable("the recipient unsubscribed or blocked us")
             platform_id = await channel.send(ref, Outbound.from_dict(row.payload), str(row.id), context)
         except Deferred as exc:
-            return _Outcome(row, DEFERRED, at=self._clock() + timedelta(seconds=exc.retry_after or 1.0))
+            return _Outcome(row, Delivery.DEFERRED, at=self._clock() + timedelta(seconds=exc.retry_after or 1.0))
         except OutsideWindow as exc:
-            return _Outcome(row, HELD, error=f"held: {exc}")
+            return _Outcome(row, Delivery.HELD, error=f"held: {exc}")
         except RecipientUnreachable as exc:
-            return _Outcome(row, DEAD, error=f"unreachable: {exc}", unreachable=True)
+            return _Outcome(row, Delivery.DEAD, error=f"unreachable: {exc}", unreachable=True)
         except SendError as exc:
             if exc.retryable and row.attempts < self._policy.max_attempts:
                 return self._retry(row, exc.retry_after, str(exc))
-            return _Outcome(row, DEAD, error=str(exc))
+            return _Outcome(row, Delivery.DEAD, error=str(exc))
         except (TimeoutError, OSError) as exc:  # network trouble before an answer: retry
             if row.attempts < self._policy.max_attempts:
                 return self._retry(row, None, f"{type(exc).__name__}: {exc}")
-            return _Outcome(row, DEAD, error=f"{type(exc).__name__}: {exc}")
+            return _Outcome(row, Delivery.DEAD, error=f"{type(exc).__name__}: {exc}")
         except SQLAlchemyError:
             raise  # our database, not the message: the row stays leased and is tried again later
         except Exception as exc:  # a bug in a channel must not stop every other delivery
             log.exception("outbox send crashed", extra={"outbox_id": row.id, "channel": row.channel})
-            return _Outcome(row, DEAD, error=f"crash: {type(exc).__name__}: {exc}")
-        return _Outcome(row, SENT, at=self._clock(), platform_id=platform_id)
+            return _Outcome(row, Delivery.DEAD, error=f"crash: {type(exc).__name__}: {exc}")
+        return _Outcome(row, Delivery.SENT, at=self._clock(), platform_id=platform_id)
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         async with self._sessions.begin() as session:
@@ -286,10 +287,10 @@ class OutboxWorker:
                 await self._apply(session, outcome)
         for outcome in outcomes:  # after the commit: only what is stored is counted
             row = outcome.row
-            self._metrics.messages_out.labels(row.channel, outcome.kind).inc()
-            if outcome.kind == RETRY:
+            self._metrics.messages_out.labels(row.channel, outcome.kind.value).inc()
+            if outcome.kind is Delivery.RETRY:
                 log.warning("outbox send failed, will retry: %s", outcome.error, extra={"outbox_id": row.id})
-            elif outcome.kind == DEAD:
+            elif outcome.kind is Delivery.DEAD:
                 log.error(
                     "outbox message dead-lettered: %s",
                     outcome.error,
@@ -298,7 +299,7 @@ class OutboxWorker:
 
     async def _apply(self, session: AsyncSession, outcome: _Outcome) -> None:
         row = outcome.row
-        if outcome.kind == SENT:
+        if outcome.kind is Delivery.SENT:
             sent_at = outcome.at or self._clock()
             await self._repo.mark_sent(session, row.id, sent_at)
             if outcome.platform_id is not None and row.ticket_id is not None:
@@ -312,11 +313,11 @@ class OutboxWorker:
                         created_at=sent_at,
                     )
                 )
-        elif outcome.kind == DEFERRED:
+        elif outcome.kind is Delivery.DEFERRED:
             await self._repo.defer(session, row.id, outcome.at or self._clock())
-        elif outcome.kind == HELD:
+        elif outcome.kind is Delivery.HELD:
             await self._repo.hold(session, row.id, outcome.error)
-        elif outcome.kind == RETRY:
+        elif outcome.kind is Delivery.RETRY:
             await self._repo.reschedule(session, row.id, outcome.at or self._clock(), outcome.error)
         else:
             await self._repo.mark_dead(session, row.id, outcome.error)
@@ -345,17 +346,23 @@ class OutboxWorker:
 
     def _retry(self, row: OutboxMessage, retry_after: float | None, error: str) -> _Outcome:
         delay = self._policy.delay(row.attempts, retry_after, self._rng.random())
-        return _Outcome(row, RETRY, at=self._clock() + timedelta(seconds=delay), error=error)
+        return _Outcome(row, Delivery.RETRY, at=self._clock() + timedelta(seconds=delay), error=error)
 
 
-# What became of one delivery attempt (also the ``messages_out`` metric's label).
-SENT, DEFERRED, HELD, RETRY, DEAD = "sent", "deferred", "held", "retry", "dead"
+class Delivery(StrEnum):
+    """What became of one delivery attempt (also the ``messages_out`` metric's label)."""
+
+    SENT = "sent"
+    DEFERRED = "deferred"  # the channel asked for later (rate limit of its own)
+    HELD = "held"  # outside the platform's reply window
+    RETRY = "retry"
+    DEAD = "dead"
 
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     row: OutboxMessage
-    kind: str
+    kind: Delivery
     at: datetime | None = None  # sent at, or when to try again
     error: str = ""
     platform_id: str | None = None

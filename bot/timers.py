@@ -1,4 +1,4 @@
-"""Fires stored deadlines: reminders before them, 督办 after them, unrated answers closed.
+"""The worker that fires stored deadlines (what a timer does is ``tickets.timers``).
 
 A timer is claimed and its effects written in one transaction, so a crash either fires it fully
 or leaves it pending for the next round; a restart loses none.
@@ -16,8 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import Outbox
-from bot.workflow import Workflow
 from storage.timers import TimerRepository
+from tickets import timers
+from tickets.context import Workflow
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 class TimerWorker:
     def __init__(
         self,
+        *,
         sessions: async_sessionmaker[AsyncSession],
         timers: TimerRepository,
         workflow: Workflow,
@@ -44,7 +46,7 @@ class TimerWorker:
         async with self._sessions.begin() as session:
             due = await self._timers.claim_due(session, now, self._batch)
             for timer in due:
-                await self._workflow.fire_timer(session, timer.ticket_id, timer.kind, now)
+                await timers.fire(self._workflow, session, timer.ticket_id, timers.TimerKind(timer.kind), now)
         if due:
             self._outbox.wake()
         return len(due)

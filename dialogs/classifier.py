@@ -4,7 +4,7 @@ Keyword lists decided by whichever word came first; on real messages that filed 
 five under a wrong topic without a word (issue #11). A linear model over character n-grams weighs
 every part of the message and says how sure it is, so the form can ask when it is not.
 
-The model is trained with scikit-learn by ``wenzheng model train`` (``bot/model_cli.py``) and
+The model is trained with scikit-learn by ``wenzheng model train`` (``bot/cli/model.py``) and
 saved as a plain ``.npz`` of arrays (no pickle, loaded with ``allow_pickle=False``); scoring here
 needs only numpy, runs offline and takes well under a millisecond per message. ``features`` is the
 one definition of what the model sees: the trainer calls it too, so the two can never drift apart.

@@ -4,6 +4,7 @@ by workers with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so each is sent by exac
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -13,11 +14,25 @@ from sqlalchemy.orm import aliased
 from storage.models import OutboxMessage, OutboxWorkerBeat
 from storage.upsert import insert_ignore_key, table_of
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-DEAD = "dead"
-HELD = "held"  # the platform's reply window is closed: waits for the citizen's next message
+
+class OutboxStatus(StrEnum):
+    """An outbox row's ``status``."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # leased by a worker
+    SENT = "sent"
+    DEAD = "dead"  # dead-lettered: shown to staff (投递失败)
+    HELD = "held"  # the platform's reply window is closed: waits for the citizen's next message
+
+
+# The stored values, as plain strings for the database drivers.
+PENDING, SENDING, SENT, DEAD, HELD = (
+    OutboxStatus.PENDING.value,
+    OutboxStatus.SENDING.value,
+    OutboxStatus.SENT.value,
+    OutboxStatus.DEAD.value,
+    OutboxStatus.HELD.value,
+)
 
 
 class OutboxRepository:

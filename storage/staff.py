@@ -7,11 +7,20 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department, Staff, StaffIdentity, StaffSession, StaffToken
+
+
+class Role(StrEnum):
+    """A staff member's role, as stored in ``staff.role`` and written in the config."""
+
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"  # also extends deadlines, hears 督办, sees failed pushes
+    ADMIN = "admin"  # every department
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ department statistics (``storage.stats``), in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import stats
-from storage.models import Ticket, TicketEvent, TicketSequence
+from storage.models import OutboxMessage, Ticket, TicketEvent, TicketSequence
+from storage.outbox import OutboxStatus
 from storage.upsert import increment_counter, table_of
 
 
@@ -105,3 +107,45 @@ class TicketRepository:
 
     async def by_number(self, session: AsyncSession, number: str) -> Ticket | None:
         return (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one_or_none()
+
+    async def queue(
+        self, session: AsyncSession, *, statuses: Collection[str], department_code: str | None, limit: int
+    ) -> list[Ticket]:
+        """Tickets in those statuses by answer due time (a department's, or all with ``None``)."""
+        stmt = select(Ticket).where(Ticket.status.in_(list(statuses)))
+        if department_code is not None:
+            stmt = stmt.where(Ticket.department_code == department_code)
+        stmt = stmt.order_by(Ticket.answer_due_at, Ticket.id).limit(limit)
+        return list((await session.execute(stmt)).scalars())
+
+    async def undelivered_pushes(
+        self, session: AsyncSession, *, department_code: str | None, exclude_channel: str, limit: int
+    ) -> list[tuple[str, OutboxMessage]]:
+        """Ticket pushes that are dead or held, newest first, with their ticket numbers."""
+        stmt = (
+            select(Ticket.number, OutboxMessage)
+            .join(Ticket, Ticket.id == OutboxMessage.ticket_id)
+            .where(
+                OutboxMessage.status.in_((OutboxStatus.DEAD.value, OutboxStatus.HELD.value)),
+                OutboxMessage.channel != exclude_channel,
+            )
+        )
+        if department_code is not None:
+            stmt = stmt.where(Ticket.department_code == department_code)
+        rows = await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))
+        return [(str(number), message) for number, message in rows.all()]
+
+    async def latest_for_citizen(
+        self, session: AsyncSession, citizen_id: int, *, statuses: Collection[str], by_answer: bool = False
+    ) -> Ticket | None:
+        """The citizen's latest ticket in those statuses: latest filed, or latest answered."""
+        order = (
+            (Ticket.answered_at.desc(), Ticket.id.desc()) if by_answer else (Ticket.created_at.desc(), Ticket.id.desc())
+        )
+        stmt = (
+            select(Ticket)
+            .where(Ticket.citizen_id == citizen_id, Ticket.status.in_(list(statuses)))
+            .order_by(*order)
+            .limit(1)
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()

@@ -80,7 +80,7 @@ async def test_each_request_and_each_filing_is_logged_masked_and_without_query_s
 
     async with client.server.app[SERVICES].sessions() as session:
         ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
-    (filing,) = lines(caplog, "bot.intake_port")
+    (filing,) = lines(caplog, "tickets.intake_port")
     assert {k: filing[k] for k in ("ticket", "channel", "type", "topic", "department")} == {
         "ticket": number,
         "channel": "webchat",

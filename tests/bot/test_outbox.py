@@ -84,13 +84,13 @@ def rig(sessions: async_sessionmaker[AsyncSession]) -> Rig:
     repo = OutboxRepository()
     outbox = Outbox(repo)
     worker = OutboxWorker(
-        sessions,
-        repo,
-        outbox,
-        {"scripted": channel},
-        RetryPolicy(4, 2.0, 60.0),
-        Metrics(),
-        clock,
+        sessions=sessions,
+        repo=repo,
+        outbox=outbox,
+        channels={"scripted": channel},
+        policy=RetryPolicy(4, 2.0, 60.0),
+        metrics=Metrics(),
+        clock=clock,
         rng=random.Random(1),
     )
     return Rig(sessions, channel, clock, outbox, worker)
@@ -296,7 +296,14 @@ async def test_deliveries_to_different_chats_overlap_and_each_chat_keeps_its_ord
     repo = OutboxRepository()
     outbox = Outbox(repo)
     worker = OutboxWorker(
-        sessions, repo, outbox, {"scripted": channel}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock, concurrency=3
+        sessions=sessions,
+        repo=repo,
+        outbox=outbox,
+        channels={"scripted": channel},
+        policy=RetryPolicy(4, 2.0, 60.0),
+        metrics=Metrics(),
+        clock=clock,
+        concurrency=3,
     )
     async with sessions.begin() as session:
         for n in range(2):
@@ -340,7 +347,15 @@ async def test_one_batch_records_each_outcome_of_its_own(sessions: async_session
     clock = Clock()
     repo = OutboxRepository()
     outbox = Outbox(repo)
-    worker = OutboxWorker(sessions, repo, outbox, {"scripted": ByChat()}, RetryPolicy(4, 2.0, 60.0), Metrics(), clock)
+    worker = OutboxWorker(
+        sessions=sessions,
+        repo=repo,
+        outbox=outbox,
+        channels={"scripted": ByChat()},
+        policy=RetryPolicy(4, 2.0, 60.0),
+        metrics=Metrics(),
+        clock=clock,
+    )
     ids = []
     async with sessions.begin() as session:
         for n in range(5):
@@ -360,13 +375,13 @@ async def test_one_batch_records_each_outcome_of_its_own(sessions: async_session
 
 def _worker(rig: Rig, name: str, *, sole: bool = False) -> OutboxWorker:
     return OutboxWorker(
-        rig.sessions,
-        OutboxRepository(),
-        rig.outbox,
-        {"scripted": rig.channel},
-        RetryPolicy(4, 2.0, 60.0),
-        Metrics(),
-        rig.clock,
+        sessions=rig.sessions,
+        repo=OutboxRepository(),
+        outbox=rig.outbox,
+        channels={"scripted": rig.channel},
+        policy=RetryPolicy(4, 2.0, 60.0),
+        metrics=Metrics(),
+        clock=rig.clock,
         worker_id=name,
         sole_worker=sole,
         stale_after_seconds=30,

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import load_config
-from bot.model_training import (
+from bot.cli.model_training import (
     Example,
     ask_cap_threshold,
     choose_threshold,
@@ -17,6 +16,7 @@ from bot.model_training import (
     is_held_out,
     split,
 )
+from bot.config import load_config
 from dialogs.address import AddressParser
 from dialogs.classifier import LinearClassifier, features, load_newest, newest_model, shipped_model_path
 from dialogs.extraction import Extractor

@@ -23,16 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Services, build_services, seed_directory
 from bot.config import AppConfig, StaffConfig
-from bot.intake_port import SqlIntakePort
-from bot.lifecycle import IllegalTransition
-from bot.sla import DeadlineClock, DeadlinePolicy, WorkingCalendar
-from bot.workflow import Refused
 from dialogs.ports import Place, TicketDraft
 from storage import stats
 from storage.identities import IdentityRepository
 from storage.models import Citizen, DepartmentDailyRatings, DepartmentDailyStats, Identity, Rating, Staff, Ticket
 from storage.upsert import table_of
 from tests.app_helpers import make_config
+from tickets import citizen_actions, rating, routing, staff_actions, timers
+from tickets.context import Refused
+from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from tickets.intake_port import SqlIntakePort
+from tickets.lifecycle import IllegalTransition
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 10, 30, 14, 0, tzinfo=UTC)  # 22:00 on 30 October in Beijing
@@ -162,7 +163,7 @@ class History:
             return await self.file(session)
         ticket = None
         for _ in range(4):  # mostly act on tickets still in play
-            ticket = await self.services.workflow._tickets.by_number(session, rng.choice(self.numbers))
+            ticket = await self.services.workflow.tickets.by_number(session, rng.choice(self.numbers))
             assert ticket is not None
             if ticket.status not in FINAL:
                 break
@@ -173,32 +174,34 @@ class History:
         action = rng.choice(likely)
         match action:
             case "claim":
-                await workflow.claim(session, admin, ticket, now)
+                await staff_actions.claim(workflow, session, admin, ticket, now)
             case "note":
-                await workflow.note(session, admin, ticket, "现场核实中", now)
+                await staff_actions.note(workflow, session, admin, ticket, "现场核实中", now)
             case "reply":
-                await workflow.reply(session, admin, ticket, "已处理", now)
+                await staff_actions.reply(workflow, session, admin, ticket, "已处理", now)
             case "transfer":
-                await workflow.transfer(session, admin, ticket, rng.choice(self.departments), "不属于本部门", now)
+                await routing.transfer(
+                    workflow, session, admin, ticket, rng.choice(self.departments), "不属于本部门", now
+                )
             case "extend":
                 new_day = (ticket.answer_due_at.astimezone(self.tz) + timedelta(days=3)).date()
-                await workflow.extend(session, admin, ticket, new_day, "需要现场勘查", now)
+                await staff_actions.extend(workflow, session, admin, ticket, new_day, "需要现场勘查", now)
             case "reject":
-                await workflow.reject(session, admin, ticket, "不属于受理范围", now)
+                await staff_actions.reject(workflow, session, admin, ticket, "不属于受理范围", now)
             case "close":
-                await workflow.close(session, admin, ticket, now)
+                await staff_actions.close(workflow, session, admin, ticket, now)
             case "duplicate":
                 original = rng.choice(self.numbers)
-                await workflow.mark_duplicate(session, admin, ticket, original, now)
+                await staff_actions.mark_duplicate(workflow, session, admin, ticket, original, now)
             case "withdraw":
-                await workflow.withdraw(session, ticket, f"citizen:{ticket.citizen_id}", now)
+                await citizen_actions.withdraw(workflow, session, ticket, f"citizen:{ticket.citizen_id}", now)
             case "rate":
                 score = rng.choice((1, 2, 3, 3))
-                await workflow.rate(session, ticket, score, "", f"citizen:{ticket.citizen_id}", now)
+                await rating.rate(workflow, session, ticket, score, "", f"citizen:{ticket.citizen_id}", now)
                 action = f"rate_{score}"
             case "expire":
                 before = ticket.status
-                await workflow.fire_timer(session, ticket.id, "rating_expiry", now)
+                await timers.fire(workflow, session, ticket.id, timers.TimerKind.RATING_EXPIRY, now)
                 if ticket.status == before:
                     raise Refused("nothing_to_expire")
         return action
@@ -209,13 +212,13 @@ class History:
             session, "webchat", "web", f"citizen-{rng.randint(1, 6)}", self.now, "zh"
         )
         port = SqlIntakePort(
-            session,
-            self.services.workflow._tickets,
-            identity,
-            self.deadlines,
-            self.tz,
-            self.now,
-            self.services.workflow,
+            session=session,
+            tickets=self.services.workflow.tickets,
+            identity=identity,
+            deadlines=self.deadlines,
+            tz=self.tz,
+            now=self.now,
+            workflow=self.services.workflow,
         )
         draft = TicketDraft(
             intake_key=f"k{len(self.numbers)}-{rng.random()}",

@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from bot.lifecycle import Action, IllegalTransition, Status, transition
+from tickets.lifecycle import Action, IllegalTransition, Status, transition
 
 S = Status
 A = Action
-# The whole table, written out by hand so a change to bot/lifecycle.py must be deliberate.
+# The whole table, written out by hand so a change to tickets/lifecycle.py must be deliberate.
 EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.SUBMITTED, A.ROUTE): S.ACCEPTED,
     **{(s, A.CLAIM): S.ASSIGNED for s in (S.ACCEPTED, S.REOPENED, S.ASSIGNED)},

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sla import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -13,18 +13,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import Inbound, Outbound
-from bot.lifecycle import IllegalTransition, Status
-from bot.workflow import Refused, Workflow
 from dialogs.formatting import moment
 from dialogs.staff_commands import Malformed, StaffCommand, Verb, parse_staff_command
 from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
+from tickets import routing, staff_actions
+from tickets.context import Refused, Workflow
+from tickets.lifecycle import IllegalTransition, Status
 
 
 class StaffDesk:
-    def __init__(self, workflow: Workflow, tickets: TicketRepository, taxonomy: Taxonomy, tz: ZoneInfo) -> None:
+    def __init__(self, *, workflow: Workflow, tickets: TicketRepository, taxonomy: Taxonomy, tz: ZoneInfo) -> None:
         self._workflow = workflow
         self._tickets = tickets
         self._taxonomy = taxonomy
@@ -44,27 +45,31 @@ class StaffDesk:
         if parsed.verb is Verb.HELP:
             return (Outbound(text("staff_help", loc)),)
         if parsed.verb is Verb.QUEUE:
-            await self._workflow.listed(session, staff, "queue", now)
+            await staff_actions.listed(self._workflow, session, staff, "queue", now)
             return (await self._queue(session, staff, now),)
         if parsed.verb is Verb.FAILED:
-            if staff.role not in ("supervisor", "admin"):
-                await self._workflow.refuse(session, staff, "failed", None, "supervisors only", now)
+            if not staff_actions.supervises(staff):
+                await staff_actions.refuse(self._workflow, session, staff, "failed", None, "supervisors only", now)
                 return (Outbound(text("staff_forbidden_list", loc)),)
-            await self._workflow.listed(session, staff, "failed", now)
+            await staff_actions.listed(self._workflow, session, staff, "failed", now)
             return (await self._failed(session, staff),)
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
-            await self._workflow.refuse(session, staff, parsed.verb.value, None, f"unknown {parsed.number}", now)
+            await staff_actions.refuse(
+                self._workflow, session, staff, parsed.verb.value, None, f"unknown {parsed.number}", now
+            )
             return (Outbound(text("staff_unknown_ticket", loc, number=parsed.number)),)
-        if not self._workflow.authorize(staff, ticket):
-            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, "other department", now)
+        if not staff_actions.authorize(staff, ticket):
+            await staff_actions.refuse(
+                self._workflow, session, staff, parsed.verb.value, ticket, "other department", now
+            )
             return (Outbound(text("staff_forbidden", loc, number=ticket.number)),)
         try:
             async with session.begin_nested():  # a refused step leaves no half-done change behind
                 reply = await self._act(session, staff, ticket, parsed, now)
         except IllegalTransition as exc:
-            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, str(exc), now)
+            await staff_actions.refuse(self._workflow, session, staff, parsed.verb.value, ticket, str(exc), now)
             return (
                 Outbound(
                     text(
@@ -77,7 +82,7 @@ class StaffDesk:
                 ),
             )
         except Refused as refused:
-            await self._workflow.refuse(session, staff, parsed.verb.value, ticket, refused.key, now)
+            await staff_actions.refuse(self._workflow, session, staff, parsed.verb.value, ticket, refused.key, now)
             return (Outbound(text(refused.key, loc, **refused.values)),)
         return (reply,)
 
@@ -89,27 +94,27 @@ class StaffDesk:
         if verb is Verb.SHOW:
             return await self._show(session, staff, ticket, now)
         if verb is Verb.CLAIM:
-            await flow.claim(session, staff, ticket, now)
+            await staff_actions.claim(flow, session, staff, ticket, now)
         elif verb is Verb.NOTE:
-            await flow.note(session, staff, ticket, command.text, now)
+            await staff_actions.note(flow, session, staff, ticket, command.text, now)
         elif verb is Verb.REPLY:
-            await flow.reply(session, staff, ticket, command.text, now)
+            await staff_actions.reply(flow, session, staff, ticket, command.text, now)
         elif verb is Verb.TRANSFER:
-            await flow.transfer(session, staff, ticket, command.argument or "", command.text, now)
+            await routing.transfer(flow, session, staff, ticket, command.argument or "", command.text, now)
         elif verb is Verb.EXTEND:
             try:
                 new_day = date.fromisoformat(command.argument or "")
             except ValueError as exc:
                 raise Refused("staff_bad_date") from exc
-            await flow.extend(session, staff, ticket, new_day, command.text, now)
+            await staff_actions.extend(flow, session, staff, ticket, new_day, command.text, now)
         elif verb is Verb.REJECT:
-            await flow.reject(session, staff, ticket, command.text, now)
+            await staff_actions.reject(flow, session, staff, ticket, command.text, now)
         elif verb is Verb.CLOSE:
-            await flow.close(session, staff, ticket, now)
+            await staff_actions.close(flow, session, staff, ticket, now)
         elif verb is Verb.DUPLICATE:
-            await flow.mark_duplicate(session, staff, ticket, command.argument or "", now)
+            await staff_actions.mark_duplicate(flow, session, staff, ticket, command.argument or "", now)
         elif verb is Verb.RETOPIC:
-            await flow.retopic(session, staff, ticket, command.argument or "", command.text, now)
+            await routing.retopic(flow, session, staff, ticket, command.argument or "", command.text, now)
         loc = staff.locale
         return Outbound(
             text(
@@ -125,7 +130,7 @@ class StaffDesk:
     async def _show(self, session: AsyncSession, staff: Staff, ticket: Ticket, now: datetime) -> Outbound:
         """The full ticket, phone included: an explicit, audited look by authorized staff."""
         loc = staff.locale
-        await self._workflow.viewed(session, staff, ticket, now)
+        await staff_actions.viewed(self._workflow, session, staff, ticket, now)
         events = await self._tickets.events(session, ticket.id)
         history = "\n".join(f"{moment(e.created_at, loc, self._tz)} {e.kind} {e.actor}" for e in events[-10:])
         kind = self._taxonomy.type_by_code(ticket.type_code)
@@ -152,7 +157,7 @@ class StaffDesk:
 
     async def _failed(self, session: AsyncSession, staff: Staff) -> Outbound:
         loc = staff.locale
-        rows = await self._workflow.dead_letters(session, staff)
+        rows = await staff_actions.dead_letters(self._workflow, session, staff)
         if not rows:
             return Outbound(text("staff_failed_none", loc))
         lines = [text("staff_failed_title", loc, count=len(rows))]
@@ -171,7 +176,7 @@ class StaffDesk:
 
     async def _queue(self, session: AsyncSession, staff: Staff, now: datetime) -> Outbound:
         loc = staff.locale
-        rows = await self._workflow.queue(session, staff)
+        rows = await staff_actions.queue(self._workflow, session, staff)
         if not rows:
             return Outbound(text("staff_queue_empty", loc))
         lines = [text("staff_queue_title", loc)]

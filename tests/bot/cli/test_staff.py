@@ -1,4 +1,4 @@
-"""``wenzheng staff …`` through ``bot.staff_cli.run`` on a real, temporary database."""
+"""``wenzheng staff …`` through ``bot.cli.staff.run`` on a real, temporary database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import staff_cli
+from bot.cli import staff as staff_cli
 from bot.config import AppConfig
 from storage.database import create_engine, session_factory
 from storage.staff import StaffRepository

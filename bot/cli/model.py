@@ -8,7 +8,7 @@ start when it is newer than the shipped model (``--ship`` writes the shipped one
 release). ``eval FILE.jsonl`` reads ``{"text", "topic": code or [codes]}`` lines and prints
 accuracy, ask rate and silent-misroute rate; its last line is exactly those three numbers.
 
-scikit-learn is imported only here (through ``bot.model_training``), never by the service.
+scikit-learn is imported only here (through ``bot.cli.model_training``), never by the service.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import model_training as mt
+from bot.cli import model_training as mt
+from bot.cli.runner import on_database
 from bot.config import AppConfig
-from bot.lifecycle import Status
-from bot.operator_cli import on_database
 from dialogs.address import AddressParser
 from dialogs.classifier import Candidate, LinearClassifier, Prediction, load_newest, shipped_model_path
 from dialogs.extraction import Extraction, Extractor
 from storage import corrections
+from tickets.lifecycle import Status
 
 SHIPPED_CORPUS = shipped_model_path().parent.parent / "corpus" / "raw"
 ANSWERED = (Status.ANSWERED.value, Status.CLOSED.value)

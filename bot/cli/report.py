@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
-from bot.lifecycle import Status
-from bot.operator_cli import OperatorError, on_database, text_table
 from storage import stats
 from storage.models import utcnow
+from tickets.lifecycle import Status
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 UNROUTED_NAME = "未分派"  # tickets filed but not routed yet

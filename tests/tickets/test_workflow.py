@@ -279,7 +279,7 @@ async def test_deadlines_remind_then_escalate_and_unrated_answers_close(world: W
     ticket = await world.ticket(number)
     timers = world.services.timer_worker
 
-    world.clock.now = ticket.respond_due_at - (world.services.workflow._settings.remind_before) + _seconds(1)
+    world.clock.now = ticket.respond_due_at - (world.services.workflow.settings.remind_before) + _seconds(1)
     assert await timers.run_once() == 1
     assert "【提醒】" in texts(await world.inbox(zhang))
     world.clock.now = ticket.respond_due_at + _seconds(1)

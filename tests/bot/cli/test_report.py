@@ -1,4 +1,4 @@
-"""``wenzheng report …`` through ``bot.report_cli.run`` (and ``bot.cli``) on a real, temporary database."""
+"""``wenzheng report …`` through ``bot.cli.report.run`` (and ``bot.cli``) on a real, temporary database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import cli, report_cli
+from bot import cli
+from bot.cli import report as report_cli
 from bot.config import AppConfig
 from storage import stats
 from storage.database import create_engine, session_factory
@@ -143,7 +144,7 @@ async def test_rebuild_recounts_from_tickets_and_ratings(config: AppConfig, caps
 def test_wired_into_the_wenzheng_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
-        (Path(__file__).resolve().parents[2] / "config.yaml")
+        (Path(__file__).resolve().parents[3] / "config.yaml")
         .read_text(encoding="utf-8")
         .replace("sqlite+aiosqlite:///data/wenzheng.db", f"sqlite+aiosqlite:///{tmp_path}/w.db"),
         encoding="utf-8",

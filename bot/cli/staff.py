@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
-from bot.operator_cli import OperatorError, on_database, text_table
 from storage.models import Staff, utcnow
-from storage.staff import DepartmentSeed, StaffRepository
+from storage.staff import DepartmentSeed, Role, StaffRepository
 
-ROLES = ("handler", "supervisor", "admin")
+ROLES = tuple(role.value for role in Role)
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _MAX_NAME = 64  # the column's width
 _MAX_EXTERNAL_ID = 128
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add = commands.add_parser("add", help="add a staff member (or update one with that name)")
     add.add_argument("name")
     add.add_argument("--department", required=True, metavar="CODE", help="a department code from the config")
-    add.add_argument("--role", choices=ROLES, default="handler")
+    add.add_argument("--role", choices=ROLES, default=Role.HANDLER.value)
     add.add_argument(
         "--identity",
         action="append",

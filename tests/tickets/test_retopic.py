@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.model_cli import ANSWERED
+from bot.cli.model import ANSWERED
 from storage import corrections
 from storage.models import AuditEntry, Ticket, TopicCorrection
-from tests.bot.test_workflow import DESK, World, file, texts, world
+from tests.tickets.test_workflow import DESK, World, file, texts, world
 
 __all__ = ["world"]  # the fixture, shared with test_workflow
 

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.lifecycle import OPEN, Action, IllegalTransition, Status, transition
-from bot.sla import DeadlineClock
-from bot.workflow import Refused, Workflow
 from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
 from storage.models import Identity, Ticket
 from storage.tickets import NewTicket, TicketRepository
+from tickets import citizen_actions, rating, routing
+from tickets.context import Refused, Workflow
+from tickets.deadlines import DeadlineClock
+from tickets.lifecycle import OPEN, Action, IllegalTransition, Status, transition
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 class SqlIntakePort:
     def __init__(
         self,
+        *,
         session: AsyncSession,
         tickets: TicketRepository,
         identity: Identity,
@@ -78,7 +79,7 @@ class SqlIntakePort:
         )
         if created:
             self.filed.append(ticket.number)
-            await self._workflow.route_new(self._session, ticket, self._now)
+            await routing.route_new(self._workflow, self._session, ticket, self._now)
             self._filings.append(
                 {
                     "ticket": ticket.number,
@@ -141,44 +142,32 @@ class SqlIntakePort:
         return f"citizen:{self._identity.citizen_id}"
 
     async def awaiting_rating(self) -> str | None:
-        stmt = (
-            select(Ticket.number)
-            .where(Ticket.citizen_id == self._identity.citizen_id, Ticket.status == Status.ANSWERED.value)
-            .order_by(Ticket.answered_at.desc(), Ticket.id.desc())
-            .limit(1)
+        ticket = await self._tickets.latest_for_citizen(
+            self._session, self._identity.citizen_id, statuses=[Status.ANSWERED.value], by_answer=True
         )
-        return (await self._session.execute(stmt)).scalar_one_or_none()
+        return None if ticket is None else ticket.number
 
     async def rate(self, number: str, score: int, comment: str) -> RatingResult:
         ticket = await self._mine(number)
         if ticket is None or ticket.status != Status.ANSWERED.value:
             return RatingResult.NOT_PENDING
-        outcome = await self._workflow.rate(self._session, ticket, score, comment, self._actor, self._now)
-        return {
-            "rating_thanks": RatingResult.RECORDED,
-            "push_reopened": RatingResult.REOPENED,
-            "push_escalated": RatingResult.ESCALATED,
-        }[outcome]
+        return await rating.rate(self._workflow, self._session, ticket, score, comment, self._actor, self._now)
 
     async def supplement(self, number: str | None, addition: str) -> str | None:
         if number is not None:
             ticket = await self._mine(number)
         else:
             open_states = [s.value for s in (*OPEN, Status.SUBMITTED, Status.ANSWERED)]
-            stmt = (
-                select(Ticket)
-                .where(Ticket.citizen_id == self._identity.citizen_id, Ticket.status.in_(open_states))
-                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                .limit(1)
+            ticket = await self._tickets.latest_for_citizen(
+                self._session, self._identity.citizen_id, statuses=open_states
             )
-            ticket = (await self._session.execute(stmt)).scalar_one_or_none()
         if ticket is None:
             return None
         try:
             transition(Status(ticket.status), Action.SUPPLEMENT)
         except IllegalTransition:
             return None
-        await self._workflow.supplement(self._session, ticket, addition, self._actor, self._now)
+        await citizen_actions.supplement(self._workflow, self._session, ticket, addition, self._actor, self._now)
         return ticket.number
 
     async def withdraw(self, number: str) -> bool:
@@ -186,7 +175,7 @@ class SqlIntakePort:
         if ticket is None:
             return False
         try:
-            await self._workflow.withdraw(self._session, ticket, self._actor, self._now)
+            await citizen_actions.withdraw(self._workflow, self._session, ticket, self._actor, self._now)
         except (IllegalTransition, Refused):
             return False
         return True

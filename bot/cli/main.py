@@ -10,8 +10,11 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import model_cli, report_cli, staff_cli, wire_telegram, wire_wechat
+from bot import wire_telegram, wire_wechat
 from bot.app import build_app
+from bot.cli import model as model_cli
+from bot.cli import report as report_cli
+from bot.cli import staff as staff_cli
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logs import config_secrets, configure_logging
 from storage.database import create_engine
