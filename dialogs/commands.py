@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Final, Generic, TypeVar
 
 from dialogs.forms import normalize
+from dialogs.words import words
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Command(StrEnum):
@@ -23,16 +30,25 @@ class Command(StrEnum):
     WITHDRAW = "withdraw"
 
 
-_WORDS: dict[str, Command] = {
-    **dict.fromkeys(("我要问政", "新问政", "开始", "重新开始", "new", "start", "/start", "/new"), Command.NEW),
-    **dict.fromkeys(("取消", "退出", "不要了", "cancel", "quit", "stop", "/cancel"), Command.CANCEL),
-    **dict.fromkeys(("返回", "上一步", "back", "/back"), Command.BACK),
-    **dict.fromkeys(("帮助", "help", "/help", "?", "菜单", "menu"), Command.HELP),
-    **dict.fromkeys(("我的", "我的问政", "查询进度", "进度", "my", "/my", "my inquiries", "status"), Command.MY),
-    **dict.fromkeys(("语言", "language", "lang", "/lang", "切换语言"), Command.LANG_TOGGLE),
-    **dict.fromkeys(("中文", "chinese", "简体中文", "/zh"), Command.LANG_ZH),
-    **dict.fromkeys(("english", "英文", "英语", "/en"), Command.LANG_EN),
-}
+@dataclass(frozen=True, slots=True)
+class WordTable(Generic[E]):
+    """Words (normalized) to what they mean, built from a resource table of value -> words;
+    a later identical word overrides an earlier one."""
+
+    meanings: Mapping[str, E]
+
+    @classmethod
+    def of(cls, kind: type[E], table: Mapping[str, tuple[str, ...]]) -> WordTable[E]:
+        return cls(MappingProxyType({word: kind(value) for value, said in table.items() for word in said}))
+
+    def get(self, word: str) -> E | None:
+        return self.meanings.get(word)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.meanings
+
+
+_WORDS: Final = WordTable.of(Command, words().commands)
 
 # "/start qr_scene" deep links and "/my@SomeBot" in Telegram groups still mean the command.
 _SLASH = re.compile(r"^(/[a-z_]+)(?:@\w+)?(?:\s.*)?$", re.DOTALL)
@@ -40,10 +56,7 @@ _SLASH = re.compile(r"^(/[a-z_]+)(?:@\w+)?(?:\s.*)?$", re.DOTALL)
 TICKET_NUMBER = re.compile(r"\bWZ\d{8}-\d{4,6}\b", re.IGNORECASE)
 
 
-_WITH_ARGUMENT: dict[str, Command] = {
-    **dict.fromkeys(("补充", "追加", "add", "/add"), Command.SUPPLEMENT),
-    **dict.fromkeys(("撤回", "撤销", "withdraw", "/withdraw"), Command.WITHDRAW),
-}
+_WITH_ARGUMENT: Final = WordTable.of(Command, words().commands_with_argument)
 _HEAD = re.compile(r"^\s*(\S+?)(?:[\s:：]+(.*))?$", re.DOTALL)
 
 

@@ -8,61 +8,56 @@ must happen in the world (file a ticket, list tickets) goes through the ``Intake
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Final
 
-from adapters.base import Choice, Inbound, MessageKind, Outbound
+from adapters.base import Inbound, MessageKind, Outbound
+from dialogs import routes
 from dialogs.address import AddressParser
-from dialogs.commands import (
-    Command,
-    command_with_argument,
-    match_command,
-    ticket_number_at_start,
-    ticket_number_only,
-    unknown_slash_command,
-)
+from dialogs.commands import Command
 from dialogs.extraction import Extractor
-from dialogs.formatting import day, moment
-from dialogs.forms import (
-    Accepted,
-    Context,
-    Form,
-    Option,
-    Settings,
-    match_option,
-    normalize,
-    options_to_choices,
-)
-from dialogs.intake import INTAKE, SKIP, check_details, fill_from_text
+from dialogs.forms import Accepted, Context, Form, Option, Settings, match_option, normalize, options_to_choices
+from dialogs.intake import INTAKE, check_details, fill_from_text
 from dialogs.places import place_from_pin, with_place
-from dialogs.ports import FiledTicket, IntakePort, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import IntakePort, TicketDraft
+from dialogs.replies import CANCEL, CONFIRM_OPTIONS, EDIT_OPTION, SUBMIT, Views
+from dialogs.routes import Reply, Route, Turn
 from dialogs.state import IntakeDraft, SessionState
-from dialogs.taxonomy import Bilingual, Taxonomy
-from dialogs.texts import LOCALES, both, text
+from dialogs.taxonomy import Taxonomy
+from dialogs.texts import LOCALES, text
+from dialogs.words import words
 
 CONFIRM = "confirm"
 EDIT = "edit"
+_IDLE = "<no form>"  # the step key of a session with no form under way
 
-SUBMIT = Option(
-    "confirm:submit",
-    Bilingual(*both("btn_submit")),
-    ("确认", "确定", "是", "对", "好", "ok", "yes", "submit"),
-)
-EDIT_OPTION = Option("confirm:edit", Bilingual(*both("btn_edit")), ("改", "edit", "change"))
-CANCEL = Option("confirm:cancel", Bilingual(*both("btn_cancel")))
-CONFIRM_OPTIONS = (SUBMIT, EDIT_OPTION, CANCEL)
-RATING_OPTIONS = tuple(Option(str(n), Bilingual(*both(f"rate_{n}"))) for n in (1, 2, 3))
-# 撤回 cannot be undone, so it is asked first; the buttons carry the number ("withdraw:yes:WZ…"),
-# the typed answers (a label, 1 / 2, 是 / 否) are read against the number kept in the state.
-WITHDRAW_YES = Option(
-    "withdraw:yes", Bilingual(*both("btn_withdraw_yes")), ("确定", "确认", "是", "是的", "撤回", "yes", "y", "ok")
-)
-WITHDRAW_NO = Option(
-    "withdraw:no", Bilingual(*both("btn_withdraw_no")), ("不", "否", "不用", "算了", "取消", "no", "n", "keep")
-)
-WITHDRAW_OPTIONS = (WITHDRAW_YES, WITHDRAW_NO)
+_GREETINGS: Final = words().greetings
 
-_GREETINGS = frozenset({"你好", "您好", "hi", "hello", "在吗", "有人吗", "喂", "hey", "你好啊", "早上好", "晚上好"})
+# The routing, declared: every message is offered to ``_ANY_KIND`` in order, typed text (and
+# transcribed voice) then to ``_TYPED``; what none of them answers goes to the handler of the step
+# the session is at (``_BY_STEP``, after the class), a form question's answer by default.
+_ANY_KIND: Final[tuple[Route, ...]] = (
+    routes.event,
+    routes.unsupported,
+    routes.silent_voice,
+    routes.rating_button,
+    routes.withdraw_button,
+    routes.rating_skipped,
+)
+_TYPED: Final[tuple[Route, ...]] = (
+    routes.empty,
+    routes.withdraw_answer,
+    routes.command,
+    routes.command_and_argument,
+    routes.rating_reason,
+    routes.rating_typed,
+    routes.unknown_slash,
+    routes.ticket_number,
+)
+_TYPED_KINDS: Final = (MessageKind.TEXT, MessageKind.VOICE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +80,7 @@ class DialogEngine:
         self._addresses = addresses
         self._settings = settings
         self._form = form
+        self.views = Views(taxonomy=taxonomy, settings=settings)
 
     @property
     def settings(self) -> Settings:
@@ -114,65 +110,28 @@ class DialogEngine:
     async def _dispatch(
         self, state: SessionState, inbound: Inbound, port: IntakePort, now: datetime
     ) -> tuple[SessionState, list[Outbound]]:
-        if inbound.kind is MessageKind.EVENT:
-            return state, ([Outbound(text("welcome", state.locale))] if inbound.event == "subscribe" else [])
-        if inbound.kind is MessageKind.UNSUPPORTED:
-            return state, [Outbound(text("unsupported", state.locale)), *self._reprompt(state, now)]
-        if inbound.kind is MessageKind.VOICE and not inbound.text.strip():
-            return state, [Outbound(text("voice_unsupported", state.locale)), *self._reprompt(state, now)]
-        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith("rate:"):
-            return await self._rating_button(state, inbound.choice_id or "", port, now)
-        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith("withdraw:"):
-            answer, _, asked = (inbound.choice_id or "").removeprefix("withdraw:").partition(":")
-            if answer in ("yes", "no") and asked:
-                return await self._withdraw_decided(state, asked, answer == "yes", port, now)
-        if inbound.kind is MessageKind.CHOICE and state.rating_ticket and inbound.choice_id == SKIP.id:
-            return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, "", port, now)
-        if inbound.kind in (MessageKind.TEXT, MessageKind.VOICE):
-            inbound = replace(inbound, kind=MessageKind.TEXT)
-            if not normalize(inbound.text):
-                return state, [Outbound(text("empty_message", state.locale)), *self._reprompt(state, now)]
-            if state.withdraw_ticket is not None:  # the answer to "确定撤回…？"; anything else drops it
-                to_withdraw, state = state.withdraw_ticket, replace(state, withdraw_ticket=None)
-                confirmation = match_option(WITHDRAW_OPTIONS, inbound)
-                if confirmation is not None:
-                    return await self._withdraw_decided(state, to_withdraw, confirmation is WITHDRAW_YES, port, now)
-            command = match_command(inbound.text)
-            if command is not None:
-                return await self._command(replace(state, rating_ticket=None), command, port, now)
-            with_argument = command_with_argument(inbound.text)
-            if with_argument is not None:
-                return await self._ticket_command(state, *with_argument, port, now)
-            if state.rating_ticket is not None:
-                if match_option((SKIP,), inbound) is not None:
-                    return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, "", port, now)
-                reason = inbound.text.strip()
-                return await self._rate(replace(state, rating_ticket=None), state.rating_ticket, 3, reason, port, now)
-            if state.form is None:
-                score = match_option(RATING_OPTIONS, inbound)
-                pending = await port.awaiting_rating() if score is not None else None
-                if score is not None and pending is not None:
-                    return await self._rating_button(state, f"rate:{pending}:{score.id}", port, now)
-            unknown = unknown_slash_command(inbound.text)
-            if unknown is not None:
-                reply = Outbound(
-                    text("unknown_command", state.locale, command=unknown) + "\n" + text("help", state.locale)
-                )
-                return state, [reply, *self._reprompt(state, now)]
-            number = ticket_number_only(inbound.text)
-            if number is not None:
-                return state, [await self._show_ticket(state, number, port), *self._reprompt(state, now)]
-        if state.form is None:
-            return await self._start(state, inbound, port, now)
-        if state.step == CONFIRM:
-            return await self._confirm_step(state, inbound, port, now)
-        if state.step == EDIT:
-            return self._edit_pick(state, inbound, now)
-        return self._answer_slot(state, inbound, now)
+        turn: Reply | Turn = await self._first(_ANY_KIND, Turn(state, inbound, port, now))
+        if isinstance(turn, Turn) and inbound.kind in _TYPED_KINDS:
+            turn = await self._first(_TYPED, replace(turn, inbound=replace(inbound, kind=MessageKind.TEXT)))
+        if not isinstance(turn, Turn):
+            return turn
+        step = _IDLE if turn.state.form is None else turn.state.step
+        return await _BY_STEP.get(step or "", DialogEngine._answer_slot)(self, turn)
+
+    async def _first(self, table: tuple[Route, ...], turn: Turn) -> Reply | Turn:
+        """The first answer a route of ``table`` gives, or the turn as the routes left it."""
+        for route in table:
+            outcome = await route(self, turn)
+            if outcome is None:
+                continue
+            if not isinstance(outcome, Turn):
+                return outcome
+            turn = outcome
+        return turn
 
     # --- commands -------------------------------------------------------------------------------
 
-    async def _command(
+    async def command(
         self, state: SessionState, command: Command, port: IntakePort, now: datetime
     ) -> tuple[SessionState, list[Outbound]]:
         loc = state.locale
@@ -186,96 +145,21 @@ class DialogEngine:
         if command is Command.BACK:
             return self._back(state, now)
         if command is Command.HELP:
-            return state, [Outbound(text("help", loc)), *self._reprompt(state, now)]
+            return state, [Outbound(text("help", loc)), *self.reprompt(state, now)]
         if command is Command.MY:
-            return state, [await self._my(state, port), *self._reprompt(state, now)]
+            return state, [self.views.my(*await port.my_tickets(5), loc), *self.reprompt(state, now)]
         target = {Command.LANG_ZH: "zh", Command.LANG_EN: "en"}.get(command, "en" if loc == "zh" else "zh")
         switched = replace(state, locale=target, locale_explicit=True)
-        return switched, [Outbound(text("language_set", target)), *self._reprompt(switched, now)]
-
-    # --- after filing: rating, adding information, withdrawing ----------------------------------------
-
-    async def _rating_button(
-        self, state: SessionState, choice_id: str, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
-        _, number, score_text = [*choice_id.split(":"), "", ""][:3]
-        if score_text not in ("1", "2", "3"):
-            return state, [Outbound(text("choose_from_list", state.locale))]
-        mine = await port.find_my_ticket(number)
-        if mine is None or mine.status != "answered":  # someone else's, or already rated
-            return state, [Outbound(text("rating_not_pending", state.locale, number=number))]
-        if score_text == "3":  # ask why first; the reason goes to the staff who rework it
-            asking = replace(state, rating_ticket=number)
-            prompt = Outbound(text("rating_ask_reason", state.locale), choices=(SKIP.choice(state.locale),))
-            return asking, [prompt]
-        return await self._rate(state, number, int(score_text), "", port, now)
-
-    async def _rate(
-        self, state: SessionState, number: str, score: int, comment: str, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
-        result = await port.rate(number, score, comment)
-        key = {
-            RatingResult.RECORDED: "rating_thanks",
-            RatingResult.REOPENED: "rated_reopened",
-            RatingResult.ESCALATED: "rated_escalated",
-            RatingResult.NOT_PENDING: "rating_not_pending",
-        }[result]
-        return state, [Outbound(text(key, state.locale, number=number)), *self._reprompt(state, now)]
-
-    async def _ticket_command(
-        self, state: SessionState, command: Command, argument: str, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
-        loc = state.locale
-        leading = ticket_number_at_start(argument)
-        number, rest = leading if leading is not None else (None, argument)
-        if command is Command.WITHDRAW:
-            if number is None:
-                return state, [Outbound(text("withdraw_usage", loc))]
-            return await self._withdraw_asked(state, number, port)
-        if number is not None and await port.find_my_ticket(number) is None:
-            # Someone else's number reads exactly like an unknown one, as in a lookup: numbers are guessable.
-            return state, [Outbound(text("ticket_not_found", loc, number=number))]
-        if not rest:
-            return state, [Outbound(text("supplement_usage", loc))]
-        sent_to = await port.supplement(number, rest)
-        if sent_to is None:
-            return state, [Outbound(text("supplement_none", loc))]
-        return state, [Outbound(text("supplement_sent", loc, number=sent_to)), *self._reprompt(state, now)]
-
-    async def _withdraw_asked(
-        self, state: SessionState, number: str, port: IntakePort
-    ) -> tuple[SessionState, list[Outbound]]:
-        loc = state.locale
-        mine = await port.find_my_ticket(number)
-        if mine is None:  # someone else's number reads exactly like an unknown one: numbers are guessable
-            return state, [Outbound(text("ticket_not_found", loc, number=number))]
-        if not mine.withdrawable:
-            return state, [Outbound(text("withdraw_refused", loc, number=number))]
-        buttons = tuple(Choice(f"{option.id}:{number}", option.name.get(loc)) for option in WITHDRAW_OPTIONS)
-        question = Outbound(text("withdraw_confirm", loc, number=number), choices=buttons, ticket_number=number)
-        return replace(state, withdraw_ticket=number), [question]
-
-    async def _withdraw_decided(
-        self, state: SessionState, number: str, confirmed: bool, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
-        loc = state.locale
-        state = replace(state, withdraw_ticket=None)
-        if not confirmed:
-            return state, [Outbound(text("withdraw_kept", loc, number=number)), *self._reprompt(state, now)]
-        if await port.find_my_ticket(number) is None:  # a stale or forged button: same as unknown
-            return state, [Outbound(text("ticket_not_found", loc, number=number))]
-        done = await port.withdraw(number)
-        reply = Outbound(text("withdrawn" if done else "withdraw_refused", loc, number=number))
-        return state, [reply, *self._reprompt(state, now)]
+        return switched, [Outbound(text("language_set", target)), *self.reprompt(switched, now)]
 
     def _back(self, state: SessionState, now: datetime) -> tuple[SessionState, list[Outbound]]:
         if state.form is None:
             return state, [Outbound(text("nothing_to_go_back", state.locale))]
         if state.editing or state.step == EDIT:
             back = replace(state, step=CONFIRM, editing=False)
-            return back, self._reprompt(back, now)
+            return back, self.reprompt(back, now)
         if not state.history:
-            return state, [Outbound(text("nothing_to_go_back", state.locale)), *self._reprompt(state, now)]
+            return state, [Outbound(text("nothing_to_go_back", state.locale)), *self.reprompt(state, now)]
         last = state.history[-1]
         slot = self._form.slot(last)
         draft = state.draft if slot is None else slot.clear(state.draft)
@@ -285,58 +169,15 @@ class DialogEngine:
                 draft = draft if guessed_slot is None else guessed_slot.clear(draft)
             draft = replace(draft, guessed=frozenset())
         back = replace(state, step=last, draft=draft, history=state.history[:-1])
-        return back, self._reprompt(back, now)
-
-    async def _my(self, state: SessionState, port: IntakePort) -> Outbound:
-        loc = state.locale
-        items, total = await port.my_tickets(5)
-        if not items:
-            return Outbound(text("my_none", loc))
-        lines = [text("my_title", loc, total=total)]
-        for item in items:
-            lines.append(
-                text(
-                    "my_line",
-                    loc,
-                    number=item.number,
-                    status=self._status(item.status, loc),
-                    department=self._department(item, loc),
-                    due=self._day(item.answer_due, loc),
-                )
-            )
-        if total > len(items):
-            lines.append(text("my_more", loc, shown=len(items)))
-        return Outbound("\n".join(lines))
-
-    async def _show_ticket(self, state: SessionState, number: str, port: IntakePort) -> Outbound:
-        loc = state.locale
-        found = await port.find_my_ticket(number)
-        if found is None:
-            return Outbound(text("ticket_not_found", loc, number=number))
-        kind = self._taxonomy.type_by_code(found.type_code)
-        topic = self._taxonomy.topic_by_code(found.topic_code)
-        return Outbound(
-            text(
-                "ticket_line_detail",
-                loc,
-                number=found.number,
-                status=self._status(found.status, loc),
-                department=self._department(found, loc),
-                type=kind.name.get(loc) if kind else found.type_code,
-                topic=topic.name.get(loc) if topic else found.topic_code,
-                due=self._day(found.answer_due, loc),
-            ),
-            ticket_number=found.number,
-        )
+        return back, self.reprompt(back, now)
 
     # --- the form -------------------------------------------------------------------------------
 
     def _begin(self, state: SessionState) -> SessionState:
         return replace(state.idle(), form=self._form.name, intake_key=uuid.uuid4().hex)
 
-    async def _start(
-        self, state: SessionState, inbound: Inbound, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
+    async def _start(self, turn: Turn) -> Reply:
+        state, inbound, now = turn.state, turn.inbound, turn.now
         if inbound.kind is MessageKind.CHOICE:
             # A button from a finished or reset form (a double tap on "submit" lands here).
             if inbound.choice_id == SUBMIT.id and state.last_filed is not None:
@@ -403,7 +244,8 @@ class DialogEngine:
             return replace(placed, guessed=draft.guessed - {"location"})
         return draft
 
-    def _answer_slot(self, state: SessionState, inbound: Inbound, now: datetime) -> tuple[SessionState, list[Outbound]]:
+    async def _answer_slot(self, turn: Turn) -> Reply:
+        state, inbound, now = turn.state, turn.inbound, turn.now
         ctx = self._ctx(state, now)
         slot = self._form.slot(state.step or "")
         if slot is None:  # a state from an older release: start the summary over
@@ -427,7 +269,7 @@ class DialogEngine:
     def _advance(self, state: SessionState, now: datetime) -> tuple[SessionState, list[Outbound]]:
         """Move to the next missing slot, or to the summary when nothing is missing, and ask it."""
         moved = self._next_step(state, now)
-        return moved, self._reprompt(moved, now)
+        return moved, self.reprompt(moved, now)
 
     def _next_step(self, state: SessionState, now: datetime) -> SessionState:
         if state.form is None:
@@ -437,7 +279,7 @@ class DialogEngine:
         nxt = self._form.next_slot(self._ctx(state, now), state.draft)
         return replace(state, step=CONFIRM if nxt is None else nxt.name)
 
-    def _reprompt(self, state: SessionState, now: datetime) -> list[Outbound]:
+    def reprompt(self, state: SessionState, now: datetime) -> list[Outbound]:
         if state.form is None:
             return []
         ctx = self._ctx(state, now)
@@ -445,7 +287,7 @@ class DialogEngine:
             nxt = self._form.next_slot(ctx, state.draft)
             if nxt is not None:
                 return [nxt.prompt(ctx, state.draft)]
-            return [self._summary(ctx, state.draft)]
+            return [self.views.summary(ctx, state.draft)]
         if state.step == EDIT:
             return [self._edit_prompt(ctx)]
         slot = self._form.slot(state.step)
@@ -453,52 +295,23 @@ class DialogEngine:
 
     # --- summary, edit, submit ------------------------------------------------------------------
 
-    def _summary(self, ctx: Context, draft: IntakeDraft) -> Outbound:
-        loc = ctx.locale
-        guess = text("guessed", loc)
-        kind = self._taxonomy.type_by_code(draft.type_code)
-        topic = self._taxonomy.topic_by_code(draft.topic_code)
-        place = draft.place.describe() if draft.place else text("not_given", loc)
-        details = draft.details or ""
-        preview = details if len(details) <= 300 else details[:300] + "…"
-        lines = [
-            text("summary_title", loc),
-            text(
-                "summary_type",
-                loc,
-                value=(kind.name.get(loc) if kind else "-") + (guess if "type" in draft.guessed else ""),
-            ),
-            text(
-                "summary_topic",
-                loc,
-                value=(topic.name.get(loc) if topic else "-") + (guess if "topic" in draft.guessed else ""),
-            ),
-            text("summary_location", loc, value=place + (guess if "location" in draft.guessed else "")),
-            text("summary_details", loc, value=preview),
-        ]
-        if draft.media:
-            lines.append(text("summary_photos", loc, count=len(draft.media)))
-        lines.append(text("summary_phone", loc, value=draft.phone) if draft.phone else text("summary_phone_none", loc))
-        lines += ["", text("summary_hint", loc)]
-        return Outbound("\n".join(lines), choices=options_to_choices(CONFIRM_OPTIONS, loc))
-
     def _edit_options(self) -> tuple[Option, ...]:
         return tuple(Option(f"edit:{s.name}", s.label) for s in self._form.slots)
 
     def _edit_prompt(self, ctx: Context) -> Outbound:
         return Outbound(text("ask_edit", ctx.locale), choices=options_to_choices(self._edit_options(), ctx.locale))
 
-    def _edit_pick(self, state: SessionState, inbound: Inbound, now: datetime) -> tuple[SessionState, list[Outbound]]:
+    async def _edit_pick(self, turn: Turn) -> Reply:
+        state, inbound, now = turn.state, turn.inbound, turn.now
         ctx = self._ctx(state, now)
         option = match_option(self._edit_options(), inbound)
         if option is None:
             return state, [Outbound(text("choose_from_list", ctx.locale)), self._edit_prompt(ctx)]
         editing = replace(state, step=option.id.removeprefix("edit:"), editing=True)
-        return editing, self._reprompt(editing, now)
+        return editing, self.reprompt(editing, now)
 
-    async def _confirm_step(
-        self, state: SessionState, inbound: Inbound, port: IntakePort, now: datetime
-    ) -> tuple[SessionState, list[Outbound]]:
+    async def _confirm_step(self, turn: Turn) -> Reply:
+        state, inbound, port, now = turn.state, turn.inbound, turn.port, turn.now
         ctx = self._ctx(state, now)
         loc = ctx.locale
         option = match_option(CONFIRM_OPTIONS, inbound)
@@ -530,7 +343,7 @@ class DialogEngine:
                     draft = replace(draft, phone=phone)
                 notes.append(Outbound(text("details_appended", loc)))
         else:
-            return state, [self._summary(ctx, draft)]
+            return state, [self.views.summary(ctx, draft)]
         moved = replace(state, draft=draft)
         if self._form.next_slot(ctx, draft) is not None:  # e.g. the type changed and now needs a place
             moved, asked = self._advance(replace(moved, step=None), now)
@@ -560,40 +373,7 @@ class DialogEngine:
             )
         )
         done = replace(state.idle(), last_filed=filed.number)
-        return done, [self._filed(filed, ctx.locale)]
-
-    def _filed(self, filed: FiledTicket, loc: str) -> Outbound:
-        key = "filed" if filed.new else "filed_already"
-        department = filed.department.get(loc) if filed.department else text("department_pending", loc)
-        return Outbound(
-            text(
-                key,
-                loc,
-                number=filed.number,
-                department=department,
-                respond_due=self._moment(filed.respond_due, loc),
-                answer_due=self._day(filed.answer_due, loc),
-                days=filed.answer_working_days,
-            ),
-            ticket_number=filed.number,
-        )
-
-    # --- formatting -----------------------------------------------------------------------------
-
-    def _status(self, status: str, loc: str) -> str:
-        try:
-            return text(f"status_{status}", loc)
-        except KeyError:
-            return status
-
-    def _department(self, item: TicketSummary, loc: str) -> str:
-        return item.department.get(loc) if item.department else text("department_pending", loc)
-
-    def _moment(self, when: datetime, loc: str) -> str:
-        return moment(when, loc, self._settings.timezone)
-
-    def _day(self, when: datetime, loc: str) -> str:
-        return day(when, loc, self._settings.timezone)
+        return done, [self.views.filed(filed, ctx.locale)]
 
 
 def _mostly_latin(said: str) -> bool:
@@ -602,3 +382,13 @@ def _mostly_latin(said: str) -> bool:
         return False
     latin = sum(1 for c in letters if c.isascii())
     return latin / len(letters) > 0.8
+
+
+# What a message goes to when no route answered it: by the step the session is at.
+_BY_STEP: Final[Mapping[str, Callable[[DialogEngine, Turn], Awaitable[Reply]]]] = MappingProxyType(
+    {
+        _IDLE: DialogEngine._start,
+        CONFIRM: DialogEngine._confirm_step,
+        EDIT: DialogEngine._edit_pick,
+    }
+)

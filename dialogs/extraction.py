@@ -16,6 +16,7 @@ from typing import Final
 from dialogs.address import Address, AddressParser
 from dialogs.classifier import Candidate, LinearClassifier, Prediction
 from dialogs.taxonomy import Taxonomy
+from dialogs.words import words
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,39 +36,14 @@ class Extraction:
 # Question forms: a citizen asking something is most often consulting. They weigh no more than the
 # shortest configured keyword, and yield to longer ones containing them, so that "怎么办" (help)
 # or "凭什么" (complaint) still win. They feed the type coded "consultation".
-_QUESTION_CUES: Final = (
-    "请问",
-    "怎么",
-    "如何",
-    "吗",
-    "呢?",
-    "是否",
-    "能否",
-    "哪些",
-    "哪里",
-    "哪儿",
-    "多少",
-    "什么",
-    "啥",
-    "咋",
-    "几时",
-    "?",
-    "how",
-    "what",
-    "when",
-    "where",
-    "which",
-    "can i",
-    "do i",
-    "is it",
-    "are there",
-)
+_QUESTION_CUES: Final = words().question_cues
 _CUE_WEIGHT: Final = 1.0
 
 # Openers before a type marker ("您好，我要投诉……") that do not change its meaning.
+_OPENERS: Final = words().openers
 _LEAD: Final = re.compile(
-    r"^[\s\W_]*(?:(?:你好|您好|领导好|领导你们好|领导们好|(?:hello|hi|dear\s+\w+)\b)[\s\W_]*)*"
-    r"(?:我要|我想|我来|想|特此|现在|现)?"
+    rf"^[\s\W_]*(?:(?:{'|'.join(_OPENERS.greetings)}|(?:{'|'.join(_OPENERS.english_greeting_patterns)})\b)[\s\W_]*)*"
+    rf"(?:{'|'.join(_OPENERS.intents)})?"
 )
 _ENGLISH_MARKER_END: Final = re.compile(r"\s*[:\-]")
 _LATIN: Final = re.compile("[a-z]")

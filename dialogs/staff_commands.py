@@ -7,12 +7,16 @@ Parsing is separate from acting so the grammar can be tested exhaustively and ev
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
 
 from adapters.base import Inbound, MessageKind
-from dialogs.commands import TICKET_NUMBER
+from dialogs.commands import TICKET_NUMBER, WordTable
 from dialogs.forms import normalize
+from dialogs.words import words
 
 
 class Verb(StrEnum):
@@ -31,41 +35,37 @@ class Verb(StrEnum):
     HELP = "help"
 
 
-_WORDS: dict[str, Verb] = {
-    **dict.fromkeys(("接单", "claim", "/claim"), Verb.CLAIM),
-    **dict.fromkeys(("回复", "答复", "reply", "/reply"), Verb.REPLY),
-    **dict.fromkeys(("备注", "note", "/note"), Verb.NOTE),
-    **dict.fromkeys(("转办", "transfer", "/transfer"), Verb.TRANSFER),
-    **dict.fromkeys(("延期", "extend", "/extend"), Verb.EXTEND),
-    **dict.fromkeys(("不予受理", "reject", "/reject"), Verb.REJECT),
-    **dict.fromkeys(("办结", "close", "/close"), Verb.CLOSE),
-    **dict.fromkeys(("重复", "duplicate", "/duplicate"), Verb.DUPLICATE),
-    **dict.fromkeys(("改类", "改主题", "retopic", "/retopic"), Verb.RETOPIC),
-    **dict.fromkeys(("查看", "show", "/show"), Verb.SHOW),
-    **dict.fromkeys(("待办", "queue", "/queue"), Verb.QUEUE),
-    **dict.fromkeys(("投递失败", "failed", "/failed", "undelivered"), Verb.FAILED),
-    **dict.fromkeys(("帮助", "help", "/help", "/start"), Verb.HELP),
-}
+_WORDS: Final = WordTable.of(Verb, words().staff_verbs)
 
-# What each verb needs after the ticket number: (argument required, text required).
-USAGE: dict[Verb, str] = {
-    Verb.CLAIM: "接单 WZ20261122-0007",
-    Verb.REPLY: "回复 WZ20261122-0007 答复内容",
-    Verb.NOTE: "备注 WZ20261122-0007 内部备注",
-    Verb.TRANSFER: "转办 WZ20261122-0007 部门代码 原因",
-    Verb.EXTEND: "延期 WZ20261122-0007 2026-12-31 原因",
-    Verb.REJECT: "不予受理 WZ20261122-0007 原因",
-    Verb.CLOSE: "办结 WZ20261122-0007",
-    Verb.DUPLICATE: "重复 WZ20261122-0007 WZ20261120-0003",
-    Verb.RETOPIC: "改类 WZ20261122-0007 主题代码或名称（如 urban 或 城市管理）",
-    Verb.SHOW: "查看 WZ20261122-0007",
-    Verb.QUEUE: "待办",
-    Verb.FAILED: "投递失败",
-    Verb.HELP: "帮助",
-}
-_NEEDS_NUMBER = frozenset(USAGE) - {Verb.QUEUE, Verb.FAILED, Verb.HELP}
-_NEEDS_ARGUMENT = frozenset({Verb.TRANSFER, Verb.EXTEND, Verb.DUPLICATE, Verb.RETOPIC})
-_NEEDS_TEXT = frozenset({Verb.REPLY, Verb.NOTE, Verb.TRANSFER, Verb.EXTEND, Verb.REJECT})
+
+@dataclass(frozen=True, slots=True)
+class VerbSpec:
+    """What a verb needs after the ticket number, and how to write it."""
+
+    usage: str
+    needs_number: bool = True
+    needs_argument: bool = False  # department code, new due date, original ticket number, topic
+    needs_text: bool = False
+    on_button: bool = False  # a card button may carry it
+
+
+VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
+    {
+        Verb.CLAIM: VerbSpec("接单 WZ20261122-0007", on_button=True),
+        Verb.REPLY: VerbSpec("回复 WZ20261122-0007 答复内容", needs_text=True),
+        Verb.NOTE: VerbSpec("备注 WZ20261122-0007 内部备注", needs_text=True),
+        Verb.TRANSFER: VerbSpec("转办 WZ20261122-0007 部门代码 原因", needs_argument=True, needs_text=True),
+        Verb.EXTEND: VerbSpec("延期 WZ20261122-0007 2026-12-31 原因", needs_argument=True, needs_text=True),
+        Verb.REJECT: VerbSpec("不予受理 WZ20261122-0007 原因", needs_text=True),
+        Verb.CLOSE: VerbSpec("办结 WZ20261122-0007", on_button=True),
+        Verb.DUPLICATE: VerbSpec("重复 WZ20261122-0007 WZ20261120-0003", needs_argument=True),
+        Verb.RETOPIC: VerbSpec("改类 WZ20261122-0007 主题代码或名称（如 urban 或 城市管理）", needs_argument=True),
+        Verb.SHOW: VerbSpec("查看 WZ20261122-0007", on_button=True),
+        Verb.QUEUE: VerbSpec("待办", needs_number=False),
+        Verb.FAILED: VerbSpec("投递失败", needs_number=False),
+        Verb.HELP: VerbSpec("帮助", needs_number=False),
+    }
+)
 
 _VERB_FIRST = re.compile(r"^\s*(\S+?)(?:@\w+)?(?:[\s:：]+(.*))?$", re.DOTALL)
 
@@ -108,21 +108,22 @@ def parse_staff_command(inbound: Inbound, reply_to: str | None = None) -> StaffC
         rest = rest[found.end() :].strip()
     elif reply_to is not None:
         number = reply_to
-    if verb in _NEEDS_NUMBER and number is None:
-        return Malformed(verb, USAGE[verb])
+    spec = VERBS[verb]
+    if spec.needs_number and number is None:
+        return Malformed(verb, spec.usage)
     argument = None
-    if verb in _NEEDS_ARGUMENT:
+    if spec.needs_argument:
         head, _, tail = rest.partition(" ")
         if not head:
-            return Malformed(verb, USAGE[verb])
+            return Malformed(verb, spec.usage)
         argument, rest = head.strip(), tail.strip()
         if verb is Verb.DUPLICATE:
             original = TICKET_NUMBER.fullmatch(argument.upper())
             if original is None:
-                return Malformed(verb, USAGE[verb])
+                return Malformed(verb, spec.usage)
             argument = original.group(0)
-    if verb in _NEEDS_TEXT and not rest:
-        return Malformed(verb, USAGE[verb])
+    if spec.needs_text and not rest:
+        return Malformed(verb, spec.usage)
     return StaffCommand(verb, number, argument, rest)
 
 
@@ -139,6 +140,7 @@ def _from_button(choice_id: str) -> StaffCommand | Malformed | None:
         verb = Verb(parts[1])
     except ValueError:
         return None
-    if verb not in (Verb.CLAIM, Verb.SHOW, Verb.CLOSE) or not TICKET_NUMBER.fullmatch(parts[2]):
-        return Malformed(verb, USAGE.get(verb, ""))
+    spec = VERBS[verb]
+    if not spec.on_button or not TICKET_NUMBER.fullmatch(parts[2]):
+        return Malformed(verb, spec.usage)
     return StaffCommand(verb, parts[2])
