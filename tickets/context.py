@@ -28,6 +28,7 @@ from storage.ratings import RatingRepository
 from storage.staff import Role, StaffRepository
 from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
+from tickets import changes
 from tickets.deadlines import DeadlineClock, OfficeHours
 from tickets.lifecycle import Action, Status, transition
 
@@ -103,10 +104,7 @@ class Workflow:
         before = Status(ticket.status)
         after = transition(before, action)
         source = ticket.department_code
-        ticket.status = after.value
-        if to_department is not None:
-            ticket.department_code = to_department
-        ticket.updated_at = now
+        changes.apply(ticket, changes.Moved(after, now, to_department))
         await stats.record_change(
             session,
             day=stats.local_day(ticket.created_at, self.tz),
@@ -121,7 +119,7 @@ class Workflow:
 
     async def finish(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         """A final status: closed now, and no timer will fire for it again."""
-        ticket.closed_at = now
+        changes.apply(ticket, changes.Closed(now))
         await self.timers.cancel(session, ticket.id)
 
     async def department_staff(self, session: AsyncSession, code: str | None, roles: Sequence[Role]) -> list[Staff]:

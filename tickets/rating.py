@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.ports import RatingResult
 from storage import stats
 from storage.models import Ticket
-from tickets import notices, timers
+from tickets import changes, notices, timers
 from tickets.context import Refused
 from tickets.lifecycle import Action, Status
 from tickets.timers import ANSWER_TIMERS, RATING_TIMERS
@@ -47,16 +47,20 @@ async def rate(
     await timers.cancel(flow, session, ticket, RATING_TIMERS)
     if score in (Score.SATISFIED, Score.FAIRLY_SATISFIED):
         await flow.move(session, ticket, Action.RATE_SATISFIED, actor, now, score=score, comment=comment or None)
-        ticket.closed_at = now
+        changes.apply(ticket, changes.Closed(now))
         return RatingResult.RECORDED
     await flow.move(session, ticket, Action.RATE_UNSATISFIED, actor, now, score=score, comment=comment or None)
-    ticket.rework_count += 1
     policy = flow.deadlines.policy_for(ticket.type_code, ticket.topic_code)
-    ticket.answer_due_at = flow.deadlines.deadlines(ticket.type_code, ticket.topic_code, now).answer_due
-    ticket.respond_due_at = now + timedelta(hours=policy.respond_hours)
+    changes.apply(
+        ticket,
+        changes.Reworked(
+            answer_due=flow.deadlines.deadlines(ticket.type_code, ticket.topic_code, now).answer_due,
+            respond_due=now + timedelta(hours=policy.respond_hours),
+        ),
+    )
     await timers.schedule(flow, session, ticket, ANSWER_TIMERS, now)
     if ticket.rework_count >= 2:  # a second 不满意: 督办
-        ticket.escalated = True
+        changes.apply(ticket, changes.Escalated())
         await flow.tickets.add_event(session, ticket.id, "escalated", "system", {"why": "unsatisfied_twice"}, now)
         people = await flow.supervisors(session, ticket.department_code)
         key, outcome = "card_escalated", RatingResult.ESCALATED

@@ -16,7 +16,7 @@ from dialogs.taxonomy import Bilingual, Topic
 from dialogs.texts import text
 from storage import corrections
 from storage.models import Staff, Ticket
-from tickets import notices, timers
+from tickets import changes, notices, timers
 from tickets.context import Refused
 from tickets.lifecycle import OPEN, Action, Status
 from tickets.timers import ANSWER_TIMERS, RESPOND_TIMERS
@@ -108,10 +108,8 @@ async def transfer(
         reason=reason,
         source=source,
     )
-    ticket.assignee_staff_id = None
-    ticket.responded_at = None
     policy = flow.deadlines.policy_for(ticket.type_code, ticket.topic_code)
-    ticket.respond_due_at = now + timedelta(hours=policy.respond_hours)
+    changes.apply(ticket, changes.Unassigned(respond_due=now + timedelta(hours=policy.respond_hours)))
     await timers.schedule(flow, session, ticket, RESPOND_TIMERS, now)
     await notices.push_status(
         flow, session, ticket, "push_transferred", now, department=dept.name.get(ticket.locale), reason=reason
@@ -140,7 +138,7 @@ async def retopic(
         raise Refused("staff_same_topic", number=ticket.number, topic=topic.name.get(loc))
     old = ticket.topic_code
     await flow.move(session, ticket, Action.RETOPIC, f"staff:{staff.id}", now, topic=topic.code, old_topic=old)
-    ticket.topic_code = topic.code
+    changes.apply(ticket, changes.Retopiced(topic.code))
     await corrections.record(
         session,
         ticket=ticket,

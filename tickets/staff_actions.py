@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.formatting import day
 from storage.models import OutboxMessage, Staff, Ticket
 from storage.staff import Role
-from tickets import notices, timers
+from tickets import changes, notices, timers
 from tickets.context import Refused
 from tickets.lifecycle import OPEN, Action, Status
 from tickets.timers import ANSWER_TIMERS, RATING_TIMERS, RESPOND_TIMERS
@@ -65,9 +65,7 @@ async def listed(flow: Workflow, session: AsyncSession, staff: Staff, what: str,
 
 async def claim(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, now: datetime) -> None:
     await flow.move(session, ticket, Action.CLAIM, actor(staff), now, staff=staff.name)
-    ticket.assignee_staff_id = staff.id
-    if ticket.responded_at is None:
-        ticket.responded_at = now
+    changes.apply(ticket, changes.Claimed(staff.id, now))
     await timers.cancel(flow, session, ticket, RESPOND_TIMERS)
     await notices.push_status(
         flow, session, ticket, "push_assigned", now, department=flow.dept_name(ticket, ticket.locale)
@@ -84,8 +82,7 @@ async def reply(
     if ticket.status == Status.ACCEPTED or ticket.status == Status.REOPENED:
         await claim(flow, session, staff, ticket, now)  # answering implies taking it up
     await flow.move(session, ticket, Action.REPLY, actor(staff), now, answer=answer, staff=staff.name)
-    ticket.answered_at = now
-    ticket.answered_by_staff_id = staff.id
+    changes.apply(ticket, changes.Answered(staff.id, now))
     await timers.cancel(flow, session, ticket, RESPOND_TIMERS + ANSWER_TIMERS)
     await timers.schedule(flow, session, ticket, RATING_TIMERS, now)
     await notices.push_status(
@@ -103,7 +100,7 @@ async def extend(
     if new_due <= ticket.answer_due_at:
         raise Refused("staff_bad_date")
     await flow.move(session, ticket, Action.EXTEND, actor(staff), now, reason=reason, due=new_due.isoformat())
-    ticket.answer_due_at = new_due
+    changes.apply(ticket, changes.Extended(new_due))
     await timers.schedule(flow, session, ticket, ANSWER_TIMERS, now)
     await notices.push_status(
         flow, session, ticket, "push_extended", now, answer_due=day(new_due, ticket.locale, flow.tz), reason=reason
@@ -131,7 +128,7 @@ async def mark_duplicate(
     if first is None or first.id == ticket.id:
         raise Refused("staff_unknown_ticket", number=original)
     await flow.move(session, ticket, Action.MARK_DUPLICATE, actor(staff), now, original=original)
-    ticket.duplicate_of = original
+    changes.apply(ticket, changes.DuplicateOf(original))
     await flow.finish(session, ticket, now)
     await notices.push_status(flow, session, ticket, "push_duplicate", now, original=original)
 

@@ -7,7 +7,10 @@ changes nothing and relays nothing.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
+from types import MappingProxyType
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,32 +92,10 @@ class StaffDesk:
     async def _act(
         self, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
     ) -> Outbound:
-        flow = self._workflow
         verb = command.verb
         if verb is Verb.SHOW:
             return await self._show(session, staff, ticket, now)
-        if verb is Verb.CLAIM:
-            await staff_actions.claim(flow, session, staff, ticket, now)
-        elif verb is Verb.NOTE:
-            await staff_actions.note(flow, session, staff, ticket, command.text, now)
-        elif verb is Verb.REPLY:
-            await staff_actions.reply(flow, session, staff, ticket, command.text, now)
-        elif verb is Verb.TRANSFER:
-            await routing.transfer(flow, session, staff, ticket, command.argument or "", command.text, now)
-        elif verb is Verb.EXTEND:
-            try:
-                new_day = date.fromisoformat(command.argument or "")
-            except ValueError as exc:
-                raise Refused("staff_bad_date") from exc
-            await staff_actions.extend(flow, session, staff, ticket, new_day, command.text, now)
-        elif verb is Verb.REJECT:
-            await staff_actions.reject(flow, session, staff, ticket, command.text, now)
-        elif verb is Verb.CLOSE:
-            await staff_actions.close(flow, session, staff, ticket, now)
-        elif verb is Verb.DUPLICATE:
-            await staff_actions.mark_duplicate(flow, session, staff, ticket, command.argument or "", now)
-        elif verb is Verb.RETOPIC:
-            await routing.retopic(flow, session, staff, ticket, command.argument or "", command.text, now)
+        await _ACTIONS[verb](self._workflow, session, staff, ticket, command, now)
         loc = staff.locale
         return Outbound(
             text(
@@ -194,3 +175,45 @@ class StaffDesk:
                 )
             )
         return Outbound("\n".join(lines))
+
+
+Act = Callable[[Workflow, AsyncSession, Staff, Ticket, StaffCommand, datetime], Awaitable[None]]
+
+
+async def _extend(
+    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
+) -> None:
+    try:
+        new_day = date.fromisoformat(command.argument or "")
+    except ValueError as exc:
+        raise Refused("staff_bad_date") from exc
+    await staff_actions.extend(flow, session, staff, ticket, new_day, command.text, now)
+
+
+# What each verb on one ticket does (SHOW answers with the ticket itself; the listing verbs and
+# HELP need no ticket and are answered in ``StaffDesk.handle``).
+_ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
+    {
+        Verb.CLAIM: lambda flow, session, staff, ticket, c, now: staff_actions.claim(flow, session, staff, ticket, now),
+        Verb.NOTE: lambda flow, session, staff, ticket, c, now: staff_actions.note(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.REPLY: lambda flow, session, staff, ticket, c, now: staff_actions.reply(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.TRANSFER: lambda flow, session, staff, ticket, c, now: routing.transfer(
+            flow, session, staff, ticket, c.argument or "", c.text, now
+        ),
+        Verb.EXTEND: _extend,
+        Verb.REJECT: lambda flow, session, staff, ticket, c, now: staff_actions.reject(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.CLOSE: lambda flow, session, staff, ticket, c, now: staff_actions.close(flow, session, staff, ticket, now),
+        Verb.DUPLICATE: lambda flow, session, staff, ticket, c, now: staff_actions.mark_duplicate(
+            flow, session, staff, ticket, c.argument or "", now
+        ),
+        Verb.RETOPIC: lambda flow, session, staff, ticket, c, now: routing.retopic(
+            flow, session, staff, ticket, c.argument or "", c.text, now
+        ),
+    }
+)

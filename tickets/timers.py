@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ticket
-from tickets import notices
+from tickets import changes, notices
 from tickets.lifecycle import FINAL, OPEN, Action, Status
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ async def fire(flow: Workflow, session: AsyncSession, ticket_id: int, kind: Time
     if kind is TimerKind.RATING_EXPIRY:
         if ticket.status == Status.ANSWERED:
             await flow.move(session, ticket, Action.EXPIRE_RATING, "system", now)
-            ticket.closed_at = now
+            changes.apply(ticket, changes.Closed(now))
             await notices.push_status(flow, session, ticket, "push_closed_unrated", now, linked=False)
         return
     due = ticket.respond_due_at if kind in RESPOND_TIMERS else ticket.answer_due_at
@@ -89,7 +89,7 @@ async def fire(flow: Workflow, session: AsyncSession, ticket_id: int, kind: Time
         else:
             people = await flow.handlers(session, ticket.department_code)
     else:  # overdue: 督办, the supervisors hear about it and the ticket is marked
-        ticket.escalated = True
+        changes.apply(ticket, changes.Escalated())
         await flow.tickets.add_event(session, ticket.id, "escalated", "system", {"why": kind.value}, now)
         await flow.audit.record(
             session,

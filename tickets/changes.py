@@ -1,0 +1,118 @@
+"""Every change an action makes to a ticket's own fields, named, and the one function that applies
+them. An action says *what* happened (``Claimed``, ``Answered``, ``Reworked``…); ``apply`` is the
+only code in ``tickets/`` that writes a ``Ticket`` column, so what a change touches is read here.
+
+Status and department move through ``Workflow.move`` (which applies ``Moved``), so the department
+statistics move with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.models import Ticket
+from tickets.lifecycle import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A new status (and, for routing and 转办, a new department)."""
+
+    status: Status
+    at: datetime
+    department: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """Taken up by a staff member; the first time counts as the response."""
+
+    staff_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    """转办: nobody holds it in the new department, which owes a response by ``respond_due``."""
+
+    respond_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    staff_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Extended:
+    answer_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reworked:
+    """不满意: another round, with fresh deadlines."""
+
+    answer_due: datetime
+    respond_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """督办."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A final status reached."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateOf:
+    original: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retopiced:
+    topic_code: str
+
+
+Change = Moved | Claimed | Unassigned | Answered | Extended | Reworked | Escalated | Closed | DuplicateOf | Retopiced
+
+
+def apply(ticket: Ticket, *changes: Change) -> None:
+    for change in changes:
+        match change:
+            case Moved(status=status, at=at, department=department):
+                ticket.status = status.value
+                if department is not None:
+                    ticket.department_code = department
+                ticket.updated_at = at
+            case Claimed(staff_id=staff_id, at=at):
+                ticket.assignee_staff_id = staff_id
+                if ticket.responded_at is None:
+                    ticket.responded_at = at
+            case Unassigned(respond_due=respond_due):
+                ticket.assignee_staff_id = None
+                ticket.responded_at = None
+                ticket.respond_due_at = respond_due
+            case Answered(staff_id=staff_id, at=at):
+                ticket.answered_at = at
+                ticket.answered_by_staff_id = staff_id
+            case Extended(answer_due=answer_due):
+                ticket.answer_due_at = answer_due
+            case Reworked(answer_due=answer_due, respond_due=respond_due):
+                ticket.rework_count += 1
+                ticket.answer_due_at = answer_due
+                ticket.respond_due_at = respond_due
+            case Escalated():
+                ticket.escalated = True
+            case Closed(at=at):
+                ticket.closed_at = at
+            case DuplicateOf(original=original):
+                ticket.duplicate_of = original
+            case Retopiced(topic_code=topic_code):
+                ticket.topic_code = topic_code
