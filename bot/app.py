@@ -22,9 +22,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.base import Channel, route_table
-from adapters.login_throttle import LoginThrottle
-from adapters.staffweb import StaffWebChannel
-from adapters.webchat import WebchatChannel
+from adapters.web.login_throttle import LoginThrottle
+from adapters.web.staffweb import StaffWebChannel
+from adapters.web.webchat import WebchatChannel
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
 from bot.config import AppConfig, MetricsAccessConfig

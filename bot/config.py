@@ -18,6 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.telegram.config import TelegramConfig as TelegramConfig
+from adapters.web.config import WebchatConfig as WebchatConfig
+from adapters.wechat.config import WechatConfig as WechatConfig
+from adapters.weibo.config import WeiboConfig as WeiboConfig
 from dialogs.address import AddressParser
 from dialogs.taxonomy import Bilingual, InquiryType, Taxonomy, Topic
 
@@ -101,77 +105,6 @@ class StorageConfig(_Strict):
         if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
-
-
-class WebchatConfig(_Strict):
-    enabled: bool = True
-    max_upload_bytes: int = Field(5 * 1024 * 1024, gt=0)
-    cookie_secure: bool | None = None
-
-
-class WechatConfig(_Strict):
-    enabled: bool = False
-    app_id: str = ""
-    app_secret: str = ""
-    token: str = ""
-    encoding_aes_key: str = ""
-    api_base_url: str = "https://api.weixin.qq.com"
-    status_template_id: str = ""
-
-    @model_validator(mode="after")
-    def _secrets_when_enabled(self) -> WechatConfig:
-        missing = [
-            name
-            for name in (
-                "app_id",
-                "app_secret",
-                "token",
-            )
-            if not getattr(self, name)
-        ]
-        if self.enabled and missing:
-            raise ValueError(f"{missing[0]} is required when the WeChat channel is enabled")
-        return self
-
-
-class TelegramConfig(_Strict):
-    enabled: bool = False
-    token: str = ""
-    secret_token: str = ""
-    api_base_url: str = "https://api.telegram.org"
-    mode: Literal["webhook", "polling"] = "webhook"
-
-    @model_validator(mode="after")
-    def _secrets_when_enabled(self) -> TelegramConfig:
-        missing = [name for name in ("token",) if not getattr(self, name)]
-        if self.enabled and missing:
-            raise ValueError(f"{missing[0]} is required when the Telegram channel is enabled")
-        if self.enabled and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", self.token):
-            raise ValueError("token: expected a bot token like 123456789:AA… from BotFather")
-        if self.enabled and self.mode == "webhook" and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.secret_token):
-            raise ValueError("secret_token: required in webhook mode, 1-256 characters of A-Z a-z 0-9 _ -")
-        return self
-
-
-class WeiboConfig(_Strict):
-    enabled: bool = False
-    app_secret: str = ""
-    access_token: str = ""
-    api_base_url: str = "https://m.api.weibo.com"
-
-    @model_validator(mode="after")
-    def _secrets_when_enabled(self) -> WeiboConfig:
-        missing = [
-            name
-            for name in (
-                "app_secret",
-                "access_token",
-            )
-            if not getattr(self, name)
-        ]
-        if self.enabled and missing:
-            raise ValueError(f"{missing[0]} is required when the Weibo channel is enabled")
-        return self
 
 
 class ChannelsConfig(_Strict):

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from adapters.telegram_limits import SERVICE_LIMITS
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.limits import SERVICE_LIMITS
 from bot.channels import ChannelDeps
-from bot.config import AppConfig, ConfigError, TelegramConfig
+from bot.config import AppConfig, ConfigError
 
 if TYPE_CHECKING:
-    from adapters.telegram import TelegramChannel
+    from adapters.telegram.channel import TelegramChannel
 
 # The command menu Telegram shows next to the input field; the dialog understands each of them.
 COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
@@ -45,7 +46,7 @@ COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
 def check_settings(settings: TelegramConfig) -> None:
     """Refuse to start a channel that would fail on every message, or accept forged updates: the
     token must be a bot token, and a webhook needs a secret (setWebhook's character set)."""
-    from adapters.telegram import SECRET, TOKEN
+    from adapters.telegram.channel import SECRET, TOKEN
 
     if not TOKEN.match(settings.token):
         raise ConfigError("config key channels.telegram.token: expected a bot token like 123456789:AA… from BotFather")
@@ -58,7 +59,7 @@ def check_settings(settings: TelegramConfig) -> None:
 
 
 def build(settings: TelegramConfig, deps: ChannelDeps) -> TelegramChannel:
-    from adapters.telegram import TelegramChannel
+    from adapters.telegram.channel import TelegramChannel
 
     check_settings(settings)
     return TelegramChannel(
@@ -115,7 +116,7 @@ async def _set_webhook(settings: TelegramConfig, public: str, *, drop_pending: b
     from telegram import BotCommand
     from telegram.error import TelegramError
 
-    from adapters.telegram import ALLOWED_UPDATES, WEBHOOK_PATH, new_bot
+    from adapters.telegram.channel import ALLOWED_UPDATES, WEBHOOK_PATH, new_bot
 
     url = public + WEBHOOK_PATH
     bot, requests = new_bot(settings.token, settings.api_base_url)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from adapters.wechat_api import (
+from adapters.wechat.api import (
     MENU_COMMANDS,
     MENU_CREATE,
     ApiError,
@@ -22,19 +22,20 @@ from adapters.wechat_api import (
     WechatApi,
     account_menu,
 )
+from adapters.wechat.config import WechatConfig
 from bot.channels import ChannelDeps
-from bot.config import AppConfig, ConfigError, WechatConfig
+from bot.config import AppConfig, ConfigError
 from storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 
 if TYPE_CHECKING:
-    from adapters.wechat import WechatChannel, WechatSettings
+    from adapters.wechat.channel import WechatChannel, WechatSettings
     from bot.channels import WebhookChannel
 
 
 def settings_from(config: WechatConfig) -> WechatSettings:
     """The adapter's settings, refusing at start what could only fail later, one key at a time."""
-    from adapters.wechat import WechatSettings
-    from adapters.wechat_crypto import aes_key
+    from adapters.wechat.channel import WechatSettings
+    from adapters.wechat.crypto import aes_key
 
     for key in ("token", "app_id", "app_secret"):
         if not getattr(config, key):
@@ -57,7 +58,7 @@ def settings_from(config: WechatConfig) -> WechatSettings:
 
 
 def build(settings: WechatConfig, deps: ChannelDeps) -> WechatChannel:
-    from adapters.wechat import MAX_BODY_BYTES, WechatChannel
+    from adapters.wechat.channel import MAX_BODY_BYTES, WechatChannel
 
     wechat = replace(settings_from(settings), max_body_bytes=min(MAX_BODY_BYTES, deps.max_body_bytes))
     return WechatChannel(wechat, deps.sink, deps.store, deps.clock)

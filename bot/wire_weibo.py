@@ -6,10 +6,11 @@ the dispatcher and the shared session store (replay cache, unfollow marks, parti
 
 from __future__ import annotations
 
-from adapters.weibo import WeiboChannel, WeiboSettings
-from adapters.weibo_protocol import MAX_BODY_BYTES
+from adapters.weibo.channel import WeiboChannel, WeiboSettings
+from adapters.weibo.config import WeiboConfig
+from adapters.weibo.protocol import MAX_BODY_BYTES
 from bot.channels import ChannelDeps
-from bot.config import ConfigError, WeiboConfig
+from bot.config import ConfigError
 
 
 def build(settings: WeiboConfig, deps: ChannelDeps) -> WeiboChannel:

@@ -20,13 +20,12 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from adapters.telegram import SECRET_HEADER
+from adapters.telegram.channel import SECRET_HEADER
 from bot.app import SERVICES, Services, build_app
 from storage.models import InboundMessage
-from tests.adapters.test_telegram import SECRET, TOKEN, telegram_config
-from tests.app_helpers import Clock, make_config
-from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.fakes.wechat_api import (
+from tests.adapters.telegram.fake_api import FakeTelegramAPI
+from tests.adapters.telegram.test_telegram import SECRET, TOKEN, telegram_config
+from tests.adapters.wechat.fake_api import (
     ACCOUNT,
     FakeWechatApi,
     WechatPush,
@@ -36,7 +35,8 @@ from tests.fakes.wechat_api import (
     text_xml,
     wechat_config,
 )
-from tests.fakes.weibo_api import FakeWeibo
+from tests.adapters.weibo.fake_api import FakeWeibo
+from tests.app_helpers import Clock, make_config
 
 # Every answer a hostile request may get: handled (200), refused as malformed (400), as forged
 # (403), as too large (413) or as not JSON (415). Never 500, never a 503 "storage outage".

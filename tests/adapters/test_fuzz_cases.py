@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.adapters import hostile
 from tests.adapters.hostile import CITIZEN_TG, CITIZEN_WEIBO, WEIBO_ACCOUNT, Endpoint, as_json
-from tests.fakes.wechat_api import ACCOUNT
+from tests.adapters.wechat.fake_api import ACCOUNT
 
 HUGE = int("1" + "0" * 400)
 # (as sent inside a JSON string, as stored)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.config import StaffConfig, StaffIdentityConfig
 from storage.models import Ticket
-from tests.fakes.wechat_api import ClientFactory, WechatWorld, start_world, text_xml
+from tests.adapters.wechat.fake_api import ClientFactory, WechatWorld, start_world, text_xml
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 CITIZEN = "oLp3Qx7Rk2Wm9Tz4Vb6Nc1Hf8Jd5"

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from adapters.base import BadRequest, Choice, Inbound, Location, MediaRef, MessageKind, Outbound, RecipientUnreachable
-from adapters.weibo_protocol import (
+from adapters.weibo.protocol import (
     TEXT_LIMIT,
     Ignored,
     api_error,
@@ -25,7 +25,7 @@ from adapters.weibo_protocol import (
     window_open,
 )
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "weibo"
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "weibo"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SECRET = "weibo-app-secret"
 

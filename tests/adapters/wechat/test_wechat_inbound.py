@@ -1,6 +1,6 @@
 """WeChat message push into the real app: recorded payloads, authentication, bad input, timing.
 
-WeChat's side is played by ``tests.fakes.wechat_api.WechatPush`` (signing, and in 安全模式
+WeChat's side is played by ``tests.adapters.wechat.fake_api.WechatPush`` (signing, and in 安全模式
 encrypting with wechatpy's ``WeChatCrypto``, then decrypting and checking our reply); the
 official-account API is the fake on loopback. Nothing in the channel is patched.
 """
@@ -19,10 +19,10 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from adapters.base import Choice, ConversationRef, DeliveryContext, Outbound, Purpose
-from adapters.wechat_xml import cdata, parse_fields, text_reply
+from adapters.wechat.xml import cdata, parse_fields, text_reply
 from storage.identities import IdentityRepository
 from storage.models import InboundMessage, OutboxMessage, Ticket
-from tests.fakes.wechat_api import (
+from tests.adapters.wechat.fake_api import (
     ACCOUNT,
     TOKEN,
     ClientFactory,

@@ -49,7 +49,7 @@ from adapters.base import (
     SendError,
     TemporarilyUnavailable,
 )
-from adapters.wechat_api import (
+from adapters.wechat.api import (
     CUSTOM_SEND,
     MENU_COMMANDS,
     TEMPLATE_SEND,
@@ -59,8 +59,8 @@ from adapters.wechat_api import (
     TokenStore,
     WechatApi,
 )
-from adapters.wechat_crypto import CryptoError, SafeMode, signature, signature_matches
-from adapters.wechat_xml import MalformedXml, fit_bytes, parse_fields, text_reply
+from adapters.wechat.crypto import CryptoError, SafeMode, signature, signature_matches
+from adapters.wechat.xml import MalformedXml, fit_bytes, parse_fields, text_reply
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from playwright.async_api import Page, Route, async_playwright
 
 from adapters.base import ConversationRef, Outbound, Purpose
-from adapters.webchat import COOKIE, WebchatChannel
+from adapters.web.webchat import COOKIE, WebchatChannel
 from bot.app import SERVICES, build_app
 from tests.adapters.conftest import CHROMIUM_ARGS, serve
 from tests.app_helpers import make_config

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.adapters import hostile
 from tests.adapters.fuzz import FUZZ_SETTINGS, json_bodies, running
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "telegram"
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "telegram"
 RECORDED = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(PAYLOADS.glob("*.json"))]
 
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.wechat_xml import MalformedXml, parse_fields
+from adapters.wechat.xml import MalformedXml, parse_fields
 from tests.adapters import hostile
 from tests.adapters.fuzz import FUZZ_SETTINGS, running, xml_bodies
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "wechat"
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "wechat"
 
 
 def recorded() -> list[dict[str, str]]:

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 
 from bot.app import SERVICES, Services, build_app
 from storage.models import InboundMessage, OutboxMessage, SeenRequestNonce
-from tests.adapters.test_weibo import ACCOUNT, CITIZEN, RICH, SECRET, TOKEN, World, payload
+from tests.adapters.weibo.fake_api import FakeWeibo
+from tests.adapters.weibo.test_weibo import ACCOUNT, CITIZEN, RICH, SECRET, TOKEN, World, payload
 from tests.app_helpers import Clock, make_config
-from tests.fakes.weibo_api import FakeWeibo
 from tests.hanging_db import database_hangs
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]

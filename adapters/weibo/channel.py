@@ -5,7 +5,7 @@ Government accounts on Weibo take complaints by private message. The platform pu
 three times; an answer may carry one passive reply. Everything else we say goes through
 ``POST /2/messages/reply.json``, which the platform allows for 48 hours after the citizen's last
 action and never after they unfollow. There is no maintained SDK, so this is a thin aiohttp client;
-the wire format itself lives in ``adapters.weibo_protocol``.
+the wire format itself lives in ``adapters.weibo.protocol``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from adapters.base import (
     SendError,
     TemporarilyUnavailable,
 )
-from adapters.weibo_protocol import (
+from adapters.weibo.protocol import (
     CHANNEL,
     MAX_BODY_BYTES,
     MAX_CLOCK_SKEW,

@@ -57,8 +57,8 @@ from adapters.base import (
 )
 from adapters.http_common import ERRORS, error_response, read_json
 from adapters.sanitize import int64, location
-from adapters.telegram_limits import Limits, SendLimiter
-from adapters.telegram_render import Part, button_label, mark_choice, render
+from adapters.telegram.limits import Limits, SendLimiter
+from adapters.telegram.render import Part, button_label, mark_choice, render
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram"

@@ -24,12 +24,12 @@ from adapters.base import (
     RecipientUnreachable,
     SendError,
 )
-from adapters.wechat import WechatChannel, WechatSettings
-from adapters.wechat_api import TOKEN_KEY, ApiError, Credentials, WechatApi
+from adapters.wechat.api import TOKEN_KEY, ApiError, Credentials, WechatApi
+from adapters.wechat.channel import WechatChannel, WechatSettings
 from bot import wire_wechat
 from storage.identities import IdentityRepository
 from storage.models import OutboxMessage
-from tests.fakes.wechat_api import (
+from tests.adapters.wechat.fake_api import (
     ACCOUNT,
     AES_KEY,
     APP_ID,

@@ -1,6 +1,6 @@
 """The Weibo channel end to end: the real app, real push formats, a fake Weibo on loopback.
 
-The fake (``tests/fakes/weibo_api.py``) signs pushes like the platform, checks every passive
+The fake (``tests/adapters/weibo/fake_api.py``) signs pushes like the platform, checks every passive
 reply's format, and refuses (and records as a violation) any API reply outside the 48-hour window
 or after an unfollow, so these tests fail when the channel sends what it should have held back.
 """
@@ -33,19 +33,19 @@ from adapters.base import (
     TemporarilyUnavailable,
     route_table,
 )
-from adapters.weibo import WeiboChannel, WeiboSettings
+from adapters.weibo.channel import WeiboChannel, WeiboSettings
 from bot.app import SERVICES, Services, build_app
 from bot.config import ConfigError, StaffConfig
 from storage.models import Identity, InboundMessage, OutboxMessage, Ticket
 from storage.sessions import MemorySessionStore
 from storage.staff import StaffRepository
+from tests.adapters.weibo.fake_api import FakeWeibo, Passive
 from tests.app_helpers import Clock, make_config
-from tests.fakes.weibo_api import FakeWeibo, Passive
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "weibo"
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "weibo"
 SECRET = "weibo-app-secret"
 TOKEN = "weibo-access-token"
 ACCOUNT = "1902538057"

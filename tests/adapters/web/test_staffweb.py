@@ -26,8 +26,8 @@ from adapters.base import (
     TemporarilyUnavailable,
     route_table,
 )
-from adapters.login_throttle import LoginThrottle
-from adapters.staffweb import StaffSignIn, StaffWebChannel
+from adapters.web.login_throttle import LoginThrottle
+from adapters.web.staffweb import StaffSignIn, StaffWebChannel
 from storage.database import create_engine, session_factory
 from storage.mailbox import SqlMailbox
 from storage.migrate import upgrade

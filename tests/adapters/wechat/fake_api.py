@@ -32,13 +32,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.crypto import WeChatCrypto
 
-from adapters.wechat import WechatChannel
+from adapters.wechat.channel import WechatChannel
 from bot.app import SERVICES, Services, build_app
 from bot.config import AppConfig, StaffConfig
 from storage.staff import StaffRepository
 from tests.app_helpers import Clock, make_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ROOT / "payloads" / "wechat"
 
 APP_ID = "wx5f8e3c2a1b0d9e7f"

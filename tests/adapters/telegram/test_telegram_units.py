@@ -26,9 +26,9 @@ from adapters.base import (
     RecipientUnreachable,
     SendError,
 )
-from adapters.telegram import TelegramChannel, Throttled, bot_id_from_token
-from adapters.telegram_limits import Limits, SendLimiter
-from adapters.telegram_render import (
+from adapters.telegram.channel import TelegramChannel, Throttled, bot_id_from_token
+from adapters.telegram.limits import Limits, SendLimiter
+from adapters.telegram.render import (
     MAX_TEXT,
     button_label,
     mark_choice,
@@ -36,8 +36,8 @@ from adapters.telegram_render import (
     split_text,
     utf16_len,
 )
+from tests.adapters.telegram.fake_api import FakeTelegramAPI
 from tests.app_helpers import Clock
-from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456:TEST-fake_token-for-wenzheng"
 ServerFactory = Callable[..., Awaitable[TestServer]]

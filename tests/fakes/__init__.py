@@ -1,1 +1,0 @@
-"""Fake platform API servers that run on loopback, so tests drive the real SDK clients over HTTP."""
