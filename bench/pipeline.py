@@ -32,7 +32,7 @@ from bench.report import Row, failed, judge, pending
 SCENARIO = "pipeline"
 BARE_SHARE_TARGET = 0.40
 P99_TARGET_MS = 50.0
-TELEGRAM_LIMIT = "28 msg/s overall, 1.1 s per chat"  # adapters/telegram_limits.py SERVICE_LIMITS
+TELEGRAM_LIMIT = "28 msg/s overall, 1.1 s per chat"  # adapters/telegram/limits.py SERVICE_LIMITS
 QUIET_S = 1.0  # the outbox counts as drained once the fake got nothing new for this long
 DRAIN_LIMIT_S = 90.0  # longest wait for the outbox to drain between two runs
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from adapters.staffweb import StaffAuth, StaffSignIn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.web.staffweb import StaffAuth, StaffSignIn
 from storage.staff import StaffRepository
 
 

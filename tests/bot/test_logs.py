@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.app import SERVICES, build_app
 from bot.logs import JsonFormatter, SecretRedactor, config_secrets, mask_personal_data
 from storage.models import Ticket
-from tests.adapters.test_telegram import SECRET as TG_SECRET
-from tests.adapters.test_telegram import TOKEN as TG_TOKEN
-from tests.adapters.test_telegram import start as start_telegram
+from tests.adapters.telegram.test_telegram import SECRET as TG_SECRET
+from tests.adapters.telegram.test_telegram import TOKEN as TG_TOKEN
+from tests.adapters.telegram.test_telegram import start as start_telegram
 from tests.app_helpers import Clock, make_config
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.app import build_app
-from tests.adapters.test_webchat import say, tap
+from tests.adapters.web.test_webchat import say, tap
 from tests.app_helpers import Clock, make_config
 from tests.dialogs.classifier_helpers import hand_set_classifier
 

@@ -15,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from adapters.webchat import WebchatChannel
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from adapters.web.webchat import WebchatChannel
 from bot.app import SERVICES, Services, build_app
 from bot.config import AppConfig, StaffConfig
 from storage.models import AuditEntry, OutboxMessage, Rating, Staff, Ticket, TicketEvent, Timer, WebchatMailbox
