@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from bot.recovery import recovery_loop
 from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
 from bot.staff_auth import SqlStaffAuth
@@ -57,8 +57,6 @@ from tickets.context import Workflow, WorkflowSettings
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
 from tickets.routing import DepartmentInfo, Directory
 from tickets.staff_desk import StaffDesk
-
-log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -295,7 +293,7 @@ def build_app(
             services.tasks.append(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
             )
-            services.tasks.append(asyncio.create_task(_recovery_loop(services)))
+            services.tasks.append(asyncio.create_task(recovery_loop(services.dispatcher, services.stop)))
             services.tasks.append(
                 asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
             )
@@ -329,17 +327,3 @@ def build_app(
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app
-
-
-async def _recovery_loop(services: Services, every_seconds: float = 60.0) -> None:
-    """Messages stored but not processed (a crash between store and reply) are run again."""
-    while not services.stop.is_set():
-        try:
-            done = await services.dispatcher.recover()
-            if done:
-                log.warning("recovered %d unprocessed inbound messages", done)
-            await services.dispatcher.forget_expired_nonces()
-        except Exception:
-            log.exception("recovery sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.stop.wait(), every_seconds)
