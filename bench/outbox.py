@@ -51,8 +51,8 @@ from bench.report import Row, failed, judge
 from bench.stats import Summary
 
 if TYPE_CHECKING:  # the fake's process never loads the service
-    from bot.app import Services
     from bot.config import AppConfig
+    from bot.services import Services
 
 SCENARIO = "outbox"
 TOKEN = "123456789:AAE_bench"

@@ -29,7 +29,8 @@ from bench.conversation import TURNS, find_number, turn
 from bench.options import Options
 from bench.peer_desk import MemoryDesk, MemoryPort, deadline_clock
 from bench.report import Row, judge
-from bot.app import Services, build_services, prepare_database
+from bot.app import build_services, prepare_database
+from bot.services import Services
 from dialogs.classifier import load_newest
 from dialogs.extraction import Extractor
 from dialogs.state import SessionState

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, text
 
 from bench.seed import NOW, TZ
 from bench.stats import Summary
-from bot.app import Services
+from bot.services import Services
 from storage import stats
 from storage.models import Staff, UtcDateTime
 from storage.tickets import TicketRepository

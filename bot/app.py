@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import ipaddress
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.base import Channel, route_table
 from adapters.web.login_throttle import LoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
 from bot.access_log import access_log
-from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, WebhookChannel, platform_channels
-from bot.config import AppConfig, MetricsAccessConfig
+from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
+from bot.config import AppConfig
 from bot.dispatcher import Dispatcher, Repositories
 from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from bot.recovery import recovery_loop
+from bot.routes import healthz, metrics_endpoint, to_chat
+from bot.services import HEALTH, SERVICES, Services
 from bot.staff_auth import SqlStaffAuth
 from bot.timers import TimerWorker
 from dialogs.address import AddressParser
@@ -60,45 +58,9 @@ from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, Workin
 from tickets.routing import DepartmentInfo, Directory
 from tickets.staff_desk import StaffDesk
 
-log = logging.getLogger(__name__)
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class Services:
-    config: AppConfig
-    db: AsyncEngine
-    reader_db: AsyncEngine  # reads only; on SQLite its own pool, beside the single writer
-    sessions: async_sessionmaker[AsyncSession]
-    store: SessionStore
-    metrics: Metrics
-    dispatcher: Dispatcher
-    outbox: Outbox
-    worker: OutboxWorker
-    engine: DialogEngine
-    channels: dict[str, Channel]
-    webchat: WebchatChannel | None
-    clock: Callable[[], datetime]
-    addresses: AddressParser
-    workflow: Workflow
-    timer_worker: TimerWorker
-    staffweb: StaffWebChannel
-    platforms: dict[str, WebhookChannel]
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def dispose_databases(self) -> None:
-        """Close both pools (on SQLite the readers have their own)."""
-        if self.reader_db.sync_engine.pool is not self.db.sync_engine.pool:
-            await self.reader_db.dispose()
-        await self.db.dispose()
-
-
-SERVICES = web.AppKey("services", Services)
-HEALTH = web.AppKey("health", HealthCheck)
 
 
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -319,7 +281,7 @@ def build_app(
     app.router.add_get("/metrics", metrics_endpoint)
     if services.webchat is not None:
         app.router.add_routes(route_table(services.webchat.routes()))
-        app.router.add_get("/", _to_chat)
+        app.router.add_get("/", to_chat)
     app.router.add_routes(route_table(services.staffweb.routes()))
     for platform in services.platforms.values():
         app.router.add_routes(route_table(platform.routes()))
@@ -331,7 +293,7 @@ def build_app(
             services.tasks.append(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
             )
-            services.tasks.append(asyncio.create_task(_recovery_loop(services)))
+            services.tasks.append(asyncio.create_task(recovery_loop(services.dispatcher, services.stop)))
             services.tasks.append(
                 asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
             )
@@ -365,50 +327,3 @@ def build_app(
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app
-
-
-async def _recovery_loop(services: Services, every_seconds: float = 60.0) -> None:
-    """Messages stored but not processed (a crash between store and reply) are run again."""
-    while not services.stop.is_set():
-        try:
-            done = await services.dispatcher.recover()
-            if done:
-                log.warning("recovered %d unprocessed inbound messages", done)
-            await services.dispatcher.forget_expired_nonces()
-        except Exception:
-            log.exception("recovery sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.stop.wait(), every_seconds)
-
-
-async def _to_chat(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPFound("/chat")
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """503 naming what is down, within the check's own timeout even while the database hangs."""
-    checks = await request.app[HEALTH].report()
-    healthy = all(v == "ok" for v in checks.values())
-    return web.json_response({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
-
-
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    if not metrics_allowed(services.config.server.metrics, request.remote, request.headers.get("Authorization", "")):
-        return web.Response(status=403, text="forbidden: see server.metrics in the configuration\n")
-    return web.Response(body=services.metrics.render(), content_type="text/plain", charset="utf-8")
-
-
-def metrics_allowed(access: MetricsAccessConfig, remote: str | None, authorization: str) -> bool:
-    """``server.metrics.allow``: loopback callers only (the default), a bearer token, or anyone.
-    The address is the TCP peer's: behind a proxy on the same host every caller is loopback, so
-    use ``token`` there."""
-    if access.allow == "public":
-        return True
-    if access.allow == "token":
-        scheme, _, presented = authorization.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), access.token.encode())
-    try:
-        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
-    except ValueError:
-        return False

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,16 +32,17 @@ from adapters.base import (
     TemporarilyUnavailable,
 )
 from adapters.sanitize import clean_inbound
-from bot.channels import PLATFORMS
 from bot.metrics import Metrics
 from bot.outbox import Outbox
+from bot.recovery import unprocessed
+from bot.staff_path import card_ticket, on_platform, staff_member
 from bot.storage_errors import is_poison
 from dialogs.engine import DialogEngine
 from dialogs.state import SessionState
 from dialogs.texts import text
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
-from storage.models import Identity, SentMessage, Staff, Ticket
+from storage.models import Identity
 from storage.nonces import NonceRepository
 from storage.sessions import SessionStore
 from storage.staff import StaffRepository
@@ -50,7 +50,6 @@ from storage.tickets import TicketRepository
 from tickets.context import Workflow
 from tickets.deadlines import DeadlineClock
 from tickets.intake_port import SqlIntakePort
-from tickets.notices import STAFF_WEB
 from tickets.staff_desk import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -273,9 +272,9 @@ class Dispatcher:
                 await self._repos.identities.touch(session, identity.id, now)
                 if event in UNREACHABLE_EVENTS:
                     await self._repos.identities.set_reachable(session, identity.id, False)
-                elif self._on_platform(inbound):  # they wrote: what waited for the reply window can go now
+                elif on_platform(inbound):  # they wrote: what waited for the reply window can go now
                     released = await self._outbox.release_held(session, ref, now)
-            staff = await self._staff_member(session, inbound) if recorded.replies is None else None
+            staff = await staff_member(session, self._repos.staff, inbound) if recorded.replies is None else None
             if recorded.replies is None and staff is None and inbound.group:
                 # Chatter in a staff group from someone who is not staff: stored, never answered.
                 await self._repos.inbound.mark_processed(session, recorded.message_id, [], now)
@@ -291,22 +290,6 @@ class Dispatcher:
             replies = await self._process(recorded.message_id, identity, inbound, delivery)
         return Handled(replies)
 
-    async def _staff_member(self, session: AsyncSession, inbound: Inbound) -> Staff | None:
-        """Staff write to the same bot: known by their channel identity (or, on /staff, by login)."""
-        sender = inbound.sender_id or inbound.conversation.chat_id
-        if inbound.channel == STAFF_WEB:
-            found = await self._repos.staff.get(session, int(sender)) if sender.isdigit() else None
-            return found if found is not None and found.active else None
-        if not self._on_platform(inbound):
-            return None
-        return await self._repos.staff.by_identity(session, inbound.channel, sender)
-
-    @staticmethod
-    def _on_platform(inbound: Inbound) -> bool:
-        """Only the platforms hold pushes for a reply window and know staff by their chat identity:
-        the web chat needs neither lookup (two statements per message)."""
-        return inbound.channel in PLATFORMS
-
     async def _process_staff(
         self, message_id: int, staff_id: int, locale: str, inbound: Inbound, delivery: _Delivery
     ) -> tuple[Outbound, ...]:
@@ -316,7 +299,7 @@ class Dispatcher:
             async with self._sessions.begin() as session:
                 staff = await self._repos.staff.get(session, staff_id)
                 assert staff is not None
-                card = await self._card_ticket(session, inbound)
+                card = await card_ticket(session, inbound)
                 replies = await self._staff_desk.handle(session, staff, inbound, now, reply_to=card)
                 replies = await self._finish(session, message_id, ref, replies, delivery, now)
         except Exception as exc:
@@ -328,21 +311,6 @@ class Dispatcher:
                 replies = await self._finish(session, message_id, ref, replies, delivery, now)
         self._outbox.wake()  # a staff action usually queued a push to a citizen
         return replies
-
-    async def _card_ticket(self, session: AsyncSession, inbound: Inbound) -> str | None:
-        """The ticket of the card a staff member replied to, on channels with replies."""
-        if inbound.reply_to is None:
-            return None
-        stmt = (
-            select(Ticket.number)
-            .join(SentMessage, SentMessage.ticket_id == Ticket.id)
-            .where(
-                SentMessage.channel == inbound.channel,
-                SentMessage.chat_id == inbound.conversation.chat_id,
-                SentMessage.platform_id == inbound.reply_to,
-            )
-        )
-        return (await session.execute(stmt)).scalar_one_or_none()
 
     async def _process(
         self, message_id: int, identity: Identity, inbound: Inbound, delivery: _Delivery
@@ -420,27 +388,7 @@ class Dispatcher:
         """Run messages that were stored but never processed (a crash between the two transactions).
         Their HTTP request is long gone, so replies go through the outbox."""
         cutoff = self._clock() - older_than
-        async with self._sessions() as session:
-            pending = await self._repos.inbound.unprocessed(session, cutoff, limit)
-            refs: dict[int, ConversationRef] = {}
-            for row in pending:
-                identity = await self._repos.identities.get(session, row.identity_id)
-                if identity is not None:
-                    refs[row.id] = ConversationRef(identity.channel, identity.account, identity.chat_id)
-        done = 0
-        for row in pending:
-            ref = refs.get(row.id)
-            if ref is None:
-                continue
-            inbound = Inbound.restore(
-                conversation=ref,
-                message_key=row.message_key,
-                kind=row.kind,
-                received_at=row.received_at,
-                text=row.text,
-                payload=row.payload,
-                raw=row.raw,
-            )
+        pending = await unprocessed(self._sessions, self._repos.inbound, self._repos.identities, cutoff, limit)
+        for inbound in pending:
             await self.handle(inbound, inline=False)
-            done += 1
-        return done
+        return len(pending)

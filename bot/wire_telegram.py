@@ -46,7 +46,8 @@ COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
 def check_settings(settings: TelegramConfig) -> None:
     """Refuse to start a channel that would fail on every message, or accept forged updates: the
     token must be a bot token, and a webhook needs a secret (setWebhook's character set)."""
-    from adapters.telegram.channel import SECRET, TOKEN
+    from adapters.telegram.channel import SECRET
+    from adapters.telegram.client import TOKEN
 
     if not TOKEN.match(settings.token):
         raise ConfigError("config key channels.telegram.token: expected a bot token like 123456789:AA… from BotFather")
@@ -116,7 +117,8 @@ async def _set_webhook(settings: TelegramConfig, public: str, *, drop_pending: b
     from telegram import BotCommand
     from telegram.error import TelegramError
 
-    from adapters.telegram.channel import ALLOWED_UPDATES, WEBHOOK_PATH, new_bot
+    from adapters.telegram.channel import WEBHOOK_PATH
+    from adapters.telegram.client import ALLOWED_UPDATES, new_bot
 
     url = public + WEBHOOK_PATH
     bot, requests = new_bot(settings.token, settings.api_base_url)

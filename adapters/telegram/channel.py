@@ -11,65 +11,50 @@ its ticket by the dispatcher through the message id ``send`` returns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
 import re
-import warnings
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from telegram import Bot, CallbackQuery, Chat, ChatMemberUpdated, Message, Update, User
+from telegram import CallbackQuery, Chat, ChatMemberUpdated, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
-    BadRequest as TelegramBadRequest,
-)
-from telegram.error import (
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
     TelegramError,
 )
-from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from adapters.base import (
     BadRequest,
     Capabilities,
     ConversationRef,
-    Deferred,
     DeliveryContext,
     Inbound,
     InboundSink,
     MediaRef,
     MessageKind,
     Outbound,
-    RecipientUnreachable,
     Route,
-    SendError,
     TemporarilyUnavailable,
 )
 from adapters.http_common import ERRORS, error_response, read_json
 from adapters.sanitize import int64, location
+from adapters.telegram.client import bot_id_from_token, new_bot
 from adapters.telegram.limits import Limits, SendLimiter
-from adapters.telegram.render import Part, button_label, mark_choice, render
+from adapters.telegram.polling import poll
+from adapters.telegram.render import button_label, mark_choice
+from adapters.telegram.send import TelegramSender
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # What the bot asks Telegram for (setWebhook and getUpdates): everything else is never sent to us.
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
-TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 # What reading a malformed update can raise (a field of the wrong type, missing, out of range).
 _MALFORMED = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
@@ -94,49 +79,6 @@ _UNSUPPORTED = (
 )
 
 
-def bot_id_from_token(token: str) -> str:
-    """The bot's user id is the token's part before ':'; it names our account in conversation refs
-    without a getMe round trip at start."""
-    found = TOKEN.match(token)
-    if found is None:
-        raise ValueError("a Telegram bot token looks like 123456789:AA…")
-    return found.group(1)
-
-
-def new_bot(
-    token: str, api_base_url: str, *, polling: bool = False, pool_size: int = 8, timeout: float = 10.0
-) -> tuple[Bot, tuple[HTTPXRequest, ...]]:
-    """A Bot API client on ``api_base_url`` (tests point it at a fake server), and its HTTP
-    clients, which only their owner can close (``Bot.shutdown`` skips a bot never initialized).
-
-    httpx is asynchronous, so no call blocks the loop. The pool is larger than PTB's default of
-    one connection so the outbox's sends and a webhook's button acknowledgements do not queue
-    behind each other. Long polling gets a client of its own, so a held ``getUpdates`` never
-    occupies a connection a send needs; without polling one client serves both roles.
-    """
-    base = api_base_url.rstrip("/")
-    calls = HTTPXRequest(
-        connection_pool_size=pool_size, read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout
-    )
-    updates = HTTPXRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout) if polling else calls
-    bot = Bot(
-        token,
-        base_url=f"{base}/bot",
-        base_file_url=f"{base}/file/bot",
-        get_updates_request=updates,
-        request=calls,
-    )
-    return bot, (calls, updates) if polling else (calls,)
-
-
-class Throttled(Deferred):
-    """Not sent yet: Telegram's flood limits ask this chat, or the bot, to pause. The outbox
-    brings the message back after ``retry_after`` seconds; nothing was sent, no attempt used."""
-
-    def __init__(self, chat_id: str, wait: float) -> None:
-        super().__init__(f"waiting {wait:.2f}s for Telegram's rate limits (chat {chat_id})", retry_after=wait)
-
-
 def _ident(value: object) -> str:
     """Telegram ids are signed 64-bit integers; anything else (a string, a 256-digit number that
     would overflow a key column) means a payload Telegram would never send: ValueError, 400."""
@@ -146,14 +88,6 @@ def _ident(value: object) -> str:
 def _locale(user: User | None) -> str | None:
     code = (user.language_code or "").lower() if user is not None else ""
     return "zh" if code.startswith("zh") else "en" if code.startswith("en") else None
-
-
-def _seconds(exc: RetryAfter) -> float:
-    """``retry_after`` as seconds, whichever type this PTB release gives it (int, now timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramChannel:
@@ -184,8 +118,7 @@ class TelegramChannel:
         self._poll_timeout = poll_timeout
         self._bot, self._requests = new_bot(token, api_base_url, polling=polling)
         self._limiter = SendLimiter(lambda: clock().timestamp(), limits)
-        # Parts of a long message already delivered, by outbox row: a retry sends only the rest.
-        self._progress: dict[str, int] = {}
+        self._sender = TelegramSender(self._bot, self._limiter)
 
     def routes(self) -> list[Route]:
         return [Route("POST", WEBHOOK_PATH, self.webhook)]
@@ -428,128 +361,24 @@ class TelegramChannel:
         an update that met a storage outage is fetched again. In webhook mode: returns at once."""
         if not self._polling:
             return
-        offset: int | None = None
-        failures = 0
-        webhook_cleared = False
-        while not stop.is_set():
-            try:
-                if not webhook_cleared:
-                    # getUpdates is refused while a webhook is set; keep queued updates.
-                    await _until(stop, self._bot.delete_webhook(drop_pending_updates=False))
-                    log.info("polling Telegram for updates (any webhook was removed)", extra={"channel": CHANNEL})
-                    webhook_cleared = True
-                updates = await _until(
-                    stop,
-                    self._bot.get_updates(
-                        offset=offset, timeout=int(self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
-                    ),
-                )
-            except TelegramError as exc:
-                failures += 1
-                log.warning("telegram getUpdates failed (%s); retrying", exc, extra={"channel": CHANNEL})
-                await _pause(stop, min(60.0, 2.0**failures))
-                continue
-            if updates is None:
-                break
-            failures = 0
-            for update in updates:
-                try:
-                    raw = json.dumps(update.to_dict(), ensure_ascii=False)
-                    await self._process(update, self._inbounds(update, raw))
-                except TemporarilyUnavailable:
-                    log.warning("storage unavailable; update %s will be fetched again", update.update_id)
-                    await _pause(stop, 5.0)
-                    break
-                except _MALFORMED:
-                    log.warning("telegram update %s skipped: malformed", update.update_id)
-                offset = update.update_id + 1
+        await poll(self._bot, stop, timeout=self._poll_timeout, handle=self._polled)
+
+    async def _polled(self, update: Update) -> None:
+        try:
+            raw = json.dumps(update.to_dict(), ensure_ascii=False)
+            await self._process(update, self._inbounds(update, raw))
+        except _MALFORMED:
+            log.warning("telegram update %s skipped: malformed", update.update_id)
 
     # --- outbound ---------------------------------------------------------------------------------
 
     async def send(
         self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext | None = None
     ) -> str | None:
-        """Send one outbox row; the Telegram message id (of the last part, the one with the
-        buttons) so a reply to a card is traced to its ticket.
-
-        ``ref.account`` is ignored: a citizen's ref names our bot, a staff ref says ``staff``,
-        and both address the same bot, by chat id alone. Telegram has no reply window.
-        """
-        chat = ref.chat_id
-        private = not chat.startswith("-")  # groups and supergroups have negative ids
-        parts = render(message, private=private)
-        start = min(self._progress.get(delivery_id, 0), len(parts) - 1)
-        sent: str | None = None
-        for index in range(start, len(parts)):
-            wait = self._limiter.wait_for(chat, delivery_id, group=not private)
-            if wait > 0:
-                raise Throttled(chat, wait)
-            sent = await self._send_part(chat, delivery_id, parts[index])
-            if index + 1 < len(parts):
-                self._note_progress(delivery_id, index + 1)
-                self._limiter.keep_front(chat, delivery_id)  # the next part waits its second, first in line
-        self._progress.pop(delivery_id, None)
-        return sent
-
-    async def _send_part(self, chat: str, delivery_id: str, part: Part) -> str:
-        """One sendMessage, with Telegram's answers translated to what the outbox understands."""
-        target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
-        try:
-            result = await self._bot.send_message(chat_id=target, text=part.text, reply_markup=part.markup)
-        except RetryAfter as exc:
-            pause = _seconds(exc)
-            self._limiter.keep_front(chat, delivery_id, pause)
-            raise SendError(
-                f"telegram flood control: retry after {pause:g}s", retryable=True, retry_after=pause
-            ) from exc
-        except Forbidden as exc:  # blocked by the user, never started, removed from the group
-            self._progress.pop(delivery_id, None)
-            raise RecipientUnreachable(f"telegram: {exc.message}") from exc
-        except ChatMigrated as exc:
-            raise SendError(
-                f"telegram: group {chat} is now supergroup {exc.new_chat_id}; update telegram_chat_id",
-                retryable=False,
-            ) from exc
-        except TelegramBadRequest as exc:  # before NetworkError, which it subclasses
-            self._progress.pop(delivery_id, None)
-            raise SendError(f"telegram refused the message: {exc.message}", retryable=False) from exc
-        except InvalidToken as exc:  # fixable by the operator: keep the message for a while
-            raise SendError("telegram rejected the bot token", retryable=True) from exc
-        except NetworkError as exc:  # timeouts, 5xx, connection errors
-            self._limiter.keep_front(chat, delivery_id)
-            raise SendError(f"telegram unreachable: {exc.message}", retryable=True) from exc
-        except TelegramError as exc:
-            raise SendError(f"telegram: {exc.message}", retryable=False) from exc
-        return str(result.message_id)
-
-    def _note_progress(self, delivery_id: str, parts_done: int) -> None:
-        if len(self._progress) >= 4096:  # rows that never came back (another worker took them)
-            self._progress.pop(next(iter(self._progress)))
-        self._progress[delivery_id] = parts_done
+        """One outbox row (``TelegramSender``): the Telegram message id of its last part."""
+        return await self._sender.send(ref, message, delivery_id, context)
 
     async def close(self) -> None:
         """Close the Bot API connections (the app's cleanup calls this)."""
         for request in self._requests:
             await request.shutdown()
-
-
-async def _until(stop: asyncio.Event, call: Awaitable[T]) -> T | None:
-    """``call``'s result, or None as soon as ``stop`` is set (the call is then cancelled)."""
-    task = asyncio.ensure_future(call)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            return task.result()
-        return None
-    finally:
-        for pending in (task, stopper):
-            if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, TelegramError):
-                    await pending
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -9,7 +9,7 @@ answered with a passive reply (one message; the rest go through the outbox), a s
 ``success`` and its replies later. Redeliveries are keyed on ``MsgId`` (events: sender, time,
 event), so they get the stored answer and cause nothing new.
 
-Outbound (the outbox worker calls ``send``) uses customer-service messages while WeChat allows
+Outbound (``send.py``; the outbox worker calls ``send``) uses customer-service messages while WeChat allows
 them (48 hours after the citizen's last message, at most five), with tappable ``msgmenu`` choices,
 and falls back to a template message for status updates and rating prompts once the window has
 closed. The channel keeps no state of its own: windows come from the ``DeliveryContext``; the
@@ -25,7 +25,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -41,26 +41,19 @@ from adapters.base import (
     MediaRef,
     MessageKind,
     Outbound,
-    OutsideWindow,
-    Purpose,
-    RecipientUnreachable,
     RequestNonce,
     Route,
-    SendError,
     TemporarilyUnavailable,
 )
 from adapters.wechat.api import (
-    CUSTOM_SEND,
     MENU_COMMANDS,
-    TEMPLATE_SEND,
-    ApiError,
-    ApiUnavailable,
     Credentials,
     TokenStore,
     WechatApi,
 )
 from adapters.wechat.crypto import CryptoError, SafeMode, signature, signature_matches
-from adapters.wechat.xml import MalformedXml, fit_bytes, parse_fields, text_reply
+from adapters.wechat.send import WINDOW, WechatSender, menu_key
+from adapters.wechat.xml import MalformedXml, parse_fields, text_reply
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +62,6 @@ PATH = "/webhooks/wechat"
 MAX_BODY_BYTES = 64 * 1024  # WeChat's pushes are a few hundred bytes; anything near this is not WeChat
 MAX_SKEW_SECONDS = 300
 REPLY_BUDGET_SECONDS = 4.0  # WeChat gives up after 5 s; leave room for the network
-WINDOW = timedelta(hours=48)
-WINDOW_MESSAGES = 5
-MENU_TTL_SECONDS = 8 * 24 * 3600  # outlives the 7-day rating window; afterwards a tap reads as its label
-BEIJING = timezone(timedelta(hours=8), "CST")  # WeChat's users read times in China's one time zone (no DST)
-
-# 43004 not subscribed, 43019 blacklisted us, 43101 refused messages: sending again cannot help.
-UNREACHABLE_CODES = frozenset({43004, 43019, 43101})
-# 45015 the 48-hour window has closed, 45047 its message quota is used up.
-WINDOW_CODES = frozenset({45015, 45047})
-# msgmenu is for verified service accounts only (others get 40200); 40008: message type refused.
-MENU_REFUSED_CODES = frozenset({40008, 40200})
 
 _TIMESTAMP = re.compile(r"\d{1,12}")
 _NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -87,8 +69,6 @@ _ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _USER_ID = re.compile(r"[A-Za-z0-9_@.-]{1,128}")  # openids (28 chars) and gh_ account ids
 _MSG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MENU_ID = re.compile(r"\d{1,32}")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_TICKET = re.compile(r"WZ\d{8}-\d{4,6}")
 
 
 class WechatStore(TokenStore, Protocol):
@@ -143,6 +123,7 @@ class WechatChannel:
             SafeMode(settings.token, settings.encoding_aes_key, settings.app_id) if settings.encoding_aes_key else None
         )
         self._api = api or WechatApi(settings.api_base_url, Credentials(settings.app_id, settings.app_secret), store)
+        self._sender = WechatSender(self._api, store, settings.status_template_id)
 
     def routes(self) -> list[Route]:
         return [Route("GET", PATH, self.verify_url), Route("POST", PATH, self.receive)]
@@ -355,7 +336,7 @@ class WechatChannel:
         if not menu_id or not _MENU_ID.fullmatch(menu_id):
             return None
         try:
-            return await self._store.get(f"wechat:menu:{openid}:{menu_id}")
+            return await self._store.get(menu_key(openid, menu_id))
         except Exception as exc:  # the label still works as text: do not fail the message for this
             log.warning("wechat menu lookup failed: %s", type(exc).__name__, extra={"channel": CHANNEL})
             return None
@@ -365,70 +346,8 @@ class WechatChannel:
     async def send(
         self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext
     ) -> str | None:
-        """A customer-service message while the window is open, else a template message for
-        status updates and rating prompts; the template's msgid, or None.
-
-        ``ref.account`` is not used: an openid is unique within our one official account, and
-        staff are queued under the account ``staff``."""
-        openid = ref.chat_id
-        try:
-            if _window_open(context):
-                try:
-                    await self._send_custom(openid, message, delivery_id)
-                    return None
-                except ApiError as exc:
-                    if exc.code not in WINDOW_CODES:
-                        raise
-                    log.info("wechat window closed (%d): trying a template", exc.code, extra={"channel": CHANNEL})
-            if message.purpose in (Purpose.STATUS, Purpose.RATING) and self._settings.status_template_id:
-                return await self._send_template(openid, message, delivery_id, context.now)
-        except ApiError as exc:
-            if exc.code in UNREACHABLE_CODES:
-                raise RecipientUnreachable(str(exc)) from exc
-            raise SendError(str(exc), retryable=True) from exc
-        except ApiUnavailable as exc:
-            raise SendError(str(exc), retryable=True) from exc
-        raise OutsideWindow("WeChat allows no customer-service message now; held until the citizen writes")
-
-    async def _send_custom(self, openid: str, message: Outbound, delivery_id: str) -> None:
-        if message.choices and _menu_fits(message) and await self._remember_menu(openid, message, delivery_id):
-            items = [
-                {"id": menu_id, "content": choice.label}
-                for menu_id, choice in zip(_menu_ids(delivery_id, len(message.choices)), message.choices, strict=True)
-            ]
-            menu = {"head_content": message.text, "list": items, "tail_content": ""}
-            try:
-                await self._api.post(CUSTOM_SEND, {"touser": openid, "msgtype": "msgmenu", "msgmenu": menu})
-                return
-            except ApiError as exc:
-                if exc.code not in MENU_REFUSED_CODES:
-                    raise
-                log.info("wechat refused msgmenu (%d): numbered text instead", exc.code, extra={"channel": CHANNEL})
-        text = {"content": message.as_numbered_text()}
-        await self._api.post(CUSTOM_SEND, {"touser": openid, "msgtype": "text", "text": text})
-
-    async def _remember_menu(self, openid: str, message: Outbound, delivery_id: str) -> bool:
-        """Store which choice each menu id stands for, so a tap maps back to the choice."""
-        try:
-            for menu_id, choice in zip(_menu_ids(delivery_id, len(message.choices)), message.choices, strict=True):
-                await self._store.put(f"wechat:menu:{openid}:{menu_id}", choice.id, MENU_TTL_SECONDS)
-        except Exception as exc:  # numbered text needs nothing stored
-            log.warning("wechat menu not stored (%s): numbered text", type(exc).__name__, extra={"channel": CHANNEL})
-            return False
-        return True
-
-    async def _send_template(self, openid: str, message: Outbound, delivery_id: str, now: datetime) -> str | None:
-        payload = {
-            "touser": openid,
-            "template_id": self._settings.status_template_id,
-            # WeChat sends one message per openid + client_msg_id (for 10 minutes): a retry after
-            # a lost answer does not notify the citizen twice.
-            "client_msg_id": f"wz-{delivery_id}"[:32],
-            "data": template_data(message, now),
-        }
-        answer = await self._api.post(TEMPLATE_SEND, payload)
-        msgid = answer.get("msgid")
-        return None if msgid is None else str(msgid)
+        """One outbox row (``WechatSender``): the template's msgid, or None."""
+        return await self._sender.send(ref, message, delivery_id, context)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -462,50 +381,3 @@ def _location(lat: str | None, lon: str | None, label: str) -> Location:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadRequest(400, "location coordinates out of range")
     return Location(latitude, longitude, label.strip()[:300])
-
-
-def _window_open(context: DeliveryContext) -> bool:
-    """What we know of WeChat's customer-service window. Without a known last message (a staff
-    member's ref is queued under another account) WeChat itself decides: 45015 falls back."""
-    if context.sent_since_inbound >= WINDOW_MESSAGES:
-        return False
-    if context.last_inbound_at is None:
-        return True
-    return context.now - context.last_inbound_at < WINDOW
-
-
-def _menu_fits(message: Outbound) -> bool:
-    """WeChat's msgmenu limits: at most 10 items of up to 128 bytes, a head of up to 1024 bytes."""
-    if not message.text or len(message.text.encode()) > 1024 or len(message.choices) > 10:
-        return False
-    return all(0 < len(c.label.encode()) <= 128 for c in message.choices)
-
-
-def _menu_ids(delivery_id: str, count: int) -> list[str]:
-    """Menu item ids unique to this delivery (the outbox row id), so a tap on an old menu can
-    never be read as a choice in a newer one. Digits only: that is what WeChat documents."""
-    base = delivery_id if delivery_id.isdigit() else str(int(hashlib.sha256(delivery_id.encode()).hexdigest()[:12], 16))
-    return [f"{base}{i:02d}" for i in range(1, count + 1)]
-
-
-def template_data(message: Outbound, now: datetime) -> dict[str, dict[str, str]]:
-    """The status template's fields: ticket number, status, time and a short note.
-
-    The template (chosen in the WeChat admin, id in ``status_template_id``) must have the fields
-    ``first``, ``keyword1`` (编号), ``keyword2`` (状态), ``keyword3`` (时间) and ``remark``."""
-    text = message.as_numbered_text()
-    english = _HAN.search(text) is None
-    found = _TICKET.search(text)
-    number = message.ticket_number or (found.group(0) if found else "-")
-    if message.purpose is Purpose.RATING:
-        headline, status = ("Please rate our answer", "Awaiting your rating") if english else ("请评价答复", "待评价")
-    else:
-        headline, status = ("Your inquiry has news", "Updated") if english else ("您的问政有新进展", "办理进展更新")
-    hint = "Reply to this account to continue." if english else "回复本公众号即可继续办理。"
-    return {
-        "first": {"value": headline},
-        "keyword1": {"value": number},
-        "keyword2": {"value": status},
-        "keyword3": {"value": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")},
-        "remark": {"value": fit_bytes(text, 600) + "\n" + hint},
-    }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli import corpus
 from bot.cli import model_training as mt
 from bot.cli.runner import on_database
 from bot.config import AppConfig
@@ -67,7 +68,7 @@ async def _train(args: argparse.Namespace, config: AppConfig) -> int:
     if not args.corpus.is_dir():
         print(f"wenzheng: no corpus directory {args.corpus}", file=sys.stderr)
         return 2
-    examples = mt.read_corpus(args.corpus)
+    examples = corpus.read_corpus(args.corpus)
     if not args.no_database:
         found: list[corrections.Label] = []
 
@@ -79,7 +80,9 @@ async def _train(args: argparse.Namespace, config: AppConfig) -> int:
         if code != 0:
             return code
         examples += [
-            mt.Example(id=label.id, text=label.text, topic=(label.topic,), type=label.type_code, source=label.source)
+            corpus.Example(
+                id=label.id, text=label.text, topic=(label.topic,), type=label.type_code, source=label.source
+            )
             for label in found
         ]
     settings = mt.TrainSettings(c_grid=(10.0,), folds=3) if args.quick else mt.TrainSettings()
@@ -89,7 +92,7 @@ async def _train(args: argparse.Namespace, config: AppConfig) -> int:
     except ValueError as exc:
         print(f"wenzheng: {exc}", file=sys.stderr)
         return 2
-    _, held = mt.split(examples)
+    _, held = corpus.split(examples)
     if args.held_out_file is not None:
         with args.held_out_file.open("w", encoding="utf-8") as out:
             for e in held:
@@ -119,7 +122,7 @@ def _extractor(config: AppConfig, classifier: LinearClassifier | None) -> Extrac
     return Extractor(taxonomy, AddressParser(config.dialog.service_province, config.dialog.service_city), classifier)
 
 
-def extraction_rates(extractor: Extractor, examples: Sequence[mt.Example], head: str) -> mt.Rates:
+def extraction_rates(extractor: Extractor, examples: Sequence[corpus.Example], head: str) -> mt.Rates:
     """The extractor as the form uses it: a code means filed without a question, None means asked."""
     rows = [e for e in examples if (e.topic if head == "topic" else e.type)]
     predictions = [_as_prediction(extractor.classify(e.text), head, extractor.default_type) for e in rows]
@@ -144,7 +147,7 @@ def _eval(args: argparse.Namespace, config: AppConfig) -> int:
         print(f"wenzheng: no file {args.file}", file=sys.stderr)
         return 2
     try:
-        examples = mt.read_jsonl(args.file, source="eval")
+        examples = corpus.read_jsonl(args.file, source="eval")
     except ValueError as exc:
         print(f"wenzheng: {args.file}: {exc}", file=sys.stderr)
         return 2

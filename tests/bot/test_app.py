@@ -15,8 +15,9 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app, build_services, metrics_allowed, prepare_database
+from bot.app import build_app, build_services, prepare_database
 from bot.config import AppConfig, MetricsAccessConfig
+from bot.routes import metrics_allowed
 from storage.database import create_engine
 from tests.app_helpers import Clock, make_config
 from tests.hanging_db import database_hangs

@@ -8,14 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli.model_training import (
-    Example,
-    ask_cap_threshold,
-    choose_threshold,
-    fit_temperature,
-    is_held_out,
-    split,
-)
+from bot.cli.corpus import Example, is_held_out, split
+from bot.cli.model_training import ask_cap_threshold, choose_threshold, fit_temperature
 from bot.config import load_config
 from dialogs.address import AddressParser
 from dialogs.classifier import LinearClassifier, features, load_newest, newest_model, shipped_model_path

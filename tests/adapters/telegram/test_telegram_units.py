@@ -26,7 +26,8 @@ from adapters.base import (
     RecipientUnreachable,
     SendError,
 )
-from adapters.telegram.channel import TelegramChannel, Throttled, bot_id_from_token
+from adapters.telegram.channel import TelegramChannel
+from adapters.telegram.client import bot_id_from_token
 from adapters.telegram.limits import Limits, SendLimiter
 from adapters.telegram.render import (
     MAX_TEXT,
@@ -36,6 +37,7 @@ from adapters.telegram.render import (
     split_text,
     utf16_len,
 )
+from adapters.telegram.send import Throttled
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
 from tests.app_helpers import Clock
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.model_training import is_held_out
+from bot.cli.corpus import is_held_out
 from dialogs.classifier import LinearClassifier
 from tests.app_helpers import ROOT
 
