@@ -42,17 +42,20 @@ async def unprocessed(
         ref = refs.get(row.id)
         if ref is None:
             continue
-        restored.append(
-            Inbound.restore(
-                conversation=ref,
-                message_key=row.message_key,
-                kind=row.kind,
-                received_at=row.received_at,
-                text=row.text,
-                payload=row.payload,
-                raw=row.raw,
+        try:
+            restored.append(
+                Inbound.restore(
+                    conversation=ref,
+                    message_key=row.message_key,
+                    kind=row.kind,
+                    received_at=row.received_at,
+                    text=row.text,
+                    payload=row.payload,
+                    raw=row.raw,
+                )
             )
-        )
+        except (ValueError, KeyError, TypeError):  # one unreadable row must not hold up the others
+            log.exception("stored message %s cannot be rebuilt; left for an operator", row.id)
     return restored
 
 
