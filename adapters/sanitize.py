@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -58,9 +59,24 @@ def _optional(value: str | None) -> str | None:
     return None if value is None else clean_text(value)
 
 
+def _texts(inbound: Inbound) -> Iterator[str]:
+    ref = inbound.conversation
+    yield from (inbound.channel, ref.channel, ref.account, ref.chat_id, inbound.message_key, inbound.text, inbound.raw)
+    if inbound.location is not None:
+        yield inbound.location.label
+    for media in inbound.media:
+        yield from (media.kind, media.ref, media.url or "")
+    for value in (inbound.choice_id, inbound.event, inbound.sender_id, inbound.locale_hint, inbound.reply_to):
+        if value is not None:
+            yield value
+
+
 def clean_inbound(inbound: Inbound) -> Inbound:
     """Every text field of ``inbound`` cleaned: the last line of defence before storage, whatever
-    the channel (long polling and recovery too) parsed it from."""
+    the channel (long polling and recovery too) parsed it from. A clean message (nearly every
+    one: the JSON readers clean as they decode) is returned as it is, with nothing rebuilt."""
+    if all(_UNSAFE.search(value) is None for value in _texts(inbound)):
+        return inbound
     ref = inbound.conversation
     location = inbound.location
     return replace(

@@ -329,7 +329,7 @@ class DialogEngine:
             draft = self._attach(ctx, draft, inbound, notes)
         elif inbound.kind is MessageKind.TEXT:
             said = inbound.text.strip()
-            phone = self._extractor.extract(said).phone
+            phone = self._extractor.phone(said)
             if phone is not None and len(normalize(said)) <= len(phone) + 8:
                 draft = replace(draft, phone=phone)
                 notes.append(Outbound(text("phone_saved", loc, phone=phone)))

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Final
 
 from dialogs.address import Address, AddressParser
@@ -111,6 +112,9 @@ class Extractor:
         self._taxonomy = taxonomy
         self._addresses = addresses
         self._classifier = classifier
+        # One description is classified when it arrives, again to rank the buttons of the question
+        # and again to read the answer: the same pure result, so it is computed once.
+        self._classified = lru_cache(maxsize=1024)(self._classify)
         self._topic_codes = frozenset(t.code for t in taxonomy.topics)
         self._type_codes = frozenset(t.code for t in taxonomy.types)
         self._markers = _markers(taxonomy)
@@ -127,12 +131,19 @@ class Extractor:
         return self._taxonomy.default_type
 
     def extract(self, text: str) -> Extraction:
-        norm = _normalise(text)
         found = self.classify(text)
-        return replace(found, address=self._addresses.parse(text), phone=_phone(norm))
+        return replace(found, address=self._addresses.parse(text), phone=self.phone(text))
+
+    def phone(self, text: str) -> str | None:
+        """Only the phone number: what the phone question and the summary step look for, without
+        classifying the text or parsing a place."""
+        return _phone(_normalise(text))
 
     def classify(self, text: str) -> Extraction:
         """Type and topic only (no place, no phone): what ``wenzheng model eval`` measures."""
+        return self._classified(text)
+
+    def _classify(self, text: str) -> Extraction:
         norm = _normalise(text)
         heads = self._classifier.heads if self._classifier is not None else ()
         predicted = {}

@@ -228,7 +228,7 @@ def _ask_phone(ctx: Context, draft: IntakeDraft) -> Outbound:
 def _accept_phone(ctx: Context, draft: IntakeDraft, inbound: Inbound) -> Accepted | Rejected:
     if match_option((SKIP,), inbound) is not None:
         return Accepted(replace(draft, phone=None))
-    phone = ctx.extractor.extract(inbound.text).phone if inbound.kind is MessageKind.TEXT else None
+    phone = ctx.extractor.phone(inbound.text) if inbound.kind is MessageKind.TEXT else None
     if phone is None:
         return Rejected(text("phone_invalid", ctx.locale))
     return Accepted(replace(draft, phone=phone), (text("phone_saved", ctx.locale, phone=phone),))

@@ -117,6 +117,7 @@ def test_topic(extractor: Extractor, text: str, expected: str | None) -> None:
 )
 def test_phone(extractor: Extractor, text: str, expected: str) -> None:
     assert extractor.extract(text).phone == expected
+    assert extractor.phone(text) == expected  # the phone question's shortcut finds the same
 
 
 @pytest.mark.parametrize(
@@ -135,6 +136,7 @@ def test_phone(extractor: Extractor, text: str, expected: str) -> None:
 )
 def test_not_a_phone(extractor: Extractor, text: str) -> None:
     assert extractor.extract(text).phone is None
+    assert extractor.phone(text) is None
 
 
 def test_address_and_everything_together(extractor: Extractor) -> None:
@@ -199,3 +201,12 @@ def test_sample_accuracy(taxonomy: Taxonomy, extractor: Extractor) -> None:
     assert accuracy["district"] >= 0.90
     assert accuracy["topic"] >= 0.75
     assert accuracy["type"] >= 0.75
+
+
+def test_the_same_description_is_classified_once(extractor: Extractor) -> None:
+    """The arrival, the ranked question and the answer all classify the same description: the
+    result is the same value, so the second and third are the first one, not recomputed."""
+    said = "楼下的垃圾桶好几天没人清理了"
+    first = extractor.classify(said)
+    assert extractor.classify(said) is first
+    assert extractor.classify(said + "。") is not first
