@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_inloop import InLoopConnection, InLoopDBAPI
+
 
 class StorageUnavailable(Exception):
     """The database cannot be reached or refused the write: the caller answers "retry later"."""
@@ -27,7 +29,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # momentary lock into a short wait instead of "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    if not isinstance(dbapi_connection, InLoopConnection):  # the in-loop writer waits on the loop instead
+        cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -87,7 +90,11 @@ def create_engine(database_url: str, *, echo: bool = False, pool: PoolSettings |
     )
 
 
-def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, in_loop: bool = True, **kwargs: Any) -> AsyncEngine:
+    """``in_loop``: the writer calls sqlite3 on the event loop's thread (storage.sqlite_inloop);
+    readers keep aiosqlite's thread, so a long read never holds up the loop."""
+    if in_loop:
+        kwargs["module"] = InLoopDBAPI()
     engine = create_async_engine(url, connect_args={"timeout": 5}, **kwargs)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -110,6 +117,7 @@ def create_reader_engine(database_url: str, writer: AsyncEngine) -> AsyncEngine:
         return read_only(writer)
     return _sqlite_engine(
         url,
+        in_loop=False,
         pool_size=SQLITE_READERS,
         max_overflow=SQLITE_READERS * 2,
         pool_timeout=5,
