@@ -254,6 +254,15 @@ class Channel(Protocol):
         ...
 
 
+# Set on every request by the app's first middleware (``bot.overload.stamp_arrival``): when it
+# arrived, in ``time.monotonic()`` seconds. Budgets (WeChat's and Weibo's 5 s) count from it.
+ARRIVED = web.RequestKey("arrived", float)
+
+
+def arrival(request: web.Request) -> float | None:
+    return request.get(ARRIVED)
+
+
 class TemporarilyUnavailable(Exception):
     """Storage is down: the message was not stored. Channels answer with a retryable status
     (503) so the platform, or the page, sends it again; nothing is acknowledged unstored."""
@@ -308,6 +317,7 @@ class InboundSink(Protocol):
         budget: float | None = None,
         inline_fits: Callable[[Outbound], bool] | None = None,
         nonce: RequestNonce | None = None,
+        arrived: float | None = None,
     ) -> Handled: ...
 
 

@@ -28,6 +28,7 @@ from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from bot.overload import Admission, LoopLag, stamp_arrival
 from bot.recovery import recovery_loop
 from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
@@ -41,6 +42,7 @@ from dialogs.forms import Settings
 from dialogs.taxonomy import Bilingual
 from storage.audit import AuditLog
 from storage.database import PoolSettings, create_engine, create_reader_engine, is_sqlite, session_factory
+from storage.group_commit import GroupCommitter
 from storage.identities import IdentityRepository
 from storage.inbound import InboundRepository
 from storage.mailbox import SqlMailbox
@@ -94,6 +96,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         tz,
     )
     metrics = Metrics()
+    loop_lag = LoopLag()
     outbox_repo = OutboxRepository()
     outbox = Outbox(outbox_repo)
     repos = Repositories(
@@ -145,6 +148,8 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         clock=clock,
         workflow=workflow,
         staff_desk=StaffDesk(workflow=workflow, tickets=repos.tickets, taxonomy=taxonomy, tz=tz),
+        committer=GroupCommitter(sessions=sessions),
+        admission=Admission(lag=loop_lag),
     )
     channels: dict[str, Channel] = {}
     public = config.server.public_url or ""
@@ -232,6 +237,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         timer_worker,
         staffweb,
         platforms,
+        loop_lag=loop_lag,
     )
 
 
@@ -274,7 +280,7 @@ def build_app(
     protect(config_secrets(config))  # no token or password in any log line, however the app is run
     services = build_services(config, clock)
     client_max = max(config.server.max_body_bytes, config.channels.webchat.max_upload_bytes + 65536)
-    app = web.Application(client_max_size=client_max, middlewares=[access_log])
+    app = web.Application(client_max_size=client_max, middlewares=[stamp_arrival(services.loop_lag), access_log])
     app[SERVICES] = services
     app[HEALTH] = health = HealthCheck(db=services.db, store=services.store)
     app.router.add_get("/healthz", healthz)
@@ -289,6 +295,7 @@ def build_app(
     async def start(app: web.Application) -> None:
         await prepare_database(services)
         await asyncio.to_thread(services.addresses.warm_up)  # else the first citizen waits for the index
+        services.tasks.append(asyncio.create_task(services.loop_lag.run(services.stop)))
         if run_workers:
             services.tasks.append(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
@@ -320,6 +327,7 @@ def build_app(
             close = getattr(platform, "close", None)
             if close is not None:
                 await close()
+        await services.dispatcher.close()
         await services.store.close()
         await services.dispose_databases()
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from redis.exceptions import RedisError
@@ -34,15 +35,17 @@ from adapters.base import (
 from adapters.sanitize import clean_inbound
 from bot.metrics import Metrics
 from bot.outbox import Outbox
+from bot.overload import Admission
 from bot.recovery import unprocessed
 from bot.staff_path import card_ticket, on_platform, staff_member
 from bot.storage_errors import is_poison
-from dialogs.engine import DialogEngine
+from dialogs.engine import DialogEngine, StepResult
 from dialogs.state import SessionState
 from dialogs.texts import text
-from storage.identities import IdentityRepository
-from storage.inbound import InboundRepository
-from storage.models import Identity
+from storage.group_commit import GroupCommitter
+from storage.identities import IdentityRef, IdentityRepository
+from storage.inbound import InboundRepository, Recorded
+from storage.models import Staff
 from storage.nonces import NonceRepository
 from storage.sessions import SessionStore
 from storage.staff import StaffRepository
@@ -93,6 +96,16 @@ class _Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class _Stored:
+    """What storing a message found out: the stored row, who sent it, and pushes it released."""
+
+    recorded: Recorded
+    identity: IdentityRef
+    staff: Staff | None
+    released: int
+
+
+@dataclass(frozen=True, slots=True)
 class Repositories:
     identities: IdentityRepository
     inbound: InboundRepository
@@ -116,8 +129,12 @@ class Dispatcher:
         clock: Callable[[], datetime],
         workflow: Workflow,
         staff_desk: StaffDesk,
+        committer: GroupCommitter,
+        admission: Admission,
     ) -> None:
         self._sessions = sessions
+        self._committer = committer
+        self._admission = admission
         self._store = store
         self._engine = engine
         self._repos = repos
@@ -139,6 +156,7 @@ class Dispatcher:
         budget: float | None = None,
         inline_fits: Callable[[Outbound], bool] | None = None,
         nonce: RequestNonce | None = None,
+        arrived: float | None = None,
     ) -> Handled:
         """``inline``: the channel answers in its HTTP response (else everything goes through the
         outbox). ``inline_limit``: at most that many replies inline, the rest through the outbox
@@ -150,10 +168,20 @@ class Dispatcher:
         late task carries on; when the platform retries, the message's unique key makes the retry
         a redelivery, so nothing is run twice. ``inline_fits``: whether the platform's passive
         reply can carry a reply (Weibo: under 300 characters). ``nonce``: recorded with the message
-        in its transaction; ``NonceReused`` (a 403) when it was seen with another body."""
+        in its transaction; ``NonceReused`` (a 403) when it was seen with another body.
+        ``arrived``: when the request came in (``time.monotonic()``); the budget counts from it, and
+        a message that could not be stored within what is left is refused at once
+        (``TemporarilyUnavailable``: load shed, the platform retries) rather than answered late."""
         delivery = _Delivery(inline, inline_limit, inline_fits)
         if budget is None:
             return await self._handle_measured(inbound, delivery, nonce)
+        left = self._admission.remaining(budget, arrived)
+        if not self._admission.admit(
+            budget, left, backlog=self._committer.waiting, seconds_per_job=self._committer.seconds_per_job
+        ):
+            self._metrics.messages_in.labels(inbound.channel, "shed").inc()
+            raise TemporarilyUnavailable(f"overloaded: {left:.2f} s left, the platform is asked to retry")
+        budget = left
         task = asyncio.create_task(self._handle_measured(inbound, delivery, nonce))
         done, _ = await asyncio.wait({task}, timeout=budget)
         if not done and delivery.committed_inline:  # committing its inline answer right now
@@ -229,8 +257,9 @@ class Dispatcher:
             delivery.committed_inline = True
             return Handled((reply,))
         try:
-            async with self._sessions.begin() as session:
-                await self._outbox.enqueue(session, inbound.conversation, reply, self._clock())
+            await self._committer.run(
+                lambda session: self._outbox.enqueue(session, inbound.conversation, reply, self._clock())
+            )
         except Exception as again:  # the conversation itself is unstorable (or the database left)
             log.error(
                 "no reply queued for a refused message: %s", type(again).__name__, extra={"channel": inbound.channel}
@@ -241,97 +270,118 @@ class Dispatcher:
 
     async def _handle_locked(self, inbound: Inbound, delivery: _Delivery, nonce: RequestNonce | None) -> Handled:
         now = self._clock()
-        ref = inbound.conversation
-        async with self._sessions.begin() as session:
-            if nonce is not None and not await self._repos.nonces.claim(
-                session,
-                channel=inbound.channel,
-                nonce=nonce.nonce,
-                body_sha256=nonce.body_sha256,
-                expires_at=nonce.expires_at,
-                now=now,
-            ):
-                raise NonceReused()  # rolls the transaction back: nothing of the replay is kept
-            identity = await self._repos.identities.get_or_create(
-                session, ref.channel, ref.account, ref.chat_id, now, self._engine.settings.default_locale
-            )
-            recorded = await self._repos.inbound.record(
-                session,
-                channel=inbound.channel,
-                message_key=inbound.message_key,
-                identity_id=identity.id,
-                kind=inbound.kind.value,
-                text=inbound.text,
-                payload=inbound.payload(),
-                raw=inbound.raw,
-                received_at=inbound.received_at,
-            )
-            released = 0
-            event = inbound.event if inbound.kind is MessageKind.EVENT else None
-            if recorded.new and event not in PASSIVE_EVENTS:
-                await self._repos.identities.touch(session, identity.id, now)
-                if event in UNREACHABLE_EVENTS:
-                    await self._repos.identities.set_reachable(session, identity.id, False)
-                elif on_platform(inbound):  # they wrote: what waited for the reply window can go now
-                    released = await self._outbox.release_held(session, ref, now)
-            staff = await staff_member(session, self._repos.staff, inbound) if recorded.replies is None else None
-            if recorded.replies is None and staff is None and inbound.group:
-                # Chatter in a staff group from someone who is not staff: stored, never answered.
-                await self._repos.inbound.mark_processed(session, recorded.message_id, [], now)
-                recorded = replace(recorded, replies=[])
+        stored = await self._committer.run(partial(self._store_message, inbound=inbound, nonce=nonce, now=now))
+        if stored is None:
+            raise NonceReused()  # nothing of the replay was written
         delivery.stored = True  # committed: from here on the channel may acknowledge the message
-        if released:
+        self._repos.identities.remember(inbound.conversation.account, inbound.conversation.chat_id, stored.identity)
+        recorded = stored.recorded
+        if stored.released:
             self._outbox.wake()
         if recorded.replies is not None:
             return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
-        if staff is not None:
+        if stored.staff is not None:
+            staff = stored.staff
             replies = await self._process_staff(recorded.message_id, staff.id, staff.locale, inbound, delivery)
         else:
-            replies = await self._process(recorded.message_id, identity, inbound, delivery)
+            replies = await self._process(recorded.message_id, stored.identity, inbound, delivery)
         return Handled(replies)
+
+    async def _store_message(
+        self, session: AsyncSession, *, inbound: Inbound, nonce: RequestNonce | None, now: datetime
+    ) -> _Stored | None:
+        """The message, its nonce and its sender, as one job of a group commit. None: the nonce was
+        seen with another body (refused before anything was written, so the batch goes on)."""
+        ref = inbound.conversation
+        if nonce is not None and not await self._repos.nonces.claim(
+            session,
+            channel=inbound.channel,
+            nonce=nonce.nonce,
+            body_sha256=nonce.body_sha256,
+            expires_at=nonce.expires_at,
+            now=now,
+        ):
+            return None
+        identity = await self._repos.identities.ref_for(
+            session, ref.channel, ref.account, ref.chat_id, now, self._engine.settings.default_locale
+        )
+        recorded = await self._repos.inbound.record(
+            session,
+            channel=inbound.channel,
+            message_key=inbound.message_key,
+            identity_id=identity.id,
+            kind=inbound.kind.value,
+            text=inbound.text,
+            payload=inbound.payload(),
+            raw=inbound.raw,
+            received_at=inbound.received_at,
+        )
+        released = 0
+        event = inbound.event if inbound.kind is MessageKind.EVENT else None
+        if recorded.new and event not in PASSIVE_EVENTS:
+            await self._repos.identities.touch(session, identity.id, now)
+            if event in UNREACHABLE_EVENTS:
+                await self._repos.identities.set_reachable(session, identity.id, False)
+            elif on_platform(inbound):  # they wrote: what waited for the reply window can go now
+                released = await self._outbox.release_held(session, ref, now)
+        staff = await staff_member(session, self._repos.staff, inbound) if recorded.replies is None else None
+        if recorded.replies is None and staff is None and inbound.group:
+            # Chatter in a staff group from someone who is not staff: stored, never answered.
+            await self._repos.inbound.mark_processed(session, recorded.message_id, [], now)
+            recorded = replace(recorded, replies=[])
+        return _Stored(recorded, identity, staff, released)
 
     async def _process_staff(
         self, message_id: int, staff_id: int, locale: str, inbound: Inbound, delivery: _Delivery
     ) -> tuple[Outbound, ...]:
         now = self._clock()
         ref = inbound.conversation
+
+        async def command(session: AsyncSession) -> tuple[Outbound, ...]:
+            staff = await self._repos.staff.get(session, staff_id)
+            assert staff is not None
+            card = await card_ticket(session, inbound)
+            replies = await self._staff_desk.handle(session, staff, inbound, now, reply_to=card)
+            return await self._finish(session, message_id, ref, replies, delivery, now)
+
         try:
-            async with self._sessions.begin() as session:
-                staff = await self._repos.staff.get(session, staff_id)
-                assert staff is not None
-                card = await card_ticket(session, inbound)
-                replies = await self._staff_desk.handle(session, staff, inbound, now, reply_to=card)
-                replies = await self._finish(session, message_id, ref, replies, delivery, now)
+            replies = await self._committer.run(command)
         except Exception as exc:
             if isinstance(exc, _STORAGE_ERRORS) and not is_poison(exc):
                 raise
             log.exception("staff command failed", extra={"channel": inbound.channel})
-            replies = (Outbound(text("internal_error", locale)),)
-            async with self._sessions.begin() as session:
-                replies = await self._finish(session, message_id, ref, replies, delivery, now)
+            apology = (Outbound(text("internal_error", locale)),)
+            replies = await self._committer.run(
+                lambda session: self._finish(session, message_id, ref, apology, delivery, now)
+            )
         self._outbox.wake()  # a staff action usually queued a push to a citizen
         return replies
 
     async def _process(
-        self, message_id: int, identity: Identity, inbound: Inbound, delivery: _Delivery
+        self, message_id: int, identity: IdentityRef, inbound: Inbound, delivery: _Delivery
     ) -> tuple[Outbound, ...]:
         ref = inbound.conversation
         key = ref.key()
         state = self._load_state(await self._store.get(key))
         now = self._clock()
+
+        async def dialog(session: AsyncSession) -> tuple[StepResult, SqlIntakePort, tuple[Outbound, ...]]:
+            # Re-runnable (group commit may run it twice): everything it changes is in the session
+            # or in the values it returns.
+            port = SqlIntakePort(
+                session=session,
+                tickets=self._repos.tickets,
+                identity=identity,
+                deadlines=self._deadlines,
+                tz=self._tz,
+                now=now,
+                workflow=self._workflow,
+            )
+            result = await self._engine.step(state, inbound, port, now)
+            return result, port, await self._finish(session, message_id, ref, result.replies, delivery, now)
+
         try:
-            async with self._sessions.begin() as session:
-                port = SqlIntakePort(
-                    session=session,
-                    tickets=self._repos.tickets,
-                    identity=identity,
-                    deadlines=self._deadlines,
-                    tz=self._tz,
-                    now=now,
-                    workflow=self._workflow,
-                )
-                result = await self._engine.step(state, inbound, port, now)
-                inline_replies = await self._finish(session, message_id, ref, result.replies, delivery, now)
+            result, port, inline_replies = await self._committer.run(dialog)
             for _ in port.filed:
                 self._metrics.tickets_filed.labels(inbound.channel).inc()
             port.log_filings()
@@ -344,8 +394,9 @@ class Dispatcher:
             log.exception("dialog failed", extra={"channel": inbound.channel})
             locale = state.locale if state else self._engine.settings.default_locale
             apology = (Outbound(text("internal_error", locale)),)
-            async with self._sessions.begin() as session:
-                return await self._finish(session, message_id, ref, apology, delivery, now)
+            return await self._committer.run(
+                lambda session: self._finish(session, message_id, ref, apology, delivery, now)
+            )
         await self._store.put(key, result.state.to_json(), SESSION_TTL_SECONDS)
         self._outbox.wake()  # filing, rating or adding information may have queued pushes
         return inline_replies
@@ -378,6 +429,10 @@ class Dispatcher:
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable session state dropped")
             return None
+
+    async def close(self) -> None:
+        """Commit what is queued for the database writer, then stop it (at shutdown)."""
+        await self._committer.close()
 
     async def forget_expired_nonces(self) -> int:
         """Prune nonces whose requests would be refused as stale anyway (the recovery loop)."""

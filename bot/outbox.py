@@ -69,7 +69,7 @@ class Outbox:
         now: datetime,
         ticket_id: int | None = None,
     ) -> int:
-        row = await self._repo.enqueue(
+        return await self._repo.enqueue(
             session,
             channel=ref.channel,
             account=ref.account,
@@ -79,7 +79,6 @@ class Outbox:
             ticket_id=ticket_id,
             now=now,
         )
-        return row.id
 
     async def release_held(self, session: AsyncSession, ref: ConversationRef, now: datetime) -> int:
         return await self._repo.release_held(session, ref.channel, ref.chat_id, now)

@@ -20,6 +20,7 @@ from bot.dispatcher import Dispatcher
 from bot.health import HealthCheck
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker
+from bot.overload import LoopLag
 from bot.timers import TimerWorker
 from dialogs.address import AddressParser
 from dialogs.engine import DialogEngine
@@ -47,6 +48,7 @@ class Services:
     timer_worker: TimerWorker
     staffweb: StaffWebChannel
     platforms: dict[str, WebhookChannel]
+    loop_lag: LoopLag = field(default_factory=LoopLag)  # how late the loop runs: budgets count from arrival
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -6,11 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundMessage
 from storage.upsert import insert_ignore, table_of
+
+# Prebuilt and run on the session's connection (Core): both run for every message.
+_FIND = select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.replies).where(
+    InboundMessage.channel == bindparam("channel"), InboundMessage.message_key == bindparam("message_key")
+)
+_MARK_PROCESSED = (
+    update(InboundMessage)
+    .where(InboundMessage.id == bindparam("message_id"))
+    .values(processed_at=bindparam("now"), replies=bindparam("replies"), replied_inline=bindparam("replied_inline"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +65,16 @@ class InboundRepository:
         )
         if new_id is not None:
             return Recorded(new_id, True, None)
-        stmt = select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.replies).where(
-            InboundMessage.channel == channel, InboundMessage.message_key == message_key
-        )
-        row = (await session.execute(stmt)).one()
+        conn = await session.connection()
+        row = (await conn.execute(_FIND, {"channel": channel, "message_key": message_key})).one()
         return Recorded(int(row.id), False, row.replies if row.processed_at is not None else None)
 
     async def mark_processed(
         self, session: AsyncSession, message_id: int, replies: list[Any], now: datetime, replied_inline: bool = True
     ) -> None:
-        await session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == message_id)
-            .values(processed_at=now, replies=replies, replied_inline=replied_inline)
+        await (await session.connection()).execute(
+            _MARK_PROCESSED,
+            {"message_id": message_id, "now": now, "replies": replies, "replied_inline": replied_inline},
         )
 
     async def unprocessed(self, session: AsyncSession, older_than: datetime, limit: int) -> list[InboundMessage]:

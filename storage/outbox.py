@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,6 +35,9 @@ PENDING, SENDING, SENT, DEAD, HELD = (
 )
 
 
+_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
+
+
 class OutboxRepository:
     def __init__(self, lease: timedelta = timedelta(minutes=2)) -> None:
         # A claimed row is leased; if its worker dies mid-send the lease runs out and it is retried.
@@ -51,24 +54,24 @@ class OutboxRepository:
         purpose: str,
         ticket_id: int | None,
         now: datetime,
-    ) -> OutboxMessage:
-        row = OutboxMessage(
-            channel=channel,
-            account=account,
-            chat_id=chat_id,
-            payload=payload,
-            purpose=purpose,
-            ticket_id=ticket_id,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None,
-            created_at=now,
-            sent_at=None,
-        )
-        session.add(row)
-        await session.flush()
-        return row
+    ) -> int:
+        """The new row's id. Core on the session's connection: pushes are written by most messages,
+        and nothing reads the row back as an object in the same transaction."""
+        values = {
+            "channel": channel,
+            "account": account,
+            "chat_id": chat_id,
+            "payload": payload,
+            "purpose": purpose,
+            "ticket_id": ticket_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "sent_at": None,
+        }
+        return int((await (await session.connection()).execute(_INSERT, values)).scalar_one())
 
     # --- workers: a heartbeat each, so the rows of a dead worker need not wait for their lease ---
 

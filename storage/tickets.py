@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import stats
@@ -41,6 +41,9 @@ class NewTicket:
 
 def format_number(local_day: str, seq: int) -> str:
     return f"WZ{local_day}-{seq:04d}"
+
+
+_INSERT_EVENT = insert(TicketEvent)
 
 
 class TicketRepository:
@@ -85,8 +88,10 @@ class TicketRepository:
         data: dict[str, Any],
         now: datetime,
     ) -> None:
-        session.add(TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, data=data, created_at=now))
-        await session.flush()
+        # Core on the session's connection: every action writes one, nothing reads it back as an object.
+        await (await session.connection()).execute(
+            _INSERT_EVENT, {"ticket_id": ticket_id, "kind": kind, "actor": actor, "data": data, "created_at": now}
+        )
 
     async def events(self, session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
         stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)

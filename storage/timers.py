@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
@@ -15,16 +15,20 @@ DONE = "done"
 CANCELLED = "cancelled"
 
 
+_INSERT = insert(Timer)
+
+
 class TimerRepository:
     async def schedule(self, session: AsyncSession, ticket_id: int, kind: str, due_at: datetime, now: datetime) -> None:
-        session.add(Timer(ticket_id=ticket_id, kind=kind, due_at=due_at, status=PENDING, created_at=now))
-        await session.flush()
+        await (await session.connection()).execute(
+            _INSERT, {"ticket_id": ticket_id, "kind": kind, "due_at": due_at, "status": PENDING, "created_at": now}
+        )
 
     async def cancel(self, session: AsyncSession, ticket_id: int, kinds: Sequence[str] | None = None) -> None:
         stmt = update(Timer).where(Timer.ticket_id == ticket_id, Timer.status == PENDING)
         if kinds is not None:
             stmt = stmt.where(Timer.kind.in_(list(kinds)))
-        await session.execute(stmt.values(status=CANCELLED))
+        await (await session.connection()).execute(stmt.values(status=CANCELLED))
 
     async def claim_due(self, session: AsyncSession, now: datetime, limit: int) -> list[Timer]:
         """Due timers, marked done in the caller's transaction: their effects commit with them."""

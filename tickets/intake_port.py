@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
-from storage.models import Identity, Ticket
+from storage.identities import IdentityRef
+from storage.models import Ticket
 from storage.tickets import NewTicket, TicketRepository
 from tickets import citizen_actions, rating, routing
 from tickets.context import Refused, Workflow
@@ -31,7 +32,7 @@ class SqlIntakePort:
         *,
         session: AsyncSession,
         tickets: TicketRepository,
-        identity: Identity,
+        identity: IdentityRef,
         deadlines: DeadlineClock,
         tz: ZoneInfo,
         now: datetime,

@@ -44,6 +44,7 @@ from adapters.base import (
     RequestNonce,
     Route,
     TemporarilyUnavailable,
+    arrival,
 )
 from adapters.wechat.api import (
     MENU_COMMANDS,
@@ -227,7 +228,12 @@ class WechatChannel:
             push = await self._authenticate(request)
             inbound = await self._inbound(push)
             handled = await self._sink.handle(
-                inbound, inline=True, inline_limit=1, budget=self._settings.reply_budget_seconds, nonce=push.seen
+                inbound,
+                inline=True,
+                inline_limit=1,
+                budget=self._settings.reply_budget_seconds,
+                nonce=push.seen,
+                arrived=arrival(request),
             )
         except BadRequest as exc:  # NonceReused too: a captured signature carrying another body
             return self._refused(exc)

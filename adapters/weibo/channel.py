@@ -38,6 +38,7 @@ from adapters.base import (
     Route,
     SendError,
     TemporarilyUnavailable,
+    arrival,
 )
 from adapters.weibo.protocol import (
     CHANNEL,
@@ -200,6 +201,7 @@ class WeiboChannel:
                 budget=PASSIVE_BUDGET_SECONDS,
                 inline_fits=lambda reply: fits(reply.as_numbered_text()),
                 nonce=_request_nonce(request, body),
+                arrived=arrival(request),
             )
             return await self._answer(parsed, handled)
         except NonceReused as exc:

@@ -25,7 +25,7 @@ async def _enqueue(
     ids = []
     async with sessions.begin() as session:
         for i in range(n):
-            row = await repo.enqueue(
+            row_id = await repo.enqueue(
                 session,
                 channel="telegram",
                 account="bot",
@@ -35,7 +35,7 @@ async def _enqueue(
                 ticket_id=None,
                 now=now,
             )
-            ids.append(row.id)
+            ids.append(row_id)
     return ids
 
 

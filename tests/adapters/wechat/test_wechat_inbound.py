@@ -355,7 +355,7 @@ async def test_missing_or_malformed_sender_fields_get_400(plain: WechatWorld) ->
 
 
 @pytest.mark.parametrize("mode", ["plain", "safe"])
-async def test_malformed_pushes_xxe_and_billion_laughs_get_400_in_milliseconds(
+async def test_malformed_pushes_xxe_and_billion_laughs_get_400_at_once(
     aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, tmp_path: Path, mode: str
 ) -> None:
     """Never a 500, never stored. Regression for XXE and billion laughs: the reader refuses any
@@ -370,7 +370,9 @@ async def test_malformed_pushes_xxe_and_billion_laughs_get_400_in_milliseconds(
             elapsed = time.perf_counter() - started
             assert answer.status == 400, (name, answer.body)
             assert "root:" not in answer.body and "lollol" not in answer.body
-            assert elapsed < 0.5, (name, elapsed)
+            # An expanded billion laughs takes minutes and gigabytes; refused before expansion it
+            # is a parse error. The bound is loose so a busy CI machine cannot flake it.
+            assert elapsed < 5.0, (name, elapsed)
         assert (await world.push.send("<html><body>hello</body></html>")).status == 400
         # The safe-mode envelope itself is read before its signature can be checked: same rule.
         answer = await world.push.send(payload("text"), body=payload("billion_laughs").encode())

@@ -454,6 +454,7 @@ class StubSink:
         budget: float | None = None,
         inline_fits: Callable[[Outbound], bool] | None = None,
         nonce: RequestNonce | None = None,
+        arrived: float | None = None,
     ) -> Handled:
         self.seen.append(inbound)
         assert (inline, inline_limit, budget) == (True, 1, 4.0)
