@@ -32,7 +32,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, InLoopConnection):  # the in-loop writer waits on the loop instead
         cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # The writer commits with FULL: a COMMIT is on disk (fsync) before the platform hears "stored",
+    # so an acknowledged message survives a power cut, not only a killed process. Group commit
+    # (storage.group_commit) pays that fsync once per batch: 0.19 ms here against 0.014 ms.
+    writer = isinstance(dbapi_connection, InLoopConnection)
+    cursor.execute("PRAGMA synchronous=FULL" if writer else "PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -6,7 +6,9 @@ message. On a busy loop each of them also waits behind every other ready callbac
 the embedded database takes microseconds and does no network I/O, so the writer connection calls
 ``sqlite3`` directly from SQLAlchemy's greenlet: no thread, no loop round trip (BENCHMARKS.md, #14).
 
-The one thing that could block the loop is waiting for the write lock. SQLite's own busy handler
+Two things could block the loop. The commit waits for the disk (the writer fsyncs: acknowledged
+means on disk), so it alone runs on a helper thread: one hop per transaction, which group commit
+makes one per batch. And waiting for the write lock: SQLite's own busy handler
 would sleep inside the call, freezing every other request; so the connection is opened with a busy
 timeout of 0 and a ``SQLITE_BUSY`` is retried here with ``asyncio.sleep`` (from the greenlet, via
 SQLAlchemy's ``await_``), up to the same 5 s the busy handler used. A process holding the lock
@@ -163,7 +165,15 @@ class InLoopConnection(AdaptedConnection):
         self._sqlite.create_function(*args, **kwargs)
 
     def commit(self) -> None:
-        _retry_busy(self._sqlite.commit, self._timeout)
+        """On a helper thread: with ``synchronous=FULL`` the commit waits for the disk (fsync),
+        which must not stall the loop; the greenlet waits, so nothing else uses the connection.
+        One thread hop per transaction, and group commit makes that one per batch."""
+        try:
+            await_(asyncio.to_thread(self._sqlite.commit))
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            _retry_busy(self._sqlite.commit, self._timeout)
 
     def rollback(self) -> None:
         self._sqlite.rollback()

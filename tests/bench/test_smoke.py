@@ -28,8 +28,11 @@ async def test_every_side_of_the_peer_scenario_files_every_conversation(tmp_path
     work and looks faster: the ratio would flatter it. Every side must file every conversation."""
     from bench.peer import measure as measure_peer
 
-    results = await measure_peer(8, tmp_path, warmup=2, rounds=1)
-    assert set(results) == {"ptb", "engine", "dispatcher"}
-    for side, timing in results.items():
-        assert timing.filed == 8, (side, timing)
-        assert timing.updates == 8 * 6, (side, timing)
+    for concurrency in (1, 4):  # one at a time, and several citizens in flight (group commit batches)
+        workdir = tmp_path / str(concurrency)
+        workdir.mkdir()
+        results = await measure_peer(8, workdir, warmup=2, rounds=1, concurrency=concurrency)
+        assert set(results) == {"ptb", "engine", "dispatcher"}
+        for side, timing in results.items():
+            assert timing.filed == 8, (concurrency, side, timing)
+            assert timing.updates == 8 * 6, (concurrency, side, timing)

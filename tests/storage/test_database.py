@@ -35,7 +35,8 @@ async def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
                 busy_ms = 0 if conn is writer else 5000
                 assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == busy_ms
                 assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
-                assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 1  # NORMAL
+                # The writer fsyncs every commit (FULL, 2): acknowledged means on disk.
+                assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == (2 if conn is writer else 1)
         assert (tmp_path / "nested" / "dir" / "w.db").exists()  # parent directories are created
     finally:
         await readers.dispose()
