@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.util import identity_key
@@ -55,6 +55,13 @@ class IdentityCache:
         return len(self._refs)
 
 
+_FIND_REF = select(Identity.id, Identity.citizen_id).where(
+    Identity.channel == bindparam("channel"),
+    Identity.account == bindparam("account"),
+    Identity.chat_id == bindparam("chat_id"),
+)
+_INSERT_CITIZEN = insert(Citizen).returning(Citizen.id)
+_DELETE_CITIZEN = delete(Citizen).where(Citizen.id == bindparam("citizen_id"))
 _TOUCH = (
     update(Identity)
     .where(Identity.id == bindparam("identity_id"))
@@ -73,12 +80,25 @@ class IdentityRepository:
         self, session: AsyncSession, channel: str, account: str, chat_id: str, now: datetime, locale: str
     ) -> IdentityRef:
         """The sender's identity, created on first contact; from memory when seen before. Call
-        ``remember`` once the transaction committed (a row rolled back must not be remembered)."""
+        ``remember`` once the transaction committed (a row rolled back must not be remembered).
+        Core statements: a burst of first-time citizens is the common case after a public notice."""
         ref = self._cache.get((channel, account, chat_id))
-        if ref is None:
-            identity = await self.get_or_create(session, channel, account, chat_id, now, locale)
-            ref = IdentityRef(identity.id, identity.citizen_id, identity.channel)
-        return ref
+        if ref is not None:
+            return ref
+        conn = await session.connection()
+        key = {"channel": channel, "account": account, "chat_id": chat_id}
+        row = (await conn.execute(_FIND_REF, key)).first()
+        if row is not None:
+            return IdentityRef(int(row.id), int(row.citizen_id), channel)
+        citizen_id = int((await conn.execute(_INSERT_CITIZEN, {"created_at": now, "locale": locale})).scalar_one())
+        identity = {**key, "citizen_id": citizen_id, "reachable": True, "created_at": now, "last_inbound_at": None}
+        new_id = await insert_ignore(session, table_of(Identity), identity, ["channel", "account", "chat_id"])
+        if new_id is not None:
+            return IdentityRef(new_id, citizen_id, channel)
+        # Another worker created it between our read and write: theirs stands, ours goes.
+        await conn.execute(_DELETE_CITIZEN, {"citizen_id": citizen_id})
+        row = (await conn.execute(_FIND_REF, key)).one()
+        return IdentityRef(int(row.id), int(row.citizen_id), channel)
 
     def remember(self, account: str, chat_id: str, ref: IdentityRef) -> None:
         self._cache.put((ref.channel, account, chat_id), ref)

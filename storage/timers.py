@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
@@ -16,6 +16,12 @@ CANCELLED = "cancelled"
 
 
 _INSERT = insert(Timer)
+_CANCEL_ALL = (
+    update(Timer)
+    .where(Timer.ticket_id == bindparam("of_ticket"), Timer.status == PENDING)
+    .values(status=CANCELLED)
+)
+_CANCEL_KINDS = _CANCEL_ALL.where(Timer.kind.in_(bindparam("kinds", expanding=True)))
 
 
 class TimerRepository:
@@ -25,10 +31,11 @@ class TimerRepository:
         )
 
     async def cancel(self, session: AsyncSession, ticket_id: int, kinds: Sequence[str] | None = None) -> None:
-        stmt = update(Timer).where(Timer.ticket_id == ticket_id, Timer.status == PENDING)
-        if kinds is not None:
-            stmt = stmt.where(Timer.kind.in_(list(kinds)))
-        await (await session.connection()).execute(stmt.values(status=CANCELLED))
+        conn = await session.connection()
+        if kinds is None:
+            await conn.execute(_CANCEL_ALL, {"of_ticket": ticket_id})
+        else:
+            await conn.execute(_CANCEL_KINDS, {"of_ticket": ticket_id, "kinds": list(kinds)})
 
     async def claim_due(self, session: AsyncSession, now: datetime, limit: int) -> list[Timer]:
         """Due timers, marked done in the caller's transaction: their effects commit with them."""

@@ -45,19 +45,33 @@ async def insert_ignore_key(session: AsyncSession, table: Table, values: dict[st
     return (await conn.execute(stmt, values)).first() is not None
 
 
+@cache
+def _incrementing(dialect: str, table: Table, key_col: str, col: str) -> Any:
+    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = base.on_conflict_do_update(index_elements=[key_col], set_={col: table.c[col] + 1})
+    return stmt.returning(table.c[col])
+
+
 async def increment_counter(session: AsyncSession, table: Table, key_col: str, key: str, col: str) -> int:
     """Atomically bump a per-key counter and return the new value (creating it at 1)."""
-    stmt = _insert(session, table).values({key_col: key, col: 1})
-    stmt = stmt.on_conflict_do_update(index_elements=[key_col], set_={col: table.c[col] + 1})
-    result = await (await session.connection()).execute(stmt.returning(table.c[col]))
-    return int(result.scalar_one())
+    conn = await session.connection()
+    stmt = _incrementing(conn.dialect.name, table, key_col, col)
+    return int((await conn.execute(stmt, {key_col: key, col: 1})).scalar_one())
+
+
+@cache
+def _adding(dialect: str, table: Table, key: tuple[str, ...], counters: tuple[str, ...]) -> Any:
+    """Built once per shape: building ``ON CONFLICT … DO UPDATE`` with its ``excluded`` columns
+    anew for every change was the biggest single cost of filing a ticket (BENCHMARKS.md, #14)."""
+    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return base.on_conflict_do_update(
+        index_elements=list(key), set_={col: table.c[col] + base.excluded[col] for col in counters}
+    )
 
 
 async def add_to_counters(session: AsyncSession, table: Table, key: dict[str, Any], deltas: dict[str, int]) -> None:
     """Add ``deltas`` to the counters of the row at ``key``, creating it with ``deltas`` as its
     values. One statement, so two transactions adding to the same row never lose an update."""
-    stmt = _insert(session, table).values({**key, **deltas})
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key), set_={col: table.c[col] + stmt.excluded[col] for col in deltas}
-    )
-    await (await session.connection()).execute(stmt)
+    conn = await session.connection()
+    stmt = _adding(conn.dialect.name, table, tuple(key), tuple(deltas))
+    await conn.execute(stmt, {**key, **deltas})
