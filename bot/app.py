@@ -194,6 +194,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             max_body_bytes=config.server.max_body_bytes,
             public_url=config.server.public_url,
             staff_group_chats=frozenset(d.telegram_chat_id for d in config.departments if d.telegram_chat_id),
+            redis_url=config.storage.redis_url,
         ),
     )
     channels.update(platforms)
