@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import ConversationRef, Outbound
-from bot.app import SERVICES, Services, build_app
+from bot.app import build_app
+from bot.services import SERVICES, Services
 from storage.models import OutboxMessage
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
 from tests.adapters.telegram.test_telegram import BOT_ID, GROUP, TOKEN, telegram_config
