@@ -147,7 +147,8 @@ def run_burst(opts: Options, workdir: Path) -> list[Row]:
                 "answers",
                 target="0",
                 verdict=judge(float(late), at_most=0.5),
-                note=f"over 5 s: {wechat['over_limit']}; 503 (retry): {wechat['unavailable_503']}; other failures: "
+                note=f"over 5 s: {wechat['over_limit']}; 503 (retry): {wechat['unavailable_503']} "
+                f"({wechat['failed_over_limit']} failed answers after 5 s); other failures: "
                 f"{wechat['other_failures']}; p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} / max {lat['max']:.0f} ms; "
                 f"{wechat['late']} answered 'success' (reply via the API); {cpu_note}",
             )
