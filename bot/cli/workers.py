@@ -31,6 +31,7 @@ from bot.config import AppConfig
 # A worker that exits before it says it is ready failed to start; this many in a row ends the service.
 START_FAILURES_ALLOWED = 3
 READY = b"r"
+QUICK_DEATH_SECONDS = 10.0
 
 
 def refusal(config: AppConfig, workers: int) -> str | None:
@@ -72,6 +73,7 @@ class _Worker:
     slot: int
     pid: int
     ready_fd: int  # read end of the pipe the worker writes READY to
+    started: float = field(default_factory=time.monotonic)
     ready: bool = False
 
 
@@ -171,6 +173,8 @@ class Supervisor:
                 continue
             if worker.ready:
                 self.log(f"worker {worker.slot} (pid {pid}) {how}; starting another")
+                if time.monotonic() - worker.started < QUICK_DEATH_SECONDS:
+                    time.sleep(1.0)  # dying again and again right after start: do not spin
             else:
                 self._start_failures += 1
                 failed_start = True
