@@ -19,14 +19,20 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from prometheus_client import values as prometheus_values
+from prometheus_client.multiprocess import mark_process_dead
+
 from bot.config import AppConfig
+from bot.metrics import MULTIPROCESS_ENV
 
 # A worker that exits before it says it is ready failed to start; this many in a row ends the service.
 START_FAILURES_ALLOWED = 3
@@ -85,6 +91,7 @@ class Supervisor:
     count: int
     run_worker: Callable[[int, Callable[[], None]], None]
     log: Callable[[str], None] = lambda line: print(f"wenzheng: {line}", file=sys.stderr, flush=True)
+    on_exit: Callable[[int], None] = lambda pid: None  # a worker's process ended (reaped)
     grace_seconds: float = 30.0
     _workers: dict[int, _Worker] = field(default_factory=dict)
     _stopping: bool = False
@@ -164,6 +171,7 @@ class Supervisor:
             worker = self._workers.pop(pid, None)
             if worker is None:
                 continue
+            self.on_exit(pid)
             with contextlib.suppress(OSError):
                 if not worker.ready and os.read(worker.ready_fd, 1) == READY:  # ready, then died at once
                     worker.ready = True
@@ -236,9 +244,15 @@ def serve(config: AppConfig, host: str, port: int, workers: int) -> int:
         print(f"wenzheng: {reason}", file=sys.stderr)
         return 2
     sock = listening_socket(host, port)
+    # /metrics adds up every worker's values: they write them to files in one directory.
+    metrics_dir = tempfile.mkdtemp(prefix="wenzheng-metrics-")
+    os.environ[MULTIPROCESS_ENV] = metrics_dir
     print(f"wenzheng: serving on http://{host}:{port}/chat with {workers} workers", file=sys.stderr, flush=True)
 
     def run_worker(slot: int, ready: Callable[[], None]) -> None:
+        # The library chose its in-memory values when it was imported, before the directory was
+        # set; metrics built from here on (build_app) write theirs to the shared files.
+        prometheus_values.ValueClass = prometheus_values.MultiProcessValue()  # type: ignore[no-untyped-call]
         try:
             app = build_app(config)
         except ConfigError as exc:
@@ -251,6 +265,12 @@ def serve(config: AppConfig, host: str, port: int, workers: int) -> int:
         app.on_startup.append(announce)
         web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
 
-    code = Supervisor(count=workers, run_worker=run_worker).run()
-    sock.close()
-    return code
+    try:
+        return Supervisor(
+            count=workers,
+            run_worker=run_worker,
+            on_exit=lambda pid: mark_process_dead(pid, metrics_dir),  # type: ignore[no-untyped-call]
+        ).run()
+    finally:
+        sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -5,16 +5,21 @@ cannot start end the service with exit code 1)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession, DummyCookieJar, TCPConnector
 
 from bench.appconfig import sqlite_url, write_config
+from bench.channels import Shown, WebchatClient
+from bench.conversation import Turn
 from bench.procs import child_env, free_port, tail, wait_http
 from storage.database import create_engine
 from storage.migrate import upgrade
@@ -43,6 +48,28 @@ def test_several_workers_without_redis_are_refused(tmp_path: Path, database_url:
     result = run("serve", "--config", str(config), "--workers", "3", "--port", str(free_port()))
     assert result.returncode == 2
     assert "needs storage.redis_url" in result.stderr
+
+
+async def write_to_web_chat(base: str, messages: int) -> int:
+    """``messages`` citizens write once each, every request on a new connection (so on any worker)."""
+    client = WebchatClient()
+    async with ClientSession(connector=TCPConnector(force_close=True), cookie_jar=DummyCookieJar()) as http:
+        for n in range(messages):
+            citizen = await client.open(http, base, n)
+            await client.send(http, base, citizen, Turn(text="帮助"), uuid.uuid4().hex, Shown())
+    return messages
+
+
+async def messages_counted(base: str) -> int:
+    """``wenzheng_messages_in_total`` for the web chat, as one scrape of /metrics shows it."""
+    async with (
+        ClientSession(connector=TCPConnector(force_close=True)) as http,
+        http.get(f"{base}/metrics") as answer,
+    ):
+        assert answer.status == 200
+        text = await answer.text()
+    found = re.search(r'^wenzheng_messages_in_total\{channel="webchat",outcome="processed"\} (\S+)$', text, re.M)
+    return int(float(found.group(1))) if found else 0
 
 
 def children(pid: int) -> set[int]:
@@ -105,6 +132,11 @@ async def test_two_workers_serve_one_port_a_killed_one_is_replaced_and_sigterm_s
     wait_for(lambda: len(children(parent.pid)) == 2, 60, "two workers")
     wait_for(lambda: log_path.read_text().count(" ready") >= 2, 60, f"both ready:\n{tail(log_path)}")
     first = children(parent.pid)
+    base = f"http://127.0.0.1:{port}"
+    assert await messages_counted(base) == 0
+    sent = await write_to_web_chat(base, messages=12)
+    for _ in range(6):  # whichever worker answers the scrape counts every worker's messages
+        assert await messages_counted(base) == sent
 
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
@@ -113,6 +145,7 @@ async def test_two_workers_serve_one_port_a_killed_one_is_replaced_and_sigterm_s
     wait_for(lambda: log_path.read_text().count(" ready") >= 3, 60, f"the replacement ready:\n{tail(log_path)}")
     assert "was killed by SIGKILL; starting another" in log_path.read_text()
     wait_http(f"http://127.0.0.1:{port}/healthz", parent, log_path, timeout=10)
+    assert await messages_counted(base) == sent, "a dead worker's counts stay in the total"
 
     workers = children(parent.pid)
     parent.send_signal(signal.SIGTERM)
