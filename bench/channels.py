@@ -336,9 +336,8 @@ class WechatClient:
             fields["MsgId"] = _numeric_id(msg_id, 62)
         return _wechat_xml(fields)
 
-    async def send(
-        self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
+    def signed_push(self, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown) -> tuple[dict[str, str], bytes]:
+        """The query string and body of one encrypted, signed push (tests replay it as WeChat does)."""
         timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
         encrypted = _text(self._crypto.encrypt(self.push_xml(citizen, turn, msg_id, shown), self._p.wechat_app_id))
         body = _wechat_xml({"ToUserName": self._p.wechat_account, "Encrypt": encrypted})
@@ -350,8 +349,15 @@ class WechatClient:
             "encrypt_type": "aes",
             "msg_signature": _sha1_sorted(self._p.wechat_token, timestamp, nonce, encrypted),
         }
+        return params, body.encode()
+
+    async def send(
+        self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
+    ) -> list[str]:
+        params, body = self.signed_push(citizen, turn, msg_id, shown)
+        nonce = params["nonce"]
         async with http.post(
-            f"{base_url}/webhooks/wechat", params=params, data=body.encode(), headers={"Content-Type": "text/xml"}
+            f"{base_url}/webhooks/wechat", params=params, data=body, headers={"Content-Type": "text/xml"}
         ) as answer:
             text = await answer.text()
             if answer.status != 200:

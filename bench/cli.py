@@ -40,6 +40,10 @@ def _runner(name: str) -> Runner:
         from bench import sessions
 
         return sessions.run
+    if name in ("workers", "burst"):
+        from bench import workers
+
+        return workers.run if name == "workers" else workers.run_burst
     from bench import outbox
 
     return outbox.run
@@ -68,6 +72,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, help="citizens at once in the closed-loop (peak) run")
     p.add_argument("--burst", type=int, help="citizens at once in the burst run (0: skip; full run: 200)")
     p.add_argument("--peer-conversations", type=int, help="conversations per side in the peer scenario")
+    p.add_argument("--loadgen-cpus", help="workers/burst: pin the load generator to these CPUs (taskset list, e.g. 1)")
+    p.add_argument("--service-cpus", help="workers/burst: pin the service and its workers to these CPUs (e.g. 0)")
+    p.add_argument("--burst-wechat", type=int, help="burst: WeChat citizens at once (full run: 500)")
+    p.add_argument("--burst-webchat", type=int, help="burst: web chat citizens at once (full run: 200)")
+    p.add_argument("--burst-seconds", type=float, help="burst: seconds the citizens keep writing (full run: 10)")
     p.add_argument(
         "--try-indexes",
         action="store_true",
@@ -100,6 +109,11 @@ def options(args: argparse.Namespace) -> Options:
         ("concurrency", args.concurrency),
         ("burst_concurrency", args.burst),
         ("peer_conversations", args.peer_conversations),
+        ("loadgen_cpus", args.loadgen_cpus),
+        ("service_cpus", args.service_cpus),
+        ("burst_wechat", args.burst_wechat),
+        ("burst_webchat", args.burst_webchat),
+        ("burst_duration_s", args.burst_seconds),
     ):
         if value is not None:
             changes[field] = value

@@ -10,7 +10,9 @@ Two modes, both made of whole conversations (``bench.conversation``), each by a 
 Only messages sent after the warm-up count. Every loop is bounded by a deadline and a count; a
 request that takes longer than ``--timeout`` is an error.
 
-A message's latency is the HTTP answer of the channel's endpoint. Replies that come later, through
+A message's latency runs from just before its request is built and sent (in the open loop, from
+when its conversation was due, if the generator started it late) to the end of the HTTP answer
+of the channel's endpoint. Replies that come later, through
 the platform's API (Telegram always; WeChat and Weibo when the service answered without a passive
 reply), are fetched from the fake platform before the next turn that needs them; that wait is
 measured apart ("reply latency", from sending the turn to seeing the reply), per turn, and turns
@@ -85,8 +87,12 @@ async def conversation(
     stop_at: float,
     run_id: str,
     reply_timeout: float = 30.0,
+    scheduled: float | None = None,
 ) -> None:
     start = time.monotonic()
+    # Open loop: a conversation the generator started late (its loop was busy) counts that delay in
+    # its first turn, so an overloaded generator cannot hide latency by sending later.
+    lag = max(0.0, start - scheduled) if scheduled is not None else 0.0
     try:
         citizen = await channel.open(http, base_url, index)
     except Exception as exc:  # any failure is a failed request, never a dead load generator
@@ -98,7 +104,7 @@ async def conversation(
     for i in range(TURNS):
         if time.monotonic() >= stop_at:
             return
-        sent = time.monotonic()
+        sent = time.monotonic() - (lag if i == 0 else 0.0)  # before the request is built and sent
         try:
             replies = await channel.send(
                 http, base_url, citizen, turn(index, i, number), f"{run_id}-{index}-{i}", shown
@@ -158,7 +164,7 @@ async def open_loop(http: ClientSession, args: argparse.Namespace, channel: Chan
             tally.shed += 1
             continue
         task = asyncio.create_task(
-            conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout)
+            conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout, next_at)
         )
         running.add(task)
         task.add_done_callback(running.discard)

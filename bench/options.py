@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-SCENARIOS = ("pipeline", "peer", "scale", "sessions", "outbox")
+SCENARIOS = ("pipeline", "peer", "scale", "sessions", "outbox", "workers", "burst")
 BACKENDS = ("sqlite", "postgres")
 CHANNELS = ("webchat", "wechat", "weibo", "telegram")  # Telegram last: its outbox backlog drains slowest
 
@@ -27,6 +27,13 @@ class Options:
     platform_backends: tuple[str, ...] = BACKENDS  # backends the platform channels run on (of ``backends``)
     platform_steady: bool = True  # also the latency run at 70% of peak for the platform channels
     reply_timeout_s: float = 30.0  # longest a citizen waits for a reply that comes through a platform API
+    # workers and burst (bench/workers.py): PostgreSQL + Redis, ``wenzheng serve --workers N``
+    loadgen_cpus: str | None = None  # taskset CPU list for the load generator (e.g. "1"); None: unpinned
+    service_cpus: str | None = None  # taskset CPU list for the service and its workers; None: unpinned
+    burst_wechat: int = 500
+    burst_webchat: int = 200
+    burst_duration_s: float = 10.0
+    burst_workers: int = 2
     # peer
     peer_conversations: int = 1_000
     # scale
@@ -45,6 +52,8 @@ class Options:
         """Finishes within 2 minutes on the 2-core machine (measured: see BENCHMARKS.md)."""
         return Options(
             quick=True,
+            scenarios=SCENARIOS[:5],  # workers and burst start PostgreSQL several times: by name only
+            burst_duration_s=5.0,
             burst_concurrency=0,
             pipeline_backends=("sqlite",),  # PostgreSQL + Redis in the full run: within the 2 minutes
             platform_backends=("sqlite",),  # and peak only

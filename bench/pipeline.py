@@ -57,6 +57,7 @@ def loadgen(
     concurrency: int = 0,
     channel: str = "webchat",
     platforms_file: Path | None = None,
+    cpus: str | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -81,6 +82,8 @@ def loadgen(
         cmd += ["--rate", f"{rate:.1f}"]
     if platforms_file is not None:
         cmd += ["--platforms", str(platforms_file)]
+    if cpus is not None:  # the load generator on its own CPUs (taskset), apart from the service
+        cmd = ["taskset", "-c", cpus, *cmd]
     budget = opts.warmup_s + opts.duration_s + opts.reply_timeout_s + 90
     result: dict[str, Any] = json.loads(run_json_child(cmd, workdir / f"loadgen-{tag}.log", timeout=budget))
     return result
@@ -110,11 +113,14 @@ def fake_platforms(run_dir: Path) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
-def service(workdir: Path, backend: str, *, platforms: bool = False) -> Iterator[Service]:
+def service(
+    workdir: Path, backend: str, *, platforms: bool = False, workers: int = 1, cpus: str | None = None
+) -> Iterator[Service]:
     """``wenzheng serve`` on embedded defaults (sqlite) or on throwaway PostgreSQL + Redis; with
-    ``platforms``, also the fake platforms process, started first, and every platform channel on."""
+    ``platforms``, also the fake platforms process, started first, and every platform channel on.
+    ``workers``: ``--workers N`` (PostgreSQL only); ``cpus``: the service pinned there (taskset)."""
     with contextlib.ExitStack() as stack:
-        run_dir = workdir / f"serve-{backend}"
+        run_dir = workdir / (f"serve-{backend}" if workers == 1 else f"serve-{backend}-{workers}w")
         run_dir.mkdir(parents=True, exist_ok=True)
         fake_url = ""
         platforms_file: Path | None = None
@@ -134,10 +140,28 @@ def service(workdir: Path, backend: str, *, platforms: bool = False) -> Iterator
         port = free_port()
         log = run_dir / "serve.log"
         cmd = [str(VENV_BIN / "wenzheng"), "serve", "--config", str(config), "--port", str(port)]
+        if workers != 1:
+            cmd += ["--workers", str(workers)]
+        if cpus is not None:
+            cmd = ["taskset", "-c", cpus, *cmd]
         proc = stack.enter_context(running(cmd, log))
         base = f"http://{LOOPBACK}:{port}"
         wait_http(base + "/healthz", proc, log, timeout=90)
+        if workers > 1:  # one worker answers /healthz first; the others are still warming up
+            wait_ready(log, proc, workers)
         yield Service(base, fake_url, platforms_file)
+
+
+def wait_ready(log: Path, proc: subprocess.Popen[bytes], workers: int, timeout: float = 90.0) -> None:
+    """Until the supervisor has logged every worker ready (``worker N (pid P) ready``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"wenzheng serve exited with {proc.returncode}")
+        if log.read_text(errors="replace").count(") ready") >= workers:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"not all {workers} workers were ready within {timeout:.0f} s")
 
 
 def fake_stats(fake_url: str) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from adapters.base import Channel, route_table
 from adapters.web.login_throttle import LoginThrottle
+from adapters.web.redis_login_throttle import RedisLoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
 from bot.access_log import access_log
@@ -168,9 +170,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             session_max_age=timedelta(hours=server.staff_session_hours),
         ),
         clock,
-        throttle=LoginThrottle(
-            max_failures=server.staff_login_failures, window_seconds=server.staff_login_window_minutes * 60.0
-        ),
+        throttle=_login_throttle(config),
         max_body_bytes=config.server.max_body_bytes,
         cookie_secure=public.startswith("https://"),
     )
@@ -199,6 +199,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             max_body_bytes=config.server.max_body_bytes,
             public_url=config.server.public_url,
             staff_group_chats=frozenset(d.telegram_chat_id for d in config.departments if d.telegram_chat_id),
+            redis_url=config.storage.redis_url,
         ),
     )
     channels.update(platforms)
@@ -239,6 +240,16 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         platforms,
         loop_lag=loop_lag,
     )
+
+
+def _login_throttle(config: AppConfig) -> LoginThrottle | RedisLoginThrottle:
+    """Failed /staff sign-ins: counted in Redis when configured (all workers together), else here."""
+    server = config.server
+    window = server.staff_login_window_minutes * 60.0
+    if config.storage.redis_url:
+        redis = Redis.from_url(config.storage.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        return RedisLoginThrottle(redis=redis, max_failures=server.staff_login_failures, window_seconds=window)
+    return LoginThrottle(max_failures=server.staff_login_failures, window_seconds=window)
 
 
 def _session_store(config: AppConfig) -> SessionStore:

@@ -36,6 +36,7 @@ class ChannelDeps:
     max_body_bytes: int
     public_url: str | None
     staff_group_chats: frozenset[str]  # Telegram chat ids of departments' staff groups
+    redis_url: str | None = None  # state the workers share beyond the session store (Telegram's send books)
 
 
 class WebhookChannel(Channel, Protocol):

@@ -18,6 +18,7 @@ from bot.channels import ChannelDeps
 from bot.config import AppConfig, ConfigError
 
 if TYPE_CHECKING:
+    from adapters.telegram.books import SendBooks
     from adapters.telegram.channel import TelegramChannel
 
 # The command menu Telegram shows next to the input field; the dialog understands each of them.
@@ -73,7 +74,22 @@ def build(settings: TelegramConfig, deps: ChannelDeps) -> TelegramChannel:
         staff_groups=deps.staff_group_chats,
         polling=settings.mode == "polling",
         limits=SERVICE_LIMITS,
+        books=_shared_books(deps),
     )
+
+
+def _shared_books(deps: ChannelDeps) -> SendBooks | None:
+    """With Redis configured (several workers), the flood limits and partial-send progress are
+    kept there, so the limits hold for the bot as a whole; None keeps them in this process."""
+    if not deps.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    from adapters.telegram.redis_books import RedisBooks
+
+    redis = Redis.from_url(deps.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    clock = deps.clock
+    return RedisBooks(redis=redis, now=lambda: clock().timestamp(), limits=SERVICE_LIMITS)
 
 
 # --- wenzheng telegram … --------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from adapters.base import (
 )
 from adapters.http_common import ERRORS, error_response, read_json
 from adapters.sanitize import int64, location
+from adapters.telegram.books import LocalBooks, SendBooks
 from adapters.telegram.client import bot_id_from_token, new_bot
 from adapters.telegram.limits import Limits, SendLimiter
 from adapters.telegram.polling import poll
@@ -107,6 +108,7 @@ class TelegramChannel:
         polling: bool = False,
         poll_timeout: float = 25.0,
         limits: Limits | None = None,
+        books: SendBooks | None = None,
     ) -> None:
         self._account = bot_id_from_token(token)
         self._secret = secret_token.encode("ascii") if secret_token.isascii() else b""
@@ -117,7 +119,8 @@ class TelegramChannel:
         self._polling = polling
         self._poll_timeout = poll_timeout
         self._bot, self._requests = new_bot(token, api_base_url, polling=polling)
-        self._limiter = SendLimiter(lambda: clock().timestamp(), limits)
+        # Shared books (Redis) when the service runs several workers; else this process's own.
+        self._limiter = books or LocalBooks(SendLimiter(lambda: clock().timestamp(), limits))
         self._sender = TelegramSender(self._bot, self._limiter)
 
     def routes(self) -> list[Route]:
@@ -188,7 +191,7 @@ class TelegramChannel:
         if marked is None:
             return
         try:
-            self._limiter.note_edit()
+            await self._limiter.note_edit()
             await self._bot.edit_message_reply_markup(
                 chat_id=message.chat.id,
                 message_id=message.message_id,
@@ -382,3 +385,4 @@ class TelegramChannel:
         """Close the Bot API connections (the app's cleanup calls this)."""
         for request in self._requests:
             await request.shutdown()
+        await self._limiter.close()

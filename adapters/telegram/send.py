@@ -21,7 +21,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters.base import ConversationRef, Deferred, DeliveryContext, Outbound, RecipientUnreachable, SendError
-from adapters.telegram.limits import SendLimiter
+from adapters.telegram.books import SendBooks
 from adapters.telegram.render import Part, render
 
 
@@ -43,12 +43,11 @@ def _seconds(exc: RetryAfter) -> float:
 
 class TelegramSender:
     """The channel's ``send``. Keeps, by outbox row, the parts of a long message already delivered,
-    so a retry sends only the rest."""
+    so a retry sends only the rest (in Redis with several workers: the retry may be another's)."""
 
-    def __init__(self, bot: Bot, limiter: SendLimiter) -> None:
+    def __init__(self, bot: Bot, books: SendBooks) -> None:
         self._bot = bot
-        self._limiter = limiter
-        self._progress: dict[str, int] = {}
+        self._books = books
 
     async def send(
         self, ref: ConversationRef, message: Outbound, delivery_id: str, context: DeliveryContext | None = None
@@ -62,17 +61,18 @@ class TelegramSender:
         chat = ref.chat_id
         private = not chat.startswith("-")  # groups and supergroups have negative ids
         parts = render(message, private=private)
-        start = min(self._progress.get(delivery_id, 0), len(parts) - 1)
+        start = min(await self._books.parts_done(delivery_id), len(parts) - 1)
         sent: str | None = None
         for index in range(start, len(parts)):
-            wait = self._limiter.wait_for(chat, delivery_id, group=not private)
+            wait = await self._books.wait_for(chat, delivery_id, group=not private)
             if wait > 0:
                 raise Throttled(chat, wait)
             sent = await self._send_part(chat, delivery_id, parts[index])
             if index + 1 < len(parts):
-                self._note_progress(delivery_id, index + 1)
-                self._limiter.keep_front(chat, delivery_id)  # the next part waits its second, first in line
-        self._progress.pop(delivery_id, None)
+                await self._books.set_parts_done(delivery_id, index + 1)
+                await self._books.keep_front(chat, delivery_id)  # the next part waits its second, first in line
+        if start or len(parts) > 1:
+            await self._books.clear_parts(delivery_id)
         return sent
 
     async def _send_part(self, chat: str, delivery_id: str, part: Part) -> str:
@@ -82,12 +82,12 @@ class TelegramSender:
             result = await self._bot.send_message(chat_id=target, text=part.text, reply_markup=part.markup)
         except RetryAfter as exc:
             pause = _seconds(exc)
-            self._limiter.keep_front(chat, delivery_id, pause)
+            await self._books.keep_front(chat, delivery_id, pause)
             raise SendError(
                 f"telegram flood control: retry after {pause:g}s", retryable=True, retry_after=pause
             ) from exc
         except Forbidden as exc:  # blocked by the user, never started, removed from the group
-            self._progress.pop(delivery_id, None)
+            await self._books.clear_parts(delivery_id)
             raise RecipientUnreachable(f"telegram: {exc.message}") from exc
         except ChatMigrated as exc:
             raise SendError(
@@ -95,18 +95,13 @@ class TelegramSender:
                 retryable=False,
             ) from exc
         except TelegramBadRequest as exc:  # before NetworkError, which it subclasses
-            self._progress.pop(delivery_id, None)
+            await self._books.clear_parts(delivery_id)
             raise SendError(f"telegram refused the message: {exc.message}", retryable=False) from exc
         except InvalidToken as exc:  # fixable by the operator: keep the message for a while
             raise SendError("telegram rejected the bot token", retryable=True) from exc
         except NetworkError as exc:  # timeouts, 5xx, connection errors
-            self._limiter.keep_front(chat, delivery_id)
+            await self._books.keep_front(chat, delivery_id)
             raise SendError(f"telegram unreachable: {exc.message}", retryable=True) from exc
         except TelegramError as exc:
             raise SendError(f"telegram: {exc.message}", retryable=False) from exc
         return str(result.message_id)
-
-    def _note_progress(self, delivery_id: str, parts_done: int) -> None:
-        if len(self._progress) >= 4096:  # rows that never came back (another worker took them)
-            self._progress.pop(next(iter(self._progress)))
-        self._progress[delivery_id] = parts_done

@@ -1,10 +1,10 @@
 """Failed sign-ins counted per client address, in this process's memory.
 
 Why in memory: the embedded default is one process, and a database row per wrong guess would let a
-guesser fill the single SQLite writer's queue. With several workers each keeps its own count, so
-the effective limit is the per-worker limit times the workers (still ~10 guesses a minute each
-against a 256-bit token). Behind a reverse proxy every client has the proxy's address: the limit
-then applies to all sign-ins together.
+guesser fill the single SQLite writer's queue. With several workers (Redis configured) the count is
+kept in Redis instead (redis_login_throttle.py), so the limit holds for all workers together.
+Behind a reverse proxy every client has the proxy's address: the limit then applies to all
+sign-ins together.
 """
 
 from __future__ import annotations
@@ -12,6 +12,16 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class SignInThrottle(Protocol):
+    """What the /staff page asks before and tells after a sign-in (in process or shared)."""
+
+    async def retry_after(self, address: str) -> float | None: ...
+    async def failed(self, address: str) -> None: ...
+    async def succeeded(self, address: str) -> None: ...
+    async def close(self) -> None: ...
 
 
 class LoginThrottle:
@@ -63,3 +73,22 @@ class LoginThrottle:
 
     def succeeded(self, address: str) -> None:
         self._failures.pop(address, None)
+
+
+class LocalSignInThrottle:
+    """``LoginThrottle`` behind the asynchronous interface the page uses."""
+
+    def __init__(self, throttle: LoginThrottle) -> None:
+        self._throttle = throttle
+
+    async def retry_after(self, address: str) -> float | None:
+        return self._throttle.retry_after(address)
+
+    async def failed(self, address: str) -> None:
+        self._throttle.failed(address)
+
+    async def succeeded(self, address: str) -> None:
+        self._throttle.succeeded(address)
+
+    async def close(self) -> None:
+        return None

@@ -46,7 +46,7 @@ from adapters.http_common import (
     static_file,
 )
 from adapters.web.common import STATIC, Mailbox
-from adapters.web.login_throttle import LoginThrottle
+from adapters.web.login_throttle import LocalSignInThrottle, LoginThrottle, SignInThrottle
 
 CHANNEL = "staffweb"
 ACCOUNT = "web"
@@ -112,7 +112,7 @@ class StaffWebChannel:
         auth: StaffAuth,
         clock: Callable[[], datetime],
         *,
-        throttle: LoginThrottle | None = None,
+        throttle: LoginThrottle | SignInThrottle | None = None,
         max_body_bytes: int = 262_144,
         cookie_secure: bool = False,
         poll_seconds: float = 2.0,
@@ -121,7 +121,12 @@ class StaffWebChannel:
         self._sink = sink
         self._mailbox = mailbox
         self._auth = auth
-        self._throttle = throttle or LoginThrottle()
+        # In process by default; shared (Redis) when the service runs several workers.
+        self._throttle: SignInThrottle = (
+            LocalSignInThrottle(throttle or LoginThrottle())
+            if throttle is None or isinstance(throttle, LoginThrottle)
+            else throttle
+        )
         self._clock = clock
         self._max_body = max_body_bytes
         self._cookie_secure = cookie_secure
@@ -184,7 +189,7 @@ class StaffWebChannel:
 
     async def login(self, request: web.Request) -> web.Response:
         address = request.remote or "unknown"
-        wait = self._throttle.retry_after(address)
+        wait = await self._throttle.retry_after(address)
         if wait is not None:
             log.warning("staff sign-in refused: too many failures", extra={"channel": CHANNEL, "client": address})
             response = self._error(BadRequest(429, "too_many_attempts"))
@@ -198,11 +203,11 @@ class StaffWebChannel:
             token = token.strip()  # pasted from a terminal, often with a newline
             signed = await self._sign_in(token)
             if signed is None:
-                self._throttle.failed(address)
+                await self._throttle.failed(address)
                 raise BadRequest(403, "bad_token")
         except BadRequest as exc:
             return self._error(exc)
-        self._throttle.succeeded(address)
+        await self._throttle.succeeded(address)
         response = web.json_response({"ok": True, "staff_id": signed.staff_id})
         max_age = max(1, int((signed.expires_at - self._clock()).total_seconds()))
         set_credential_cookie(
@@ -278,3 +283,4 @@ class StaffWebChannel:
     async def close(self) -> None:
         """Let open event streams end so the server can shut down promptly."""
         self._streams.close()
+        await self._throttle.close()

@@ -15,6 +15,7 @@ from bot.app import build_app
 from bot.cli import model as model_cli
 from bot.cli import report as report_cli
 from bot.cli import staff as staff_cli
+from bot.cli.workers import serve as serve_workers
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logs import config_secrets, configure_logging
 from storage.database import create_engine
@@ -30,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default="config.yaml")
     serve.add_argument("--host", help="override server.host")
     serve.add_argument("--port", type=int, help="override server.port")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes on one port (PostgreSQL + Redis when more than 1)"
+    )
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="apply migrations")
@@ -52,10 +56,12 @@ def _load(path: str) -> AppConfig:
         raise SystemExit(2) from exc
 
 
-def _serve(config: AppConfig, host: str | None, port: int | None) -> None:
+def _serve(config: AppConfig, host: str | None, port: int | None, workers: int = 1) -> None:
     configure_logging(config.log_level, config_secrets(config))
     bind_host = host or config.server.host
     bind_port = port if port is not None else config.server.port
+    if workers != 1:
+        raise SystemExit(serve_workers(config, bind_host, bind_port, workers))
     log.info("serving on http://%s:%d/chat", bind_host, bind_port)
     try:
         app = build_app(config)
@@ -77,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     config = _load(args.config)
     if args.command == "serve":
-        _serve(config, args.host, args.port)
+        _serve(config, args.host, args.port, args.workers)
     elif args.command == "db":
         configure_logging(config.log_level, config_secrets(config))
         asyncio.run(_upgrade(config))
