@@ -46,12 +46,28 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_ROSTERS = "wenzheng.staff_rosters"
+
+
+def _rosters(session: AsyncSession) -> dict[tuple[object, ...], tuple[Staff, ...]]:
+    """Who is in a department, remembered for one transaction: a group-commit batch files many
+    tickets, and each one's card goes to the same few departments' staff (two queries a filing).
+    Never across transactions, so a change by another process is seen by the next batch."""
+    memo: dict[tuple[object, ...], tuple[Staff, ...]] = session.info.setdefault(_ROSTERS, {})
+    return memo
+
+
+def _forget_rosters(session: AsyncSession) -> None:
+    session.info.pop(_ROSTERS, None)
+
+
 class StaffRepository:
     async def seed(
         self, session: AsyncSession, departments: Sequence[DepartmentSeed], staff: Sequence[StaffSeed], now: datetime
     ) -> None:
         """Make the database match the config's departments; add the config's staff and identities.
         Staff added with the CLI are kept; departments no longer in the config are deactivated."""
+        _forget_rosters(session)
         known = {d.code: d for d in (await session.execute(select(Department))).scalars()}
         for position, seed in enumerate(departments):
             row = known.get(seed.code) or Department(code=seed.code)
@@ -87,6 +103,7 @@ class StaffRepository:
         return await session.get(Staff, staff_id)
 
     async def add(self, session: AsyncSession, name: str, department: str, role: str, now: datetime) -> Staff:
+        _forget_rosters(session)
         row = await self.by_name(session, name)
         if row is None:
             row = Staff(name=name, department_code=department, role=role, active=True, locale="zh", created_at=now)
@@ -97,12 +114,16 @@ class StaffRepository:
         return row
 
     async def deactivate(self, session: AsyncSession, staff_id: int, now: datetime) -> None:
+        _forget_rosters(session)
         await session.execute(update(Staff).where(Staff.id == staff_id).values(active=False))
         await self.revoke_tokens(session, staff_id, now)
 
     async def all(self, session: AsyncSession) -> list[Staff]:
-        stmt = select(Staff).order_by(Staff.department_code, Staff.name)
-        return list((await session.execute(stmt)).scalars())
+        memo = _rosters(session)
+        if ("all",) not in memo:
+            stmt = select(Staff).order_by(Staff.department_code, Staff.name)
+            memo[("all",)] = tuple((await session.execute(stmt)).scalars())
+        return list(memo[("all",)])
 
     async def add_identity(self, session: AsyncSession, staff_id: int, channel: str, external_id: str) -> None:
         stmt = select(StaffIdentity).where(StaffIdentity.channel == channel, StaffIdentity.external_id == external_id)
@@ -129,10 +150,14 @@ class StaffRepository:
         return list((await session.execute(stmt)).scalars())
 
     async def of_department(self, session: AsyncSession, code: str, roles: Sequence[str] | None = None) -> list[Staff]:
-        stmt = select(Staff).where(Staff.department_code == code, Staff.active.is_(True))
-        if roles is not None:
-            stmt = stmt.where(Staff.role.in_(list(roles)))
-        return list((await session.execute(stmt.order_by(Staff.id))).scalars())
+        key = ("department", code, None if roles is None else tuple(roles))
+        memo = _rosters(session)
+        if key not in memo:
+            stmt = select(Staff).where(Staff.department_code == code, Staff.active.is_(True))
+            if roles is not None:
+                stmt = stmt.where(Staff.role.in_(list(roles)))
+            memo[key] = tuple((await session.execute(stmt.order_by(Staff.id))).scalars())
+        return list(memo[key])
 
     async def issue_token(self, session: AsyncSession, staff_id: int, now: datetime) -> str:
         """A new login token for /staff; shown once, stored only as a hash."""
