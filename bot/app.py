@@ -55,6 +55,7 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets.context import Workflow, WorkflowSettings
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from tickets.ladder import Ladder
 from tickets.routing import DepartmentInfo, Directory
 from tickets.staff_desk import StaffDesk
 
@@ -122,6 +123,11 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             remind_before=timedelta(hours=config.workflow.remind_before_hours),
             rating_window=timedelta(days=config.workflow.rating_window_days),
             office_hours=OfficeHours.parse(config.workflow.office_hours, calendar=calendar, tz=tz),
+            ladder=Ladder(
+                red_after_working_days=config.workflow.escalation.red_after_working_days,
+                urge_interval=timedelta(hours=config.workflow.escalation.urge_interval_hours),
+                calendar=calendar,
+            ),
         ),
         tz=tz,
         outbox=outbox,

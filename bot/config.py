@@ -208,12 +208,21 @@ class StaffConfig(_Strict):
     locale: Literal["zh", "en"] = "zh"
 
 
+class EscalationConfig(_Strict):
+    """督办 that climbs (tickets/escalation.py): 黄牌 when a deadline passes, 红牌 this many working
+    days later if still unanswered; one citizen 催办 per ticket per ``urge_interval_hours`` counts."""
+
+    red_after_working_days: int = Field(2, ge=1, le=30)
+    urge_interval_hours: float = Field(24, gt=0, le=24 * 30)
+
+
 class WorkflowConfig(_Strict):
     remind_before_hours: float = Field(4, ge=0)  # the handler is reminded this long before a deadline
     rating_window_days: float = Field(7, gt=0)  # no rating by then: closed as unrated
     poll_seconds: float = Field(5.0, gt=0)
     # Reminders to staff fall inside these hours on working days (deadlines and 督办 do not move).
     office_hours: str = "09:00-18:00"
+    escalation: EscalationConfig = EscalationConfig()
 
     @field_validator("office_hours")
     @classmethod

@@ -112,6 +112,16 @@ class RatingResult(StrEnum):
     NOT_PENDING = "not_pending"  # not this citizen's, or not waiting for a rating
 
 
+class UrgeResult(StrEnum):
+    """What a citizen's 催办 did (``tickets.escalation.urge``)."""
+
+    CLIMBED = "climbed"  # after the deadline: 督办 up one rung
+    REMINDED = "reminded"  # before it: the handler is reminded, the deadline stands
+    TOO_SOON = "too_soon"  # chased already within the interval
+    NOT_OPEN = "not_open"  # answered, closed, withdrawn…: nothing to chase
+    NOT_FOUND = "not_found"  # not this citizen's ticket
+
+
 class IntakePort(Protocol):
     """Bound to one citizen by the dispatcher: a citizen only ever sees their own tickets."""
 
@@ -135,3 +145,5 @@ class IntakePort(Protocol):
         ...
 
     async def withdraw(self, number: str) -> bool: ...
+
+    async def urge(self, number: str) -> UrgeResult: ...

@@ -32,6 +32,8 @@ class Verb(StrEnum):
     SHOW = "show"
     QUEUE = "queue"
     FAILED = "failed"
+    SUPERVISED = "supervised"  # 督办列表 (tickets/escalation.py)
+    UNSUPERVISE = "unsupervise"  # 解除督办 编号 原因
     HELP = "help"
 
 
@@ -63,6 +65,8 @@ VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
         Verb.SHOW: VerbSpec("查看 WZ20261122-0007", on_button=True),
         Verb.QUEUE: VerbSpec("待办", needs_number=False),
         Verb.FAILED: VerbSpec("投递失败", needs_number=False),
+        Verb.SUPERVISED: VerbSpec("督办列表", needs_number=False),
+        Verb.UNSUPERVISE: VerbSpec("解除督办 WZ20261122-0007 原因", needs_text=True),
         Verb.HELP: VerbSpec("帮助", needs_number=False),
     }
 )

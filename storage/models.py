@@ -166,6 +166,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 督办 ladder's rung: 0 none, 1 黄牌 (department supervisors), 2 红牌 (default department's
+    # supervisors and admins); ``escalation_steps`` keeps how it got there (migration 0014).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
 
 
@@ -311,6 +314,24 @@ class TopicCorrection(Base):
     new_topic: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))  # retopic | transfer
     actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class EscalationStep(Base):
+    """One rung of 督办 taken (a reminder, 黄牌, 红牌, a citizen's 催办, a supervisor's 解除督办),
+    append-only and kept with the ticket's department at that moment, so a scorecard counts steps
+    per department and day without reading the ticket events (migration 0014)."""
+
+    __tablename__ = "escalation_steps"
+    __table_args__ = (Index("ix_escalation_steps_day", "created_at", "department_code", "step"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(16))  # remind | yellow | red | urge | cleared
+    level: Mapped[int] = mapped_column(Integer)  # the ticket's rung after this step
+    cause: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
 

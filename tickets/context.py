@@ -22,6 +22,7 @@ from dialogs.formatting import moment
 from dialogs.taxonomy import Taxonomy
 from storage import stats
 from storage.audit import AuditLog
+from storage.escalations import EscalationRepository
 from storage.identities import IdentityRepository
 from storage.models import Staff, Ticket
 from storage.ratings import RatingRepository
@@ -30,6 +31,7 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets import changes
 from tickets.deadlines import DeadlineClock, OfficeHours
+from tickets.ladder import Ladder
 from tickets.lifecycle import Action, Status, transition
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class WorkflowSettings:
     remind_before: timedelta
     rating_window: timedelta
     office_hours: OfficeHours | None = None  # reminders are kept inside them; None: any time
+    ladder: Ladder = field(default_factory=Ladder)  # 督办 that climbs (tickets.escalation)
 
 
 class Refused(Exception):
@@ -87,6 +90,7 @@ class Workflow:
     ratings: RatingRepository
     # Chat apps staff can be reached on (enabled channels); /staff always works.
     staff_channels: frozenset[str] = field(default_factory=frozenset)
+    escalations: EscalationRepository = field(default_factory=EscalationRepository)
 
     async def move(
         self,

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
 from storage.models import Identity, Ticket
 from storage.tickets import NewTicket, TicketRepository
-from tickets import citizen_actions, rating, routing
+from tickets import citizen_actions, escalation, rating, routing
 from tickets.context import Refused, Workflow
 from tickets.deadlines import DeadlineClock
 from tickets.lifecycle import OPEN, Action, IllegalTransition, Status, transition
@@ -179,6 +179,12 @@ class SqlIntakePort:
         except (IllegalTransition, Refused):
             return False
         return True
+
+    async def urge(self, number: str) -> UrgeResult:
+        ticket = await self._mine(number)
+        if ticket is None:
+            return UrgeResult.NOT_FOUND
+        return await escalation.urge(self._workflow, self._session, ticket, self._actor, self._now)
 
 
 def _allows(status: Status, action: Action) -> bool:

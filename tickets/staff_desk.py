@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import routing, staff_actions
+from tickets import escalation, routing, staff_actions, supervision_desk
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -56,6 +56,8 @@ class StaffDesk:
                 return (Outbound(text("staff_forbidden_list", loc)),)
             await staff_actions.listed(self._workflow, session, staff, "failed", now)
             return (await self._failed(session, staff),)
+        if parsed.verb is Verb.SUPERVISED:
+            return (await supervision_desk.listing(self._workflow, session, staff, now),)
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
@@ -214,6 +216,9 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
         ),
         Verb.RETOPIC: lambda flow, session, staff, ticket, c, now: routing.retopic(
             flow, session, staff, ticket, c.argument or "", c.text, now
+        ),
+        Verb.UNSUPERVISE: lambda flow, session, staff, ticket, c, now: escalation.clear(
+            flow, session, staff, ticket, c.text, now
         ),
     }
 )

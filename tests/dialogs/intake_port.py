@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
 
 
 @dataclass
@@ -18,6 +18,7 @@ class MemoryIntakePort:
     ratings: list[tuple[str, int, str]] = field(default_factory=list)
     supplements: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    urged: list[str] = field(default_factory=list)
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -72,3 +73,11 @@ class MemoryIntakePort:
             return False
         self.withdrawn.append(number)
         return True
+
+    async def urge(self, number: str) -> UrgeResult:
+        if number not in [n for n, _ in self.filed]:
+            return UrgeResult.NOT_FOUND
+        if number in self.withdrawn:
+            return UrgeResult.NOT_OPEN
+        self.urged.append(number)
+        return UrgeResult.REMINDED

@@ -1,0 +1,69 @@
+"""The texts of what a city runs after intake: 督办 that climbs, hot topics, duplicates.
+
+Kept apart from ``dialogs.texts`` (which merges them into its one catalogue) so these features
+read as one voice and change without touching the intake's sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        # --- 督办 that climbs: staff ---------------------------------------------------------------
+        "yellow_card": (
+            "【黄牌督办】问政{number}（{department}）已超过期限{due}：{cause}。",
+            "[Yellow card] {number} ({department}) is past its deadline {due}: {cause}.",
+        ),
+        "red_card": (
+            "【红牌督办】问政{number}（{department}）期限{due}已过仍未办结：{cause}。请市级督办跟进。",
+            "[Red card] {number} ({department}) is still not resolved after its deadline {due}: {cause}. "
+            "City-level supervision, please follow up.",
+        ),
+        "urged_before_deadline": (
+            "【市民催办】问政{number}（{department}），答复期限{due}，请抓紧办理。",
+            "[Citizen chases] {number} ({department}) is due {due}; please speed it up.",
+        ),
+        "supervision_cause_overdue_respond": ("超过响应期限仍未接单", "not taken up in time"),
+        "supervision_cause_overdue_answer": ("超过答复期限仍未答复", "not answered in time"),
+        "supervision_cause_urge": ("市民超期催办", "the citizen chased it after the deadline"),
+        "supervision_cause_unsatisfied_twice": ("市民第二次不满意", "the citizen is not satisfied a second time"),
+        "supervision_cause_still_unanswered": ("黄牌督办后仍未答复", "still unanswered after the yellow card"),
+        "rung_1": ("黄牌", "yellow"),
+        "rung_2": ("红牌", "red"),
+        "staff_supervised_empty": ("目前没有督办中的问政。", "Nothing is under supervision."),
+        "staff_supervised_title": ("督办中的问政（{count}件，红牌在前）：", "Under supervision ({count}, red first):"),
+        "staff_supervised_line": (
+            "{number}｜{rung}｜{department}｜{status}｜期限{due}{overdue}",
+            "{number} | {rung} | {department} | {status} | due {due}{overdue}",
+        ),
+        "supervision_clear_supervisors_only": (
+            "只有主管和管理员可以解除督办（已记录）。",
+            "Only supervisors and admins may clear a supervision (logged).",
+        ),
+        "supervision_not_escalated": ("问政{number}不在督办中。", "Inquiry {number} is not under supervision."),
+        "action_unsupervise": ("解除督办", "clear supervision"),
+        # --- 督办 that climbs: citizens -------------------------------------------------------------
+        "urge_usage": (
+            "请在“催办”后写上问政编号，如：催办 WZ20261122-0007",
+            'Write the inquiry number after "urge", e.g. urge WZ20261122-0007',
+        ),
+        "urge_climbed": (
+            "已为您催办问政{number}：已超过办理期限，已升级督办，主管部门会跟进。",
+            "Chased {number}: it is past its deadline, so it has been escalated to the supervisors.",
+        ),
+        "urge_reminded": (
+            "已提醒承办人员抓紧办理问政{number}（仍在办理期限内）。",
+            "We reminded the handler of {number} (it is still within its deadline).",
+        ),
+        "urge_too_soon": (
+            "问政{number}已经催办过，请耐心等待（每天可催办一次）。",
+            "{number} was chased recently; please wait (once a day).",
+        ),
+        "urge_not_open": (
+            "问政{number}目前无需催办（已答复、已办结或已撤回）。",
+            "{number} needs no chasing (answered, closed or withdrawn).",
+        ),
+    }
+)
