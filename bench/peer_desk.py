@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
 from tickets.routing import Directory
 
@@ -153,3 +153,6 @@ class MemoryPort:
 
     async def withdraw(self, number: str) -> bool:
         return False
+
+    async def urge(self, number: str) -> UrgeResult:
+        return UrgeResult.NOT_FOUND

@@ -20,6 +20,7 @@ from adapters.base import Channel, route_table
 from adapters.web.login_throttle import LoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
+from bot import hot_topics
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
 from bot.config import AppConfig
@@ -218,7 +219,14 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         readers=readers,
         sole_worker=is_sqlite(db),  # the embedded default is one process: leftovers are a dead predecessor's
     )
-    timer_worker = TimerWorker(sessions=sessions, timers=timer_repo, workflow=workflow, outbox=outbox, clock=clock)
+    timer_worker = TimerWorker(
+        sessions=sessions,
+        timers=timer_repo,
+        workflow=workflow,
+        outbox=outbox,
+        clock=clock,
+        hot_topics=hot_topics.build_service(config, outbox=outbox, staff=repos.staff, staff_channels=enabled_platforms),
+    )
     return Services(
         config,
         db,

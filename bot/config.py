@@ -236,6 +236,29 @@ class WorkflowConfig(_Strict):
         return v
 
 
+class HotTopicsConfig(_Strict):
+    """Hot topics (tickets/hot_topics.py): a term or cluster is hot when the citizens using it per
+    day over ``recent_days`` are ``min_growth`` times those over the ``baseline_days`` before, and at
+    least ``min_citizens`` different citizens raised it. The daily run (and the digest to the
+    supervisors who sent 订阅热点) happens at ``digest_at`` local time."""
+
+    enabled: bool = True
+    digest_at: str = "08:30"
+    recent_days: int = Field(7, ge=1, le=90)
+    baseline_days: int = Field(28, ge=1, le=365)
+    min_citizens: int = Field(5, ge=2)
+    min_tickets: int = Field(5, ge=1)
+    min_growth: float = Field(2.0, gt=1.0)
+    max_topics: int = Field(10, ge=1, le=100)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock_time(cls, v: str) -> str:
+        if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v.strip()) is None:
+            raise ValueError(f"expected a local time like 08:30, got {v!r}")
+        return v.strip()
+
+
 class OutboxConfig(_Strict):
     max_attempts: int = Field(8, ge=1)
     base_delay_seconds: float = Field(2.0, gt=0)
@@ -259,6 +282,7 @@ class AppConfig(_Strict):
     default_department: str = "city_service"
     staff: list[StaffConfig] = []
     workflow: WorkflowConfig = WorkflowConfig()
+    hot_topics: HotTopicsConfig = HotTopicsConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -34,6 +34,9 @@ class Verb(StrEnum):
     FAILED = "failed"
     SUPERVISED = "supervised"  # 督办列表 (tickets/escalation.py)
     UNSUPERVISE = "unsupervise"  # 解除督办 编号 原因
+    HOT = "hot"  # 热点: the latest hot topics (tickets/hot_desk.py)
+    SUBSCRIBE_HOT = "subscribe_hot"  # 订阅热点: the daily digest
+    UNSUBSCRIBE_HOT = "unsubscribe_hot"  # 退订热点
     HELP = "help"
 
 
@@ -67,6 +70,9 @@ VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
         Verb.FAILED: VerbSpec("投递失败", needs_number=False),
         Verb.SUPERVISED: VerbSpec("督办列表", needs_number=False),
         Verb.UNSUPERVISE: VerbSpec("解除督办 WZ20261122-0007 原因", needs_text=True),
+        Verb.HOT: VerbSpec("热点", needs_number=False),
+        Verb.SUBSCRIBE_HOT: VerbSpec("订阅热点", needs_number=False),
+        Verb.UNSUBSCRIBE_HOT: VerbSpec("退订热点", needs_number=False),
         Verb.HELP: VerbSpec("帮助", needs_number=False),
     }
 )

@@ -65,5 +65,26 @@ CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "问政{number}目前无需催办（已答复、已办结或已撤回）。",
             "{number} needs no chasing (answered, closed or withdrawn).",
         ),
+        # --- hot topics -------------------------------------------------------------------------
+        "hot_digest_title": (
+            "【热点日报】{day}：近7天明显上升、至少5位市民反映的问题{count}个",
+            "[Hot topics] {day}: {count} rising in the last 7 days, each raised by 5+ citizens",
+        ),
+        "hot_digest_none": ("【热点日报】{day}：没有明显上升的问题。", "[Hot topics] {day}: nothing is rising."),
+        "hot_line": (
+            "{rank}. {city}｜{words}｜{count}件（{citizens}位市民）｜增长{growth}倍（此前28天{baseline}件）"
+            "｜{districts}｜{numbers}",
+            "{rank}. {city} | {words} | {count} tickets ({citizens} citizens) | x{growth} "
+            "({baseline} in the 28 days before) | {districts} | {numbers}",
+        ),
+        "hot_no_city": ("未注明城市", "no city"),
+        "hot_subscribed": (
+            "已订阅热点日报，每天早上发送到这里。退订请发“退订热点”。",
+            'Subscribed to the daily hot-topic digest. Send "unsubscribe hot" to stop.',
+        ),
+        "hot_already_subscribed": ("您已订阅热点日报。", "You are already subscribed."),
+        "hot_unsubscribed": ("已退订热点日报。", "Unsubscribed from the hot-topic digest."),
+        "hot_not_subscribed": ("您没有订阅热点日报。", "You were not subscribed."),
+        "hot_latest_none": ("还没有热点分析结果。", "No hot-topic run yet."),
     }
 )

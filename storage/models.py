@@ -335,6 +335,48 @@ class EscalationStep(Base):
     created_at: Mapped[datetime]
 
 
+class HotTopic(Base):
+    """One hot topic of a day's run in one city (``''``: tickets without a city): its words, how
+    many tickets raised it in the recent window against the baseline before it, by how many
+    different citizens, where, and which tickets. A day's rows are replaced when it is re-run."""
+
+    __tablename__ = "hot_topics"
+    __table_args__ = (UniqueConstraint("day", "city", "rank", name="uq_hot_topic_rank"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(128))
+    words: Mapped[list[Any]]
+    recent: Mapped[int] = mapped_column(Integer)  # tickets in the recent window
+    baseline: Mapped[int] = mapped_column(Integer)  # tickets in the window before it
+    growth: Mapped[float] = mapped_column(Float)  # burst ratio, per day recent over per day baseline
+    citizens: Mapped[int] = mapped_column(Integer)
+    districts: Mapped[dict[str, Any]]
+    numbers: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class HotTopicRun(Base):
+    """A daily hot-topic run, claimed by inserting its day (one worker runs it) and timed."""
+
+    __tablename__ = "hot_topic_runs"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    topics: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class HotTopicSubscription(Base):
+    """A supervisor who gets the daily hot-topic digest in their chat apps (订阅热点)."""
+
+    __tablename__ = "hot_topic_subscriptions"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class TicketEvent(Base):
     """Append-only history: rows are inserted, never updated or deleted."""
 

@@ -23,6 +23,7 @@ from dialogs.taxonomy import Taxonomy
 from storage import stats
 from storage.audit import AuditLog
 from storage.escalations import EscalationRepository
+from storage.hot_topics import HotTopicRepository
 from storage.identities import IdentityRepository
 from storage.models import Staff, Ticket
 from storage.ratings import RatingRepository
@@ -91,6 +92,7 @@ class Workflow:
     # Chat apps staff can be reached on (enabled channels); /staff always works.
     staff_channels: frozenset[str] = field(default_factory=frozenset)
     escalations: EscalationRepository = field(default_factory=EscalationRepository)
+    hot_topics: HotTopicRepository = field(default_factory=HotTopicRepository)
 
     async def move(
         self,

@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import escalation, routing, staff_actions, supervision_desk
+from tickets import escalation, hot_desk, routing, staff_actions, supervision_desk
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -56,6 +56,8 @@ class StaffDesk:
                 return (Outbound(text("staff_forbidden_list", loc)),)
             await staff_actions.listed(self._workflow, session, staff, "failed", now)
             return (await self._failed(session, staff),)
+        if parsed.verb in hot_desk.VERBS:
+            return (await hot_desk.handle(self._workflow, session, staff, parsed.verb, now),)
         if parsed.verb is Verb.SUPERVISED:
             return (await supervision_desk.listing(self._workflow, session, staff, now),)
         assert parsed.number is not None

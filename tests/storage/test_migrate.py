@@ -43,6 +43,9 @@ EXPECTED_TABLES = {
     "department_daily_ratings",
     "topic_corrections",
     "escalation_steps",
+    "hot_topics",
+    "hot_topic_runs",
+    "hot_topic_subscriptions",
 }
 
 

@@ -5,7 +5,9 @@ Revises: 0010
 Create Date: 2026-12-06 05:30:00
 
 The 督办 ladder: a ticket's rung (``tickets.escalation_level``) and every step taken
-(``escalation_steps``), which a scorecard counts per department and day.
+(``escalation_steps``), which a scorecard counts per department and day. Hot topics: each day's
+stored result (``hot_topics``), the runs that made them (``hot_topic_runs``) and the supervisors
+who get the daily digest (``hot_topic_subscriptions``).
 """
 
 from collections.abc import Sequence
@@ -43,8 +45,51 @@ def upgrade() -> None:
         batch_op.create_index("ix_escalation_steps_day", ["created_at", "department_code", "step"], unique=False)
         batch_op.create_index(batch_op.f("ix_escalation_steps_ticket_id"), ["ticket_id"], unique=False)
 
+    op.create_table(
+        "hot_topics",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("city", sa.String(length=32), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=128), nullable=False),
+        sa.Column("words", sa.JSON(), nullable=False),
+        sa.Column("recent", sa.Integer(), nullable=False),
+        sa.Column("baseline", sa.Integer(), nullable=False),
+        sa.Column("growth", sa.Float(), nullable=False),
+        sa.Column("citizens", sa.Integer(), nullable=False),
+        sa.Column("districts", sa.JSON(), nullable=False),
+        sa.Column("numbers", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("day", "city", "rank", name="uq_hot_topic_rank"),
+    )
+    with op.batch_alter_table("hot_topics", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_hot_topics_day"), ["day"], unique=False)
+    op.create_table(
+        "hot_topic_runs",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.Column("topics", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day"),
+    )
+    op.create_table(
+        "hot_topic_subscriptions",
+        sa.Column("staff_id", _ID, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"]),
+        sa.PrimaryKeyConstraint("staff_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("hot_topic_subscriptions")
+    op.drop_table("hot_topic_runs")
+    with op.batch_alter_table("hot_topics", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hot_topics_day"))
+    op.drop_table("hot_topics")
     with op.batch_alter_table("escalation_steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_escalation_steps_ticket_id"))
         batch_op.drop_index("ix_escalation_steps_day")
