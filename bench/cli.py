@@ -40,6 +40,10 @@ def _runner(name: str) -> Runner:
         from bench import sessions
 
         return sessions.run
+    if name == "oversight":
+        from bench import oversight
+
+        return oversight.run
     from bench import outbox
 
     return outbox.run

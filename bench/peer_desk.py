@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
 from tickets.routing import Directory
 
@@ -156,3 +156,9 @@ class MemoryPort:
 
     async def urge(self, number: str) -> UrgeResult:
         return UrgeResult.NOT_FOUND
+
+    async def similar(self, draft: TicketDraft) -> list[SimilarTicket]:
+        return []
+
+    async def follow(self, number: str, locale: str) -> bool:
+        return False

@@ -86,5 +86,32 @@ CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "hot_unsubscribed": ("已退订热点日报。", "Unsubscribed from the hot-topic digest."),
         "hot_not_subscribed": ("您没有订阅热点日报。", "You were not subscribed."),
         "hot_latest_none": ("还没有热点分析结果。", "No hot-topic run yet."),
+        # --- duplicates -------------------------------------------------------------------------
+        "duplicate_offer": (
+            "这个问题已有人反映（编号{number}，{status}）：{details}\n您可以关注它，办理进展会推送给您；或仍要单独提交。",
+            "This has already been reported ({number}, {status}): {details}\nFollow it to get its updates, "
+            "or file yours anyway.",
+        ),
+        "btn_follow": ("关注它", "Follow it"),
+        "btn_file_anyway": ("仍要单独提交", "File mine anyway"),
+        "followed": (
+            "已关注问政{number}，办理进展会推送给您。",
+            "You now follow {number}; its updates will reach you here.",
+        ),
+        "followed_prefix": ("【您关注的问政{number}】", "[{number}, which you follow] "),
+        "dup_suggest_title": (
+            "疑似重复（请核实，不会自动合并）：",
+            "Possible duplicates (check; never merged automatically):",
+        ),
+        "dup_suggest_line": (
+            "{number}｜{status}｜相似度{score}｜{where}",
+            "{number} | {status} | similarity {score} | {where}",
+        ),
+        "dup_same_place": ("同一地点", "same place"),
+        "dup_distance": ("相距{metres}米", "{metres} m away"),
+        "link_exists": ("问政{number}已关联其他问政，请先取消关联。", "{number} is already linked; unlink it first."),
+        "link_none": ("问政{number}没有关联。", "{number} is not linked."),
+        "action_link": ("关联", "link"),
+        "action_unlink": ("取消关联", "unlink"),
     }
 )

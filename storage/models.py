@@ -124,6 +124,10 @@ class Ticket(Base):
         Index("ix_tickets_created", "created_at"),
         # Monthly statistics per department (BENCHMARKS.md: 261 -> 47 ms at 1M tickets on SQLite).
         Index("ix_tickets_month_stats", "created_at", "department_code", "status"),
+        # Duplicate lookup at filing (tickets/duplicates.py): the same topic near a point, or at
+        # the same named place recently (migration 0014; BENCHMARKS.md: the lookup at 1M tickets).
+        Index("ix_tickets_topic_point", "topic_code", "lat", "lon"),
+        Index("ix_tickets_topic_place", "topic_code", "district", "address", "created_at"),
         # A department's open queue by due time: PostgreSQL only, partial, where it pays (5.2 -> 1.5 ms).
         # SQLite cannot use a partial index for this query and picked the full one over
         # ix_tickets_department_due, reading every closed ticket (1.9 -> 191 ms at 1M; migration 0007).
@@ -332,6 +336,44 @@ class EscalationStep(Base):
     cause: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class TicketFollower(Base):
+    """A citizen who, offered an open ticket on the same matter at filing, chose to follow it
+    (关注) instead of filing again, or whose own ticket staff linked to it: they get its pushes.
+    The ticket counts once in every statistic; a follower is not a ticket (migration 0014)."""
+
+    __tablename__ = "ticket_followers"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), primary_key=True, index=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    locale: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))  # follow | link
+    created_at: Mapped[datetime]
+
+
+class TicketLink(Base):
+    """Staff said a ticket is the same matter as an earlier one (关联): its citizen then gets the
+    original's progress. Never a merge: both tickets stay, and staff may unlink (取消关联)."""
+
+    __tablename__ = "ticket_links"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    original_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class RepeatRequest(Base):
+    """重复诉求: a citizen filed the same matter again within 30 days; kept for the scorecard."""
+
+    __tablename__ = "repeat_requests"
+    __table_args__ = (Index("ix_repeat_requests_day", "created_at", "department_code"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    earlier_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime]
 
 

@@ -32,6 +32,7 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets import changes
 from tickets.deadlines import DeadlineClock, OfficeHours
+from tickets.duplicate_finder import DuplicateFinder
 from tickets.ladder import Ladder
 from tickets.lifecycle import Action, Status, transition
 
@@ -93,6 +94,7 @@ class Workflow:
     staff_channels: frozenset[str] = field(default_factory=frozenset)
     escalations: EscalationRepository = field(default_factory=EscalationRepository)
     hot_topics: HotTopicRepository = field(default_factory=HotTopicRepository)
+    duplicates: DuplicateFinder = field(default_factory=DuplicateFinder)
 
     async def move(
         self,

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 from storage.models import Identity, Ticket
 from storage.tickets import NewTicket, TicketRepository
-from tickets import citizen_actions, escalation, rating, routing
+from tickets import citizen_actions, duplicates, escalation, rating, routing
 from tickets.context import Refused, Workflow
 from tickets.deadlines import DeadlineClock
 from tickets.lifecycle import OPEN, Action, IllegalTransition, Status, transition
@@ -80,6 +80,7 @@ class SqlIntakePort:
         if created:
             self.filed.append(ticket.number)
             await routing.route_new(self._workflow, self._session, ticket, self._now)
+            await duplicates.flag_repeat(self._workflow, self._session, ticket, self._now)  # 重复诉求
             self._filings.append(
                 {
                     "ticket": ticket.number,
@@ -185,6 +186,17 @@ class SqlIntakePort:
         if ticket is None:
             return UrgeResult.NOT_FOUND
         return await escalation.urge(self._workflow, self._session, ticket, self._actor, self._now)
+
+    async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
+        return await duplicates.similar_for_citizen(
+            self._workflow, self._session, draft, self._identity.citizen_id, self._now
+        )
+
+    async def follow(self, number: str, locale: str) -> bool:
+        ticket = await self._tickets.by_number(self._session, number.upper())
+        return ticket is not None and await duplicates.follow(
+            self._workflow, self._session, ticket, identity=self._identity, locale=locale, now=self._now
+        )
 
 
 def _allows(status: Status, action: Action) -> bool:

@@ -44,6 +44,10 @@ class Segmenter:
         self._tokenizer: jieba.Tokenizer | None = None
         self._lock = threading.Lock()  # the daily run segments in a worker thread
 
+    @property
+    def stop_words(self) -> frozenset[str]:
+        return self._stop
+
     def _loaded(self) -> jieba.Tokenizer:
         with self._lock:
             if self._tokenizer is None:

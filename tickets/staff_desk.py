@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import escalation, hot_desk, routing, staff_actions, supervision_desk
+from tickets import duplicates, escalation, hot_desk, routing, staff_actions, supervision_desk
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -122,6 +122,9 @@ class StaffDesk:
         topic = self._taxonomy.topic_by_code(ticket.topic_code)
         dept = self._workflow.directory.name(ticket.department_code)
         place = " ".join(p for p in ("".join(x for x in (ticket.city, ticket.district) if x), ticket.address) if p)
+        suggested = duplicates.suggestion_lines(
+            self._workflow, await duplicates.suggestions(self._workflow, session, ticket, now), loc
+        )
         return Outbound(
             text(
                 "staff_show",
@@ -136,7 +139,8 @@ class StaffDesk:
                 phone=ticket.phone or "-",
                 answer_due=moment(ticket.answer_due_at, loc, self._tz),
                 history=history,
-            ),
+            )
+            + (f"\n{suggested}" if suggested else ""),
             ticket_number=ticket.number,
         )
 
@@ -222,5 +226,9 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
         Verb.UNSUPERVISE: lambda flow, session, staff, ticket, c, now: escalation.clear(
             flow, session, staff, ticket, c.text, now
         ),
+        Verb.LINK: lambda flow, session, staff, ticket, c, now: duplicates.link(
+            flow, session, staff, ticket, c.argument or "", now
+        ),
+        Verb.UNLINK: lambda flow, session, staff, ticket, c, now: duplicates.unlink(flow, session, staff, ticket, now),
     }
 )

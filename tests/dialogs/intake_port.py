@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary, UrgeResult
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 
 
 @dataclass
@@ -19,6 +19,8 @@ class MemoryIntakePort:
     supplements: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     urged: list[str] = field(default_factory=list)
+    similar_tickets: list[SimilarTicket] = field(default_factory=list)  # what similar() offers
+    followed: list[str] = field(default_factory=list)
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -81,3 +83,12 @@ class MemoryIntakePort:
             return UrgeResult.NOT_OPEN
         self.urged.append(number)
         return UrgeResult.REMINDED
+
+    async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
+        return list(self.similar_tickets)
+
+    async def follow(self, number: str, locale: str) -> bool:
+        if number not in [t.number for t in self.similar_tickets]:
+            return False
+        self.followed.append(number)
+        return True

@@ -46,6 +46,9 @@ EXPECTED_TABLES = {
     "hot_topics",
     "hot_topic_runs",
     "hot_topic_subscriptions",
+    "ticket_followers",
+    "ticket_links",
+    "repeat_requests",
 }
 
 

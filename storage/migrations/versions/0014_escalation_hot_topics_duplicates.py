@@ -7,7 +7,8 @@ Create Date: 2026-12-06 05:30:00
 The 督办 ladder: a ticket's rung (``tickets.escalation_level``) and every step taken
 (``escalation_steps``), which a scorecard counts per department and day. Hot topics: each day's
 stored result (``hot_topics``), the runs that made them (``hot_topic_runs``) and the supervisors
-who get the daily digest (``hot_topic_subscriptions``).
+who get the daily digest (``hot_topic_subscriptions``). Duplicates: two indexes for the lookup
+at filing, the citizens following a ticket, staff links, and 重复诉求 flags.
 """
 
 from collections.abc import Sequence
@@ -83,8 +84,60 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("staff_id"),
     )
 
+    op.create_index("ix_tickets_topic_point", "tickets", ["topic_code", "lat", "lon"], unique=False)
+    op.create_index(
+        "ix_tickets_topic_place", "tickets", ["topic_code", "district", "address", "created_at"], unique=False
+    )
+    op.create_table(
+        "ticket_followers",
+        sa.Column("ticket_id", _ID, nullable=False),
+        sa.Column("citizen_id", _ID, nullable=False),
+        sa.Column("identity_id", _ID, nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizens.id"]),
+        sa.ForeignKeyConstraint(["identity_id"], ["identities.id"]),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
+        sa.PrimaryKeyConstraint("ticket_id", "citizen_id"),
+    )
+    op.create_index("ix_ticket_followers_citizen_id", "ticket_followers", ["citizen_id"], unique=False)
+    op.create_table(
+        "ticket_links",
+        sa.Column("ticket_id", _ID, nullable=False),
+        sa.Column("original_id", _ID, nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["original_id"], ["tickets.id"]),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
+        sa.PrimaryKeyConstraint("ticket_id"),
+    )
+    op.create_index("ix_ticket_links_original_id", "ticket_links", ["original_id"], unique=False)
+    op.create_table(
+        "repeat_requests",
+        sa.Column("ticket_id", _ID, nullable=False),
+        sa.Column("earlier_id", _ID, nullable=False),
+        sa.Column("citizen_id", _ID, nullable=False),
+        sa.Column("department_code", sa.String(length=64), nullable=True),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizens.id"]),
+        sa.ForeignKeyConstraint(["earlier_id"], ["tickets.id"]),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
+        sa.PrimaryKeyConstraint("ticket_id"),
+    )
+    op.create_index("ix_repeat_requests_day", "repeat_requests", ["created_at", "department_code"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_repeat_requests_day", table_name="repeat_requests")
+    op.drop_table("repeat_requests")
+    op.drop_index("ix_ticket_links_original_id", table_name="ticket_links")
+    op.drop_table("ticket_links")
+    op.drop_index("ix_ticket_followers_citizen_id", table_name="ticket_followers")
+    op.drop_table("ticket_followers")
+    op.drop_index("ix_tickets_topic_place", table_name="tickets")
+    op.drop_index("ix_tickets_topic_point", table_name="tickets")
     op.drop_table("hot_topic_subscriptions")
     op.drop_table("hot_topic_runs")
     with op.batch_alter_table("hot_topics", schema=None) as batch_op:
