@@ -56,8 +56,11 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets.context import Workflow, WorkflowSettings
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from tickets.duplicate_finder import DuplicateFinder
 from tickets.ladder import Ladder
 from tickets.routing import DepartmentInfo, Directory
+from tickets.segment import Segmenter
+from tickets.similarity import TextSimilarity
 from tickets.staff_desk import StaffDesk
 
 
@@ -116,6 +119,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     )
     timer_repo = TimerRepository()
     enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
+    segmenter = Segmenter()  # jieba, loaded on first use; shared by duplicates and hot topics
     workflow = Workflow(
         directory=directory,
         taxonomy=taxonomy,
@@ -139,6 +143,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         timers=timer_repo,
         ratings=RatingRepository(),
         staff_channels=enabled_platforms,
+        duplicates=DuplicateFinder(similarity=TextSimilarity(segmenter)),
     )
     dispatcher = Dispatcher(
         sessions=sessions,
@@ -225,7 +230,9 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         workflow=workflow,
         outbox=outbox,
         clock=clock,
-        hot_topics=hot_topics.build_service(config, outbox=outbox, staff=repos.staff, staff_channels=enabled_platforms),
+        hot_topics=hot_topics.build_service(
+            config, outbox=outbox, staff=repos.staff, staff_channels=enabled_platforms, segmenter=segmenter
+        ),
     )
     return Services(
         config,

@@ -29,20 +29,25 @@ def rules_from(config: AppConfig, recent_days: int | None = None) -> HotRules:
     )
 
 
-def build_finder(config: AppConfig, repo: HotTopicRepository) -> HotTopicFinder:
+def build_finder(config: AppConfig, repo: HotTopicRepository, segmenter: Segmenter | None = None) -> HotTopicFinder:
     return HotTopicFinder(
-        repo=repo, rules=rules_from(config), tz=ZoneInfo(config.server.timezone), segmenter=Segmenter()
+        repo=repo, rules=rules_from(config), tz=ZoneInfo(config.server.timezone), segmenter=segmenter or Segmenter()
     )
 
 
 def build_service(
-    config: AppConfig, *, outbox: PushQueue, staff: StaffRepository, staff_channels: frozenset[str]
+    config: AppConfig,
+    *,
+    outbox: PushQueue,
+    staff: StaffRepository,
+    staff_channels: frozenset[str],
+    segmenter: Segmenter,
 ) -> HotTopicService | None:
     if not config.hot_topics.enabled:
         return None
     repo = HotTopicRepository()
     return HotTopicService(
-        finder=build_finder(config, repo),
+        finder=build_finder(config, repo, segmenter),
         repo=repo,
         staff=staff,
         outbox=outbox,
