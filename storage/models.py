@@ -387,6 +387,7 @@ class HotTopic(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     city: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))  # None: city-wide
     rank: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(128))
     words: Mapped[list[Any]]

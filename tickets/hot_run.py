@@ -147,6 +147,7 @@ def _rows(topics: Sequence[Topic]) -> list[dict[str, object]]:
 def _row(rank: int, topic: Topic) -> dict[str, object]:
     return {
         "city": topic.city,
+        "district": topic.district,
         "rank": rank,
         "label": topic.label[:128],
         "words": list(topic.words),
@@ -167,7 +168,7 @@ def topic_line(rank: int, topic: Topic | HotTopic, locale: str, numbers_shown: i
         "hot_line",
         locale,
         rank=rank,
-        city=topic.city or text("hot_no_city", locale),
+        city=(topic.city or text("hot_no_city", locale)) + (topic.district or ""),
         words="·".join(list(topic.words)[:5]),
         count=topic.recent,
         citizens=topic.citizens,

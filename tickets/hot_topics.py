@@ -9,6 +9,8 @@ trend. Hot terms whose tickets overlap (Jaccard >= ``merge_overlap``) are one to
 噪音 over the same tickets is one matter, listed with its top words, its count and growth, its
 districts and its ticket numbers.
 
+Per city, and then per district for what only one district shows (its rise diluted city-wide).
+
 Pure: it takes the tickets and returns the topics; reading and storing them is ``tickets.hot_run``.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from tickets.segment import Segmenter
@@ -50,6 +52,7 @@ class TicketText:
 class Topic:
     city: str
     words: tuple[str, ...]
+    district: str | None = None  # None: city-wide; else a rise only this district shows
     recent: int  # tickets in the recent window
     baseline: int  # tickets with its lead word in the baseline window
     growth: float  # citizens per day, recent over baseline
@@ -80,7 +83,19 @@ def find_topics(tickets: Sequence[TicketText], *, end: datetime, rules: HotRules
             by_city.setdefault(ticket.city, []).append(ticket)
     topics: list[Topic] = []
     for city in sorted(by_city):
-        topics += _city_topics(by_city[city], recent_start, rules, segmenter)
+        in_city = by_city[city]
+        words = [segmenter.terms(t.details, exclude=(t.city, t.district)) for t in in_city]
+        city_wide = _topics(in_city, words, recent_start, rules)
+        covered = [set(t.numbers) for t in city_wide]
+        topics += city_wide
+        # Per district: a rise in one district that the rest of the city dilutes (growth counted
+        # city-wide stays under the bar) is still news for that district's department.
+        for district in sorted({t.district for t in in_city if t.district}):
+            picked = [i for i, t in enumerate(in_city) if t.district == district]
+            local = _topics([in_city[i] for i in picked], [words[i] for i in picked], recent_start, rules)
+            for topic in local:
+                if not any(len(set(topic.numbers) & seen) * 2 >= len(topic.numbers) for seen in covered):
+                    topics.append(replace(topic, district=district))
     return topics
 
 
@@ -88,13 +103,13 @@ def _growth(recent_citizens: int, baseline_citizens: int, rules: HotRules) -> fl
     return (recent_citizens / rules.recent_days) / ((baseline_citizens + 1) / rules.baseline_days)
 
 
-def _city_topics(
-    tickets: list[TicketText], recent_start: datetime, rules: HotRules, segmenter: Segmenter
+def _topics(
+    tickets: list[TicketText], terms_of: list[frozenset[str]], recent_start: datetime, rules: HotRules
 ) -> list[Topic]:
     terms: dict[str, _Term] = {}
     for index, ticket in enumerate(tickets):
         recent = ticket.created_at >= recent_start
-        for word in segmenter.terms(ticket.details, exclude=(ticket.city, ticket.district)):
+        for word in terms_of[index]:
             term = terms.setdefault(word, _Term())
             if recent:
                 term.recent.add(index)

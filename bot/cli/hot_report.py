@@ -35,6 +35,7 @@ async def report(
                 "topics": [
                     {
                         "city": t.city,
+                        "district": t.district,
                         "words": list(t.words),
                         "count": t.recent,
                         "baseline": t.baseline,

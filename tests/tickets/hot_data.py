@@ -5,6 +5,8 @@
 - one angry citizen who writes thirty times in the last week about a square-dance loudspeaker;
 - a steady matter (parking) that ten different citizens raise every week: common, not rising;
 - a small rise (four citizens about a broken bus shelter): rising but below five citizens;
+- a rise in one district only: six citizens about parking on the new beach road in 崂山区, which the
+  city's steady parking complaints dilute city-wide (found for 崂山区, not for the city);
 - another city (济南市) with its own burst (heating not warm), which must stay in its own city.
 """
 
@@ -38,9 +40,17 @@ SQUARE_DANCE = "小区广场舞音响声音太大，每天晚上吵到十点，�
 PARKING = [
     "小区门口乱停车堵住消防通道",
     "路边违章停车太多，车辆进出困难",
-    "人行道上停满了车，行人只能走机动车道",
-    "停车位被长期占用，物业不管",
-    "商场附近违停严重，交通拥堵",
+    "人行道上到处停车，行人只能走机动车道",
+    "楼下乱停车，车位被长期占用，物业不管",
+    "商场附近违章停车严重，交通拥堵",
+]
+LAOSHAN_PARKING = [
+    "石老人海水浴场门口乱停车，海滨路堵死了",
+    "海滨路两边乱停车，公交车都过不去",
+    "周末海边乱停车，救护车进不来",
+    "石老人附近违章停车没人管，路口堵了一个小时",
+    "海水浴场没地方停车，车都停在路上",
+    "海边路上乱停车，行人只能走车道",
 ]
 BUS_SHELTER = "公交站候车亭玻璃碎了好几天，很危险"
 HEATING = [
@@ -91,6 +101,8 @@ def corpus(end: datetime) -> list[Row]:
             )
     for k in range(4):  # four citizens about a bus shelter: below five
         rows.append(Row(500 + k, "青岛市", "李沧区", BUS_SHELTER, end - day * (k + 1), "transport"))
+    for k, text in enumerate(LAOSHAN_PARKING):  # one district's rise
+        rows.append(Row(700 + k, "青岛市", "崂山区", text, end - day * (k % 5 + 1) - timedelta(hours=3), "transport"))
     for k, text in enumerate(HEATING):  # 济南市's own burst
         rows.append(Row(600 + k, "济南市", "历下区", text, end - day * (k % 5 + 1)))
     return rows

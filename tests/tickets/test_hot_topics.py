@@ -34,7 +34,7 @@ def segmenter() -> Segmenter:
 
 def test_a_burst_raised_by_many_citizens_is_hot_and_one_angry_citizen_is_not(segmenter: Segmenter) -> None:
     topics = find_topics(as_texts(corpus(END)), end=END, rules=HotRules(), segmenter=segmenter)
-    qingdao = [t for t in topics if t.city == "青岛市"]
+    qingdao = [t for t in topics if t.city == "青岛市" and t.district is None]
     assert len(qingdao) == 1, [(t.words, t.citizens) for t in qingdao]
     metro = qingdao[0]
     assert {"地铁", "施工"} <= set(metro.words) and "噪音" in metro.words
@@ -42,8 +42,12 @@ def test_a_burst_raised_by_many_citizens_is_hot_and_one_angry_citizen_is_not(seg
     assert metro.baseline == 1 and metro.growth >= 2
     assert metro.districts == {"市南区": 8, "崂山区": 1}
     assert len(metro.numbers) == len(METRO)
-    words = {w for t in topics for w in t.words}
+    words = {w for t in topics if t.district is None for w in t.words}
     assert not words & {"广场舞", "广场", "音响", "停车", "候车亭", "公交站"}
+    # Parking rises in 崂山区 only: city-wide the steady complaints elsewhere dilute it.
+    laoshan = [t for t in topics if t.district is not None]
+    assert [(t.city, t.district, t.words[0], t.citizens) for t in laoshan] == [("青岛市", "崂山区", "停车", 6)]
+    assert not {w for t in laoshan for w in t.words} & {"广场舞", "地铁"}
     jinan = [t for t in topics if t.city == "济南市"]
     assert len(jinan) == 1 and "暖气" in jinan[0].words
     # Five of the six: "暖气片…供暖不达标" shares no hot word (暖气片 is its own word to jieba).
@@ -85,14 +89,19 @@ async def test_the_daily_run_stores_and_sends_the_digest_once(world: World) -> N
 
     digest = texts(await world.inbox(li))
     assert "【热点日报】2026-12-01" in digest and "地铁" in digest and "8位市民" in digest
+    assert "青岛市崂山区｜停车｜6件（6位市民）" in digest
     assert "市南区8、崂山区1" in digest and "广场舞" not in digest
     assert sum(n in digest for n in numbers[: len(METRO)]) == 5  # the first five numbers, then "…"
     assert "热点日报" not in texts(await world.inbox(zhang))
     async with world.services.sessions() as session:
         stored = list((await session.execute(select(HotTopic).order_by(HotTopic.city, HotTopic.rank))).scalars())
         run = (await session.execute(select(HotTopicRun))).scalar_one()
-    assert [(t.city, t.rank) for t in stored] == [("济南市", 1), ("青岛市", 1)]
-    assert run.finished_at is not None and run.topics == 2 and run.tickets == len(corpus(END))
+    assert [(t.city, t.district, t.rank) for t in stored] == [
+        ("济南市", None, 1),
+        ("青岛市", None, 1),
+        ("青岛市", "崂山区", 2),
+    ]
+    assert run.finished_at is not None and run.topics == 3 and run.tickets == len(corpus(END))
     assert "地铁" in await li.say(DESK, "热点")  # the stored result, on demand
 
     assert "已退订" in await li.say(DESK, "退订热点")

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("city", sa.String(length=32), nullable=False),
+        sa.Column("district", sa.String(length=32), nullable=True),
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=128), nullable=False),
         sa.Column("words", sa.JSON(), nullable=False),

@@ -33,12 +33,12 @@ async def test_report_hot_prints_the_rising_topics(config: AppConfig, capsys: py
     assert code == 0 and err == ""
     lines = out.strip().splitlines()
     assert lines[0].startswith("hot topics: last 7 days against the 28 before, at least 5 citizens")
-    assert len(lines) == 3 and any("青岛市｜地铁" in line and "9件（8位市民）" in line for line in lines)
-    assert "广场舞" not in out and "停车" not in out
+    assert len(lines) == 4 and any("青岛市｜地铁" in line and "9件（8位市民）" in line for line in lines)
+    assert any(line.startswith("3. 青岛市崂山区｜停车") for line in lines) and "广场舞" not in out
 
     code, out, _ = await report(config, "hot", "--json", capsys=capsys, clock=clock)
     found = json.loads(out)
-    metro = next(t for t in found["topics"] if t["city"] == "青岛市")
+    metro = next(t for t in found["topics"] if t["city"] == "青岛市" and t["district"] is None)
     assert sorted(metro["tickets"]) == numbers[: len(METRO)] and metro["districts"] == {"市南区": 8, "崂山区": 1}
     assert found["recent_days"] == 7 and found["baseline_days"] == 28
 
