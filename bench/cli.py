@@ -44,6 +44,10 @@ def _runner(name: str) -> Runner:
         from bench import workers
 
         return workers.run if name == "workers" else workers.run_burst
+    if name == "oversight":
+        from bench import oversight
+
+        return oversight.run
     from bench import outbox
 
     return outbox.run

@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
 from tickets.routing import Directory
 
@@ -152,4 +152,13 @@ class MemoryPort:
         return self._desk.supplement(self._citizen, number, addition)
 
     async def withdraw(self, number: str) -> bool:
+        return False
+
+    async def urge(self, number: str) -> UrgeResult:
+        return UrgeResult.NOT_FOUND
+
+    async def similar(self, draft: TicketDraft) -> list[SimilarTicket]:
+        return []
+
+    async def follow(self, number: str, locale: str) -> bool:
         return False

@@ -29,6 +29,7 @@ from storage.upsert import table_of
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 HISTORY_DAYS = 730
 CHUNK = 5_000
+CITY_SOUTH, CITY_WEST, CITY_SPAN = 36.05, 120.20, 0.30  # degrees: 青岛's built-up area, roughly
 TZ = ZoneInfo("Asia/Shanghai")
 DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
 STREETS = ("香港中路", "松岭路", "长江路", "九水东路", "正阳路", "辽宁路", "鹤山路", "福州路", "山东路", "宁夏路")
@@ -103,6 +104,7 @@ class Generator:
         self._topics = _weighted(TOPIC_WEIGHTS)
         self._types = _weighted(TYPE_WEIGHTS)
         self._seq: dict[str, int] = {}
+        self._geo = random.Random(seed + 1)  # its own stream: the other columns stay as they were
 
     def sample_citizens(self, k: int, seed: int = 11) -> list[int]:
         """Citizens drawn like the tickets' authors: the active ones are asked about most."""
@@ -180,8 +182,9 @@ class Generator:
                     "city": "青岛市",
                     "district": rng.choice(DISTRICTS),
                     "address": rng.choice(STREETS),
-                    "lat": None,
-                    "lon": None,
+                    # A pin somewhere in the city's ~30 x 30 km (the duplicate lookup searches near it).
+                    "lat": round(CITY_SOUTH + self._geo.random() * CITY_SPAN, 6),
+                    "lon": round(CITY_WEST + self._geo.random() * CITY_SPAN, 6),
                     "details": rng.choice(DETAILS),
                     "media": [],
                     "phone": None,

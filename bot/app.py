@@ -22,6 +22,7 @@ from adapters.web.login_throttle import LoginThrottle
 from adapters.web.redis_login_throttle import RedisLoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
+from bot import hot_topics
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
 from bot.config import AppConfig
@@ -59,7 +60,11 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets.context import Workflow, WorkflowSettings
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
+from tickets.duplicate_finder import DuplicateFinder
+from tickets.ladder import Ladder
 from tickets.routing import DepartmentInfo, Directory
+from tickets.segment import Segmenter
+from tickets.similarity import TextSimilarity
 from tickets.staff_desk import StaffDesk
 
 
@@ -119,6 +124,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     )
     timer_repo = TimerRepository()
     enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
+    segmenter = Segmenter()  # jieba, loaded on first use; shared by duplicates and hot topics
     workflow = Workflow(
         directory=directory,
         taxonomy=taxonomy,
@@ -127,6 +133,11 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
             remind_before=timedelta(hours=config.workflow.remind_before_hours),
             rating_window=timedelta(days=config.workflow.rating_window_days),
             office_hours=OfficeHours.parse(config.workflow.office_hours, calendar=calendar, tz=tz),
+            ladder=Ladder(
+                red_after_working_days=config.workflow.escalation.red_after_working_days,
+                urge_interval=timedelta(hours=config.workflow.escalation.urge_interval_hours),
+                calendar=calendar,
+            ),
         ),
         tz=tz,
         outbox=outbox,
@@ -137,6 +148,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         timers=timer_repo,
         ratings=RatingRepository(),
         staff_channels=enabled_platforms,
+        duplicates=DuplicateFinder(similarity=TextSimilarity(segmenter)),
     )
     dispatcher = Dispatcher(
         sessions=sessions,
@@ -218,7 +230,16 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         readers=readers,
         sole_worker=is_sqlite(db),  # the embedded default is one process: leftovers are a dead predecessor's
     )
-    timer_worker = TimerWorker(sessions=sessions, timers=timer_repo, workflow=workflow, outbox=outbox, clock=clock)
+    timer_worker = TimerWorker(
+        sessions=sessions,
+        timers=timer_repo,
+        workflow=workflow,
+        outbox=outbox,
+        clock=clock,
+        hot_topics=hot_topics.build_service(
+            config, outbox=outbox, staff=repos.staff, staff_channels=enabled_platforms, segmenter=segmenter
+        ),
+    )
     return Services(
         config,
         db,

@@ -208,12 +208,21 @@ class StaffConfig(_Strict):
     locale: Literal["zh", "en"] = "zh"
 
 
+class EscalationConfig(_Strict):
+    """督办 that climbs (tickets/escalation.py): 黄牌 when a deadline passes, 红牌 this many working
+    days later if still unanswered; one citizen 催办 per ticket per ``urge_interval_hours`` counts."""
+
+    red_after_working_days: int = Field(2, ge=1, le=30)
+    urge_interval_hours: float = Field(24, gt=0, le=24 * 30)
+
+
 class WorkflowConfig(_Strict):
     remind_before_hours: float = Field(4, ge=0)  # the handler is reminded this long before a deadline
     rating_window_days: float = Field(7, gt=0)  # no rating by then: closed as unrated
     poll_seconds: float = Field(5.0, gt=0)
     # Reminders to staff fall inside these hours on working days (deadlines and 督办 do not move).
     office_hours: str = "09:00-18:00"
+    escalation: EscalationConfig = EscalationConfig()
 
     @field_validator("office_hours")
     @classmethod
@@ -225,6 +234,29 @@ class WorkflowConfig(_Strict):
         if not start < end:
             raise ValueError(f"{v!r}: the start must be before the end")
         return v
+
+
+class HotTopicsConfig(_Strict):
+    """Hot topics (tickets/hot_topics.py): a term or cluster is hot when the citizens using it per
+    day over ``recent_days`` are ``min_growth`` times those over the ``baseline_days`` before, and at
+    least ``min_citizens`` different citizens raised it. The daily run (and the digest to the
+    supervisors who sent 订阅热点) happens at ``digest_at`` local time."""
+
+    enabled: bool = True
+    digest_at: str = "08:30"
+    recent_days: int = Field(7, ge=1, le=90)
+    baseline_days: int = Field(28, ge=1, le=365)
+    min_citizens: int = Field(5, ge=2)
+    min_tickets: int = Field(5, ge=1)
+    min_growth: float = Field(2.0, gt=1.0)
+    max_topics: int = Field(10, ge=1, le=100)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock_time(cls, v: str) -> str:
+        if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v.strip()) is None:
+            raise ValueError(f"expected a local time like 08:30, got {v!r}")
+        return v.strip()
 
 
 class OutboxConfig(_Strict):
@@ -250,6 +282,7 @@ class AppConfig(_Strict):
     default_department: str = "city_service"
     staff: list[StaffConfig] = []
     workflow: WorkflowConfig = WorkflowConfig()
+    hot_topics: HotTopicsConfig = HotTopicsConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from bot.outbox import Outbox
 from storage.timers import TimerRepository
 from tickets import timers
 from tickets.context import Workflow
+from tickets.hot_run import HotTopicService
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class TimerWorker:
         outbox: Outbox,
         clock: Callable[[], datetime],
         batch_size: int = 50,
+        hot_topics: HotTopicService | None = None,
     ) -> None:
         self._sessions = sessions
         self._timers = timers
@@ -40,6 +42,7 @@ class TimerWorker:
         self._outbox = outbox
         self._clock = clock
         self._batch = batch_size
+        self._hot_topics = hot_topics
 
     async def run_once(self) -> int:
         now = self._clock()
@@ -51,6 +54,15 @@ class TimerWorker:
             self._outbox.wake()
         return len(due)
 
+    async def run_daily(self) -> bool:
+        """The daily hot-topic run and digest, once its time has come (see ``tickets.hot_run``)."""
+        if self._hot_topics is None:
+            return False
+        done = await self._hot_topics.run_due(self._sessions, self._clock())
+        if done is not None:
+            self._outbox.wake()
+        return done is not None
+
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float) -> None:
         while not stop.is_set():
             try:
@@ -58,5 +70,9 @@ class TimerWorker:
                     pass
             except (SQLAlchemyError, OSError):
                 log.exception("timer worker cannot reach the database; retrying")
+            try:
+                await self.run_daily()
+            except Exception:  # a failed run must not stop the deadlines: its claim goes stale, it runs again
+                log.exception("the daily hot-topic run failed; it is retried in an hour")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_seconds)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from adapters.base import Choice, Outbound
 from dialogs.commands import Command, ticket_number_at_start
 from dialogs.intake import SKIP
-from dialogs.ports import IntakePort, RatingResult
+from dialogs.ports import IntakePort, RatingResult, UrgeResult
 from dialogs.replies import WITHDRAW_OPTIONS
 from dialogs.state import SessionState
 from dialogs.texts import text
@@ -61,6 +61,8 @@ async def ticket_command(
         if number is None:
             return state, [Outbound(text("withdraw_usage", loc))]
         return await withdraw_asked(state, number, port)
+    if command is Command.URGE:
+        return await urged(engine, state, number, port, now)
     if number is not None and await port.find_my_ticket(number) is None:
         # Someone else's number reads exactly like an unknown one, as in a lookup: numbers are guessable.
         return state, [Outbound(text("ticket_not_found", loc, number=number))]
@@ -70,6 +72,25 @@ async def ticket_command(
     if sent_to is None:
         return state, [Outbound(text("supplement_none", loc))]
     return state, [Outbound(text("supplement_sent", loc, number=sent_to)), *engine.reprompt(state, now)]
+
+
+_URGED: dict[UrgeResult, str] = {
+    UrgeResult.CLIMBED: "urge_climbed",
+    UrgeResult.REMINDED: "urge_reminded",
+    UrgeResult.TOO_SOON: "urge_too_soon",
+    UrgeResult.NOT_OPEN: "urge_not_open",
+    UrgeResult.NOT_FOUND: "ticket_not_found",
+}
+
+
+async def urged(
+    engine: DialogEngine, state: SessionState, number: str | None, port: IntakePort, now: datetime
+) -> Reply:
+    """催办 编号: chase one's own ticket; someone else's number reads like an unknown one."""
+    if number is None:
+        return state, [Outbound(text("urge_usage", state.locale))]
+    result = await port.urge(number)
+    return state, [Outbound(text(_URGED[result], state.locale, number=number)), *engine.reprompt(state, now)]
 
 
 async def withdraw_asked(state: SessionState, number: str, port: IntakePort) -> Reply:

@@ -28,6 +28,7 @@ class Command(StrEnum):
     LANG_EN = "lang_en"
     SUPPLEMENT = "supplement"
     WITHDRAW = "withdraw"
+    URGE = "urge"  # 催办 编号: chase a late ticket (tickets/escalation.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Final
 
 from adapters.base import Inbound, MessageKind, Outbound
-from dialogs import routes
+from dialogs import duplicate_offer, routes
 from dialogs.address import AddressParser
 from dialogs.commands import Command
 from dialogs.extraction import Extractor
@@ -314,6 +314,11 @@ class DialogEngine:
         state, inbound, port, now = turn.state, turn.inbound, turn.port, turn.now
         ctx = self._ctx(state, now)
         loc = ctx.locale
+        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith(duplicate_offer.PREFIX):
+            number = duplicate_offer.to_follow(inbound.choice_id or "")
+            if number is not None and await port.follow(number, loc):
+                return state.idle(), [Outbound(text("followed", loc, number=number))]
+            return await self._submit(state, port, now, offer_duplicates=False)
         option = match_option(CONFIRM_OPTIONS, inbound)
         if option is SUBMIT:
             return await self._submit(state, port, now)
@@ -352,7 +357,7 @@ class DialogEngine:
         return moved, [*notes[:-1], replace(last, choices=buttons)]
 
     async def _submit(
-        self, state: SessionState, port: IntakePort, now: datetime
+        self, state: SessionState, port: IntakePort, now: datetime, *, offer_duplicates: bool = True
     ) -> tuple[SessionState, list[Outbound]]:
         ctx = self._ctx(state, now)
         missing = self._form.next_slot(ctx, state.draft)
@@ -360,18 +365,19 @@ class DialogEngine:
             return self._advance(replace(state, step=None), now)
         draft = state.draft
         assert draft.type_code is not None and draft.topic_code is not None and draft.details is not None
-        filed = await port.file_ticket(
-            TicketDraft(
-                intake_key=state.intake_key,
-                type_code=draft.type_code,
-                topic_code=draft.topic_code,
-                place=draft.place,
-                details=draft.details,
-                media=draft.media,
-                phone=draft.phone,
-                locale=ctx.locale,
-            )
+        ticket_draft = TicketDraft(
+            intake_key=state.intake_key,
+            type_code=draft.type_code,
+            topic_code=draft.topic_code,
+            place=draft.place,
+            details=draft.details,
+            media=draft.media,
+            phone=draft.phone,
+            locale=ctx.locale,
         )
+        if offer_duplicates and (offer := await duplicate_offer.offer(port, ticket_draft, ctx.locale)) is not None:
+            return state, [offer]  # 已有人反映: follow it, or file anyway (dialogs/duplicate_offer.py)
+        filed = await port.file_ticket(ticket_draft)
         done = replace(state.idle(), last_filed=filed.number)
         return done, [self.views.filed(filed, ctx.locale)]
 

@@ -112,6 +112,25 @@ class RatingResult(StrEnum):
     NOT_PENDING = "not_pending"  # not this citizen's, or not waiting for a rating
 
 
+@dataclass(frozen=True, slots=True)
+class SimilarTicket:
+    """An open (or just answered) ticket of another citizen on the same matter, offered at filing."""
+
+    number: str
+    status: str
+    details: str  # masked and shortened: shown to another citizen
+
+
+class UrgeResult(StrEnum):
+    """What a citizen's 催办 did (``tickets.escalation.urge``)."""
+
+    CLIMBED = "climbed"  # after the deadline: 督办 up one rung
+    REMINDED = "reminded"  # before it: the handler is reminded, the deadline stands
+    TOO_SOON = "too_soon"  # chased already within the interval
+    NOT_OPEN = "not_open"  # answered, closed, withdrawn…: nothing to chase
+    NOT_FOUND = "not_found"  # not this citizen's ticket
+
+
 class IntakePort(Protocol):
     """Bound to one citizen by the dispatcher: a citizen only ever sees their own tickets."""
 
@@ -135,3 +154,13 @@ class IntakePort(Protocol):
         ...
 
     async def withdraw(self, number: str) -> bool: ...
+
+    async def urge(self, number: str) -> UrgeResult: ...
+
+    async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
+        """Other citizens' tickets on the same matter, best first (``tickets.duplicates``)."""
+        ...
+
+    async def follow(self, number: str, locale: str) -> bool:
+        """Follow that ticket instead of filing (关注); False when it cannot be followed."""
+        ...

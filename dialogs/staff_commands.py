@@ -32,6 +32,13 @@ class Verb(StrEnum):
     SHOW = "show"
     QUEUE = "queue"
     FAILED = "failed"
+    SUPERVISED = "supervised"  # 督办列表 (tickets/escalation.py)
+    UNSUPERVISE = "unsupervise"  # 解除督办 编号 原因
+    HOT = "hot"  # 热点: the latest hot topics (tickets/hot_desk.py)
+    SUBSCRIBE_HOT = "subscribe_hot"  # 订阅热点: the daily digest
+    UNSUBSCRIBE_HOT = "unsubscribe_hot"  # 退订热点
+    LINK = "link"  # 关联 编号 原编号: the same matter; its citizen follows the original (tickets/duplicates.py)
+    UNLINK = "unlink"  # 取消关联 编号
     HELP = "help"
 
 
@@ -63,6 +70,13 @@ VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
         Verb.SHOW: VerbSpec("查看 WZ20261122-0007", on_button=True),
         Verb.QUEUE: VerbSpec("待办", needs_number=False),
         Verb.FAILED: VerbSpec("投递失败", needs_number=False),
+        Verb.SUPERVISED: VerbSpec("督办列表", needs_number=False),
+        Verb.UNSUPERVISE: VerbSpec("解除督办 WZ20261122-0007 原因", needs_text=True),
+        Verb.HOT: VerbSpec("热点", needs_number=False),
+        Verb.SUBSCRIBE_HOT: VerbSpec("订阅热点", needs_number=False),
+        Verb.UNSUBSCRIBE_HOT: VerbSpec("退订热点", needs_number=False),
+        Verb.LINK: VerbSpec("关联 WZ20261122-0007 WZ20261120-0003", needs_argument=True),
+        Verb.UNLINK: VerbSpec("取消关联 WZ20261122-0007"),
         Verb.HELP: VerbSpec("帮助", needs_number=False),
     }
 )
@@ -117,7 +131,7 @@ def parse_staff_command(inbound: Inbound, reply_to: str | None = None) -> StaffC
         if not head:
             return Malformed(verb, spec.usage)
         argument, rest = head.strip(), tail.strip()
-        if verb is Verb.DUPLICATE:
+        if verb in (Verb.DUPLICATE, Verb.LINK):
             original = TICKET_NUMBER.fullmatch(argument.upper())
             if original is None:
                 return Malformed(verb, spec.usage)

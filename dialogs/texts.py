@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from dialogs.texts_oversight import CATALOGUE as OVERSIGHT
+
 LOCALES = ("zh", "en")
 
 _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
+        **OVERSIGHT,  # 督办, hot topics, duplicates (dialogs/texts_oversight.py)
         "welcome": (
             "您好，这里是政务服务问政平台。请直接描述您要反映的问题（发生在哪里、什么情况），"
             "我们会登记并转交责任部门办理。",
@@ -282,10 +285,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
-            "投递失败（主管）｜改类 编号 主题",
+            "投递失败（主管）｜改类 编号 主题｜督办列表（主管）｜解除督办 编号 原因（主管）｜"
+            "热点｜订阅热点｜退订热点（主管）｜关联 编号 原编号｜取消关联 编号",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
-            "show N | queue | failed (supervisors) | retopic N topic",
+            "show N | queue | failed (supervisors) | retopic N topic | supervised (supervisors) | "
+            "unsupervise N reason | hot | subscribe | unsubscribe (supervisors) | link N original | unlink N",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),

@@ -124,6 +124,10 @@ class Ticket(Base):
         Index("ix_tickets_created", "created_at"),
         # Monthly statistics per department (BENCHMARKS.md: 261 -> 47 ms at 1M tickets on SQLite).
         Index("ix_tickets_month_stats", "created_at", "department_code", "status"),
+        # Duplicate lookup at filing (tickets/duplicates.py): the same topic near a point, or at
+        # the same named place recently (migration 0014; BENCHMARKS.md: the lookup at 1M tickets).
+        Index("ix_tickets_topic_point", "topic_code", "lat", "lon"),
+        Index("ix_tickets_topic_place", "topic_code", "district", "address", "created_at"),
         # A department's open queue by due time: PostgreSQL only, partial, where it pays (5.2 -> 1.5 ms).
         # SQLite cannot use a partial index for this query and picked the full one over
         # ix_tickets_department_due, reading every closed ticket (1.9 -> 191 ms at 1M; migration 0007).
@@ -166,6 +170,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 督办 ladder's rung: 0 none, 1 黄牌 (department supervisors), 2 红牌 (default department's
+    # supervisors and admins); ``escalation_steps`` keeps how it got there (migration 0014).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
 
 
@@ -311,6 +318,105 @@ class TopicCorrection(Base):
     new_topic: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))  # retopic | transfer
     actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class EscalationStep(Base):
+    """One rung of 督办 taken (a reminder, 黄牌, 红牌, a citizen's 催办, a supervisor's 解除督办),
+    append-only and kept with the ticket's department at that moment, so a scorecard counts steps
+    per department and day without reading the ticket events (migration 0014)."""
+
+    __tablename__ = "escalation_steps"
+    __table_args__ = (Index("ix_escalation_steps_day", "created_at", "department_code", "step"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(16))  # remind | yellow | red | urge | cleared
+    level: Mapped[int] = mapped_column(Integer)  # the ticket's rung after this step
+    cause: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class TicketFollower(Base):
+    """A citizen who, offered an open ticket on the same matter at filing, chose to follow it
+    (关注) instead of filing again, or whose own ticket staff linked to it: they get its pushes.
+    The ticket counts once in every statistic; a follower is not a ticket (migration 0014)."""
+
+    __tablename__ = "ticket_followers"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), primary_key=True, index=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    locale: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))  # follow | link
+    created_at: Mapped[datetime]
+
+
+class TicketLink(Base):
+    """Staff said a ticket is the same matter as an earlier one (关联): its citizen then gets the
+    original's progress. Never a merge: both tickets stay, and staff may unlink (取消关联)."""
+
+    __tablename__ = "ticket_links"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    original_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class RepeatRequest(Base):
+    """重复诉求: a citizen filed the same matter again within 30 days; kept for the scorecard."""
+
+    __tablename__ = "repeat_requests"
+    __table_args__ = (Index("ix_repeat_requests_day", "created_at", "department_code"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    earlier_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
+class HotTopic(Base):
+    """One hot topic of a day's run in one city (``''``: tickets without a city): its words, how
+    many tickets raised it in the recent window against the baseline before it, by how many
+    different citizens, where, and which tickets. A day's rows are replaced when it is re-run."""
+
+    __tablename__ = "hot_topics"
+    __table_args__ = (UniqueConstraint("day", "city", "rank", name="uq_hot_topic_rank"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))  # None: city-wide
+    rank: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(128))
+    words: Mapped[list[Any]]
+    recent: Mapped[int] = mapped_column(Integer)  # tickets in the recent window
+    baseline: Mapped[int] = mapped_column(Integer)  # tickets in the window before it
+    growth: Mapped[float] = mapped_column(Float)  # burst ratio, per day recent over per day baseline
+    citizens: Mapped[int] = mapped_column(Integer)
+    districts: Mapped[dict[str, Any]]
+    numbers: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class HotTopicRun(Base):
+    """A daily hot-topic run, claimed by inserting its day (one worker runs it) and timed."""
+
+    __tablename__ = "hot_topic_runs"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    topics: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class HotTopicSubscription(Base):
+    """A supervisor who gets the daily hot-topic digest in their chat apps (订阅热点)."""
+
+    __tablename__ = "hot_topic_subscriptions"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
     created_at: Mapped[datetime]
 
 

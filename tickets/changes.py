@@ -64,6 +64,13 @@ class Escalated:
 
 
 @dataclass(frozen=True, slots=True)
+class Laddered:
+    """督办 moved to rung ``level`` (0: cleared by a supervisor; see ``tickets.escalation``)."""
+
+    level: int
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
     """A final status reached."""
 
@@ -80,7 +87,19 @@ class Retopiced:
     topic_code: str
 
 
-Change = Moved | Claimed | Unassigned | Answered | Extended | Reworked | Escalated | Closed | DuplicateOf | Retopiced
+Change = (
+    Moved
+    | Claimed
+    | Unassigned
+    | Answered
+    | Extended
+    | Reworked
+    | Escalated
+    | Laddered
+    | Closed
+    | DuplicateOf
+    | Retopiced
+)
 
 
 def apply(ticket: Ticket, *changes: Change) -> None:
@@ -110,6 +129,9 @@ def apply(ticket: Ticket, *changes: Change) -> None:
                 ticket.respond_due_at = respond_due
             case Escalated():
                 ticket.escalated = True
+            case Laddered(level=level):
+                ticket.escalation_level = level
+                ticket.escalated = level > 0
             case Closed(at=at):
                 ticket.closed_at = at
             case DuplicateOf(original=original):

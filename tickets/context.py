@@ -22,6 +22,8 @@ from dialogs.formatting import moment
 from dialogs.taxonomy import Taxonomy
 from storage import stats
 from storage.audit import AuditLog
+from storage.escalations import EscalationRepository
+from storage.hot_topics import HotTopicRepository
 from storage.identities import IdentityRepository
 from storage.models import Staff, Ticket
 from storage.ratings import RatingRepository
@@ -30,6 +32,8 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets import changes
 from tickets.deadlines import DeadlineClock, OfficeHours
+from tickets.duplicate_finder import DuplicateFinder
+from tickets.ladder import Ladder
 from tickets.lifecycle import Action, Status, transition
 
 if TYPE_CHECKING:
@@ -58,6 +62,7 @@ class WorkflowSettings:
     remind_before: timedelta
     rating_window: timedelta
     office_hours: OfficeHours | None = None  # reminders are kept inside them; None: any time
+    ladder: Ladder = field(default_factory=Ladder)  # 督办 that climbs (tickets.escalation)
 
 
 class Refused(Exception):
@@ -87,6 +92,9 @@ class Workflow:
     ratings: RatingRepository
     # Chat apps staff can be reached on (enabled channels); /staff always works.
     staff_channels: frozenset[str] = field(default_factory=frozenset)
+    escalations: EscalationRepository = field(default_factory=EscalationRepository)
+    hot_topics: HotTopicRepository = field(default_factory=HotTopicRepository)
+    duplicates: DuplicateFinder = field(default_factory=DuplicateFinder)
 
     async def move(
         self,

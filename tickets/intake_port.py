@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 from storage.identities import IdentityRef
 from storage.models import Ticket
 from storage.tickets import NewTicket, TicketRepository
-from tickets import citizen_actions, rating, routing
+from tickets import citizen_actions, duplicates, escalation, rating, routing
 from tickets.context import Refused, Workflow
 from tickets.deadlines import DeadlineClock
 from tickets.lifecycle import OPEN, Action, IllegalTransition, Status, transition
@@ -81,6 +81,7 @@ class SqlIntakePort:
         if created:
             self.filed.append(ticket.number)
             await routing.route_new(self._workflow, self._session, ticket, self._now)
+            await duplicates.flag_repeat(self._workflow, self._session, ticket, self._now)  # 重复诉求
             self._filings.append(
                 {
                     "ticket": ticket.number,
@@ -180,6 +181,23 @@ class SqlIntakePort:
         except (IllegalTransition, Refused):
             return False
         return True
+
+    async def urge(self, number: str) -> UrgeResult:
+        ticket = await self._mine(number)
+        if ticket is None:
+            return UrgeResult.NOT_FOUND
+        return await escalation.urge(self._workflow, self._session, ticket, self._actor, self._now)
+
+    async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
+        return await duplicates.similar_for_citizen(
+            self._workflow, self._session, draft, self._identity.citizen_id, self._now
+        )
+
+    async def follow(self, number: str, locale: str) -> bool:
+        ticket = await self._tickets.by_number(self._session, number.upper())
+        return ticket is not None and await duplicates.follow(
+            self._workflow, self._session, ticket, identity=self._identity, locale=locale, now=self._now
+        )
 
 
 def _allows(status: Status, action: Action) -> bool:

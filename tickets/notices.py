@@ -20,6 +20,7 @@ from dialogs.privacy import mask_personal_data
 from dialogs.staff_commands import Verb, button_id
 from dialogs.texts import text
 from storage.models import Staff, Ticket
+from tickets import duplicates
 
 if TYPE_CHECKING:
     from tickets.context import Workflow
@@ -65,6 +66,7 @@ async def push_status(
         ticket_number=ticket.number if linked else None,
     )
     await tell_citizen(flow, session, ticket, message, now)
+    await duplicates.tell_followers(flow, session, ticket, key, now, **values)  # who chose 关注 or were linked
 
 
 def rating_prompt(ticket: Ticket) -> Outbound:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.ports import RatingResult
 from storage import stats
 from storage.models import Ticket
-from tickets import changes, notices, timers
+from tickets import changes, escalation, notices, timers
 from tickets.context import Refused
 from tickets.lifecycle import Action, Status
 from tickets.timers import ANSWER_TIMERS, RATING_TIMERS
@@ -59,9 +59,10 @@ async def rate(
         ),
     )
     await timers.schedule(flow, session, ticket, ANSWER_TIMERS, now)
-    if ticket.rework_count >= 2:  # a second 不满意: 督办
-        changes.apply(ticket, changes.Escalated())
-        await flow.tickets.add_event(session, ticket.id, "escalated", "system", {"why": "unsatisfied_twice"}, now)
+    if ticket.rework_count >= 2:  # a second 不满意: 督办 climbs a rung (tickets.escalation)
+        await escalation.climb(
+            flow, session, ticket, "unsatisfied_twice", actor, now, due=ticket.answer_due_at, announce_yellow=False
+        )
         people = await flow.supervisors(session, ticket.department_code)
         key, outcome = "card_escalated", RatingResult.ESCALATED
     else:

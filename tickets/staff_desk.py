@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import routing, staff_actions
+from tickets import duplicates, escalation, hot_desk, routing, staff_actions, supervision_desk
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -56,6 +56,10 @@ class StaffDesk:
                 return (Outbound(text("staff_forbidden_list", loc)),)
             await staff_actions.listed(self._workflow, session, staff, "failed", now)
             return (await self._failed(session, staff),)
+        if parsed.verb in hot_desk.VERBS:
+            return (await hot_desk.handle(self._workflow, session, staff, parsed.verb, now),)
+        if parsed.verb is Verb.SUPERVISED:
+            return (await supervision_desk.listing(self._workflow, session, staff, now),)
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
@@ -118,6 +122,9 @@ class StaffDesk:
         topic = self._taxonomy.topic_by_code(ticket.topic_code)
         dept = self._workflow.directory.name(ticket.department_code)
         place = " ".join(p for p in ("".join(x for x in (ticket.city, ticket.district) if x), ticket.address) if p)
+        suggested = duplicates.suggestion_lines(
+            self._workflow, await duplicates.suggestions(self._workflow, session, ticket, now), loc
+        )
         return Outbound(
             text(
                 "staff_show",
@@ -132,7 +139,8 @@ class StaffDesk:
                 phone=ticket.phone or "-",
                 answer_due=moment(ticket.answer_due_at, loc, self._tz),
                 history=history,
-            ),
+            )
+            + (f"\n{suggested}" if suggested else ""),
             ticket_number=ticket.number,
         )
 
@@ -215,5 +223,12 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
         Verb.RETOPIC: lambda flow, session, staff, ticket, c, now: routing.retopic(
             flow, session, staff, ticket, c.argument or "", c.text, now
         ),
+        Verb.UNSUPERVISE: lambda flow, session, staff, ticket, c, now: escalation.clear(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.LINK: lambda flow, session, staff, ticket, c, now: duplicates.link(
+            flow, session, staff, ticket, c.argument or "", now
+        ),
+        Verb.UNLINK: lambda flow, session, staff, ticket, c, now: duplicates.unlink(flow, session, staff, ticket, now),
     }
 )

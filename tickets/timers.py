@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ticket
-from tickets import changes, notices
+from tickets import changes, escalation, notices
 from tickets.lifecycle import FINAL, OPEN, Action, Status
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class TimerKind(StrEnum):
     REMIND_ANSWER = "remind_answer"
     OVERDUE_ANSWER = "overdue_answer"
     RATING_EXPIRY = "rating_expiry"
+    RED_CARD = "red_card"  # 红牌 N working days after a 黄牌 (tickets.escalation)
 
     @property
     def is_reminder(self) -> bool:
@@ -77,6 +78,9 @@ async def fire(flow: Workflow, session: AsyncSession, ticket_id: int, kind: Time
             changes.apply(ticket, changes.Closed(now))
             await notices.push_status(flow, session, ticket, "push_closed_unrated", now, linked=False)
         return
+    if kind is TimerKind.RED_CARD:
+        await escalation.red_timer_fired(flow, session, ticket, now)
+        return
     due = ticket.respond_due_at if kind in RESPOND_TIMERS else ticket.answer_due_at
     if kind in RESPOND_TIMERS and ticket.responded_at is not None:
         return
@@ -88,17 +92,8 @@ async def fire(flow: Workflow, session: AsyncSession, ticket_id: int, kind: Time
             people = [assignee] if assignee is not None and assignee.active else []
         else:
             people = await flow.handlers(session, ticket.department_code)
-    else:  # overdue: 督办, the supervisors hear about it and the ticket is marked
-        changes.apply(ticket, changes.Escalated())
-        await flow.tickets.add_event(session, ticket.id, "escalated", "system", {"why": kind.value}, now)
-        await flow.audit.record(
-            session,
-            actor="system",
-            action="escalate",
-            ticket_id=ticket.id,
-            allowed=True,
-            detail={"why": kind.value},
-            now=now,
-        )
-        people = await flow.supervisors(session, ticket.department_code)
+    else:  # overdue: 督办 climbs to 黄牌 (tickets.escalation), which tells the supervisors
+        await escalation.deadline_passed(flow, session, ticket, kind.value, due, now)
+        return
     await notices.notify_staff(flow, session, people, ticket, kind.value, now, due=due)
+    await escalation.reminded(flow, session, ticket, kind.value, now)

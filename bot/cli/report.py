@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli import hot_report
 from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
 from storage import stats
@@ -38,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     month.add_argument("--month", metavar="YYYY-MM", help="a calendar month in server.timezone (default: this one)")
     month.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rebuild = commands.add_parser("rebuild", help="recount the statistics from tickets and ratings")
-    for command in (month, rebuild):
+    hot = commands.add_parser("hot", help="hot topics: what rose in the last days, raised by many citizens")
+    hot.add_argument("--days", type=int, default=None, help="the recent window (default 7, against 4x as long before)")
+    hot.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    for command in (month, rebuild, hot):
         command.add_argument("--config", default="config.yaml")
 
 
@@ -72,6 +76,8 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
                 async with sessions.begin() as session:
                     await stats.rebuild(session, tz)
                 print(f"department statistics recounted (days in {config.server.timezone})")
+            case "hot":
+                print(await hot_report.report(sessions, config, clock(), days=args.days, as_json=args.json))
             case other:
                 raise OperatorError(f"unknown report command {other!r}")
 

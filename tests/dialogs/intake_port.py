@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dialogs.ports import FiledTicket, RatingResult, TicketDraft, TicketSummary
+from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
 
 
 @dataclass
@@ -18,6 +18,9 @@ class MemoryIntakePort:
     ratings: list[tuple[str, int, str]] = field(default_factory=list)
     supplements: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    urged: list[str] = field(default_factory=list)
+    similar_tickets: list[SimilarTicket] = field(default_factory=list)  # what similar() offers
+    followed: list[str] = field(default_factory=list)
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -71,4 +74,21 @@ class MemoryIntakePort:
         if number not in [n for n, _ in self.filed] or number in self.withdrawn:
             return False
         self.withdrawn.append(number)
+        return True
+
+    async def urge(self, number: str) -> UrgeResult:
+        if number not in [n for n, _ in self.filed]:
+            return UrgeResult.NOT_FOUND
+        if number in self.withdrawn:
+            return UrgeResult.NOT_OPEN
+        self.urged.append(number)
+        return UrgeResult.REMINDED
+
+    async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
+        return list(self.similar_tickets)
+
+    async def follow(self, number: str, locale: str) -> bool:
+        if number not in [t.number for t in self.similar_tickets]:
+            return False
+        self.followed.append(number)
         return True

@@ -42,6 +42,13 @@ EXPECTED_TABLES = {
     "department_daily_stats",
     "department_daily_ratings",
     "topic_corrections",
+    "escalation_steps",
+    "hot_topics",
+    "hot_topic_runs",
+    "hot_topic_subscriptions",
+    "ticket_followers",
+    "ticket_links",
+    "repeat_requests",
 }
 
 

@@ -1,0 +1,169 @@
+"""Realistic tickets for the hot-topic tests: five weeks of a city's inquiries with
+
+- a real burst: eight neighbours complain, in their own words, about night-time metro construction
+  in 市南区 (and one in 崂山区) in the last week, after one such complaint in the four weeks before;
+- one angry citizen who writes thirty times in the last week about a square-dance loudspeaker;
+- a steady matter (parking) that ten different citizens raise every week: common, not rising;
+- a small rise (four citizens about a broken bus shelter): rising but below five citizens;
+- a rise in one district only: six citizens about parking on the new beach road in 崂山区, which the
+  city's steady parking complaints dilute city-wide (found for 崂山区, not for the city);
+- another city (济南市) with its own burst (heating not warm), which must stay in its own city.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Citizen, Identity, Ticket
+from storage.upsert import table_of
+from tickets.hot_topics import TicketText
+
+METRO = [
+    "香港中路地铁施工半夜还在打桩，噪音太大根本睡不着",
+    "地铁4号线施工工地晚上十一点以后还在作业，噪音扰民",
+    "我家楼下的地铁施工凌晨还有机器轰鸣，孩子没法睡觉",
+    "地铁站施工夜间噪音很大，希望限制施工时间",
+    "夜里地铁工地打桩声音太响，老人心脏受不了",
+    "地铁施工围挡旁边每天夜里噪音不断，能不能管管",
+    "香港中路地铁施工夜间施工噪音严重，投诉多次没用",
+    "地铁施工噪音问题，晚上十二点还在施工",
+    "崂山区这边的地铁施工也是夜间噪音扰民，请处理",
+]
+METRO_BEFORE = "地铁施工晚上有噪音，请关注一下"
+SQUARE_DANCE = "小区广场舞音响声音太大，每天晚上吵到十点，第{n}次反映了"
+PARKING = [
+    "小区门口乱停车堵住消防通道",
+    "路边违章停车太多，车辆进出困难",
+    "人行道上到处停车，行人只能走机动车道",
+    "楼下乱停车，车位被长期占用，物业不管",
+    "商场附近违章停车严重，交通拥堵",
+]
+LAOSHAN_PARKING = [
+    "石老人海水浴场门口乱停车，海滨路堵死了",
+    "海滨路两边乱停车，公交车都过不去",
+    "周末海边乱停车，救护车进不来",
+    "石老人附近违章停车没人管，路口堵了一个小时",
+    "海水浴场没地方停车，车都停在路上",
+    "海边路上乱停车，行人只能走车道",
+]
+BUS_SHELTER = "公交站候车亭玻璃碎了好几天，很危险"
+HEATING = [
+    "家里暖气不热，室温只有十五度",
+    "供暖开始了暖气还是凉的，老人冻得受不了",
+    "小区暖气不热，供热公司电话打不通",
+    "暖气片温度很低，供暖不达标",
+    "我们楼暖气不热，孩子感冒了",
+    "供暖温度不够，暖气不热，要求退费",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    citizen_id: int
+    city: str
+    district: str | None
+    details: str
+    created_at: datetime
+    topic_code: str = "urban"
+
+
+def corpus(end: datetime) -> list[Row]:
+    """The five weeks before ``end``; citizen ids say who wrote what."""
+    day = timedelta(days=1)
+    rows: list[Row] = []
+    for i, text in enumerate(METRO):  # eight neighbours (one wrote twice), last week
+        citizen = 100 + min(i, 7)
+        district = "崂山区" if "崂山区" in text else "市南区"
+        rows.append(Row(citizen, "青岛市", district, text, end - day * (1 + i % 6) - timedelta(hours=i)))
+    rows.append(Row(99, "青岛市", "市南区", METRO_BEFORE, end - day * 20))
+    for n in range(30):  # one angry citizen, thirty times in the last week
+        rows.append(
+            Row(200, "青岛市", "市北区", SQUARE_DANCE.format(n=n + 1), end - day * (n % 7) - timedelta(hours=1))
+        )
+    citizens = itertools.count(300)
+    for week in range(5):  # parking: ten different citizens every week, steady
+        for k in range(10):
+            rows.append(
+                Row(
+                    next(citizens),
+                    "青岛市",
+                    "市北区",
+                    PARKING[k % len(PARKING)],
+                    end - day * (7 * week + k % 7) - timedelta(hours=2),
+                    "transport",
+                )
+            )
+    for k in range(4):  # four citizens about a bus shelter: below five
+        rows.append(Row(500 + k, "青岛市", "李沧区", BUS_SHELTER, end - day * (k + 1), "transport"))
+    for k, text in enumerate(LAOSHAN_PARKING):  # one district's rise
+        rows.append(Row(700 + k, "青岛市", "崂山区", text, end - day * (k % 5 + 1) - timedelta(hours=3), "transport"))
+    for k, text in enumerate(HEATING):  # 济南市's own burst
+        rows.append(Row(600 + k, "济南市", "历下区", text, end - day * (k % 5 + 1)))
+    return rows
+
+
+def as_texts(rows: list[Row]) -> list[TicketText]:
+    return [
+        TicketText(
+            number=f"WZ-{i}",
+            citizen_id=r.citizen_id,
+            city=r.city,
+            district=r.district,
+            details=r.details,
+            created_at=r.created_at,
+        )
+        for i, r in enumerate(rows, 1)
+    ]
+
+
+async def load(session: AsyncSession, rows: list[Row], *, number_prefix: str = "WZ20261201-") -> list[str]:
+    """Citizens, identities and tickets written directly (as an import would), bypassing the dialog."""
+    citizens = sorted({r.citizen_id for r in rows})
+    first = min(r.created_at for r in rows)
+    await session.execute(insert(table_of(Citizen)), [{"id": c, "created_at": first, "locale": "zh"} for c in citizens])
+    await session.execute(
+        insert(table_of(Identity)),
+        [
+            {
+                "id": c,
+                "citizen_id": c,
+                "channel": "webchat",
+                "account": "web",
+                "chat_id": f"c{c}",
+                "reachable": True,
+                "created_at": first,
+            }
+            for c in citizens
+        ],
+    )
+    numbers = [f"{number_prefix}{i:04d}" for i in range(1, len(rows) + 1)]
+    tickets: list[dict[str, Any]] = [
+        {
+            "number": number,
+            "intake_key": f"hot-{number}",
+            "citizen_id": r.citizen_id,
+            "identity_id": r.citizen_id,
+            "type_code": "complaint",
+            "topic_code": r.topic_code,
+            "city": r.city,
+            "district": r.district,
+            "details": r.details,
+            "media": [],
+            "locale": "zh",
+            "status": "accepted",
+            "department_code": "urban",
+            "created_at": r.created_at,
+            "updated_at": r.created_at,
+            "respond_due_at": r.created_at + timedelta(hours=8),
+            "answer_due_at": r.created_at + timedelta(days=9),
+        }
+        for number, r in zip(numbers, rows, strict=True)
+    ]
+    await session.execute(insert(table_of(Ticket)), tickets)
+    return numbers

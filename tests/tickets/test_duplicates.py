@@ -1,0 +1,213 @@
+"""Duplicates: the threshold calibrated on labelled pairs (held-out precision and recall), the
+lookup's place and time rules on stored tickets, and the whole story on the real app: the offer at
+提交, 关注 and its pushes, 仍要单独提交, staff suggestions on 查看, 关联 / 取消关联, 重复诉求."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from bench.duplicate_pairs import PAIRS, splits
+from storage.models import Citizen, Identity, RepeatRequest, Ticket, TicketFollower
+from storage.upsert import table_of
+from tests.tickets.test_workflow import CHAT, DESK, Person, World, texts, world
+from tickets.duplicate_finder import DuplicateFinder, Matter
+from tickets.segment import Segmenter
+from tickets.similarity import DEFAULT_THRESHOLD, TextSimilarity, calibrate, measure
+
+__all__ = ["world"]
+
+
+@pytest.fixture(scope="module")
+def similarity() -> TextSimilarity:
+    return TextSimilarity(Segmenter())
+
+
+def test_the_shipped_threshold_is_calibrated_and_holds_on_the_held_out_pairs(similarity: TextSimilarity) -> None:
+    calibration, held_out = splits()
+    assert len(held_out) >= 15 and len(calibration) + len(held_out) == len(PAIRS)
+    assert {same for _, _, same in held_out} == {True, False}
+    picked = calibrate([(similarity.score(a, b), same) for a, b, same in calibration])
+    assert picked.threshold == DEFAULT_THRESHOLD
+    held = measure([(similarity.score(a, b), same) for a, b, same in held_out], DEFAULT_THRESHOLD)
+    assert held.precision >= 0.85 and held.recall >= 0.8, held
+
+
+def test_near_duplicates_that_are_another_matter_score_low(similarity: TextSimilarity) -> None:
+    lamp = "香港中路的路灯坏了一个星期了，晚上很危险"
+    assert similarity.score(lamp, "香港中路路灯不亮好几天了，晚上走路看不见") >= DEFAULT_THRESHOLD
+    assert similarity.score(lamp, "香港中路的井盖丢了，车辆经过很危险") < DEFAULT_THRESHOLD
+    assert similarity.score("工地夜里打桩噪音太大", "工地扬尘很大，没有洒水也没有覆盖") < DEFAULT_THRESHOLD
+
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+LAT, LON = 36.0671, 120.3826  # 香港中路, 青岛
+
+
+async def _stored(world: World, rows: list[dict[str, object]]) -> None:
+    async with world.services.sessions.begin() as session:
+        await session.execute(
+            insert(table_of(Citizen)), [{"id": 900 + i, "created_at": NOW, "locale": "zh"} for i in range(len(rows))]
+        )
+        await session.execute(
+            insert(table_of(Identity)),
+            [
+                {
+                    "id": 900 + i,
+                    "citizen_id": 900 + i,
+                    "channel": "webchat",
+                    "account": "web",
+                    "chat_id": f"d{i}",
+                    "reachable": True,
+                    "created_at": NOW,
+                }
+                for i in range(len(rows))
+            ],
+        )
+        base = {
+            "type_code": "complaint",
+            "topic_code": "urban",
+            "district": "市南区",
+            "address": "",
+            "media": [],
+            "locale": "zh",
+            "department_code": "urban",
+            "respond_due_at": NOW,
+            "answer_due_at": NOW,
+            "details": "路灯不亮，晚上很黑",
+            "answered_at": None,
+            "lat": None,
+            "lon": None,
+        }
+        await session.execute(
+            insert(table_of(Ticket)),
+            [
+                {
+                    **base,
+                    "number": f"WZ20261130-{9000 + i}",
+                    "intake_key": f"dup-{i}",
+                    "citizen_id": 900 + i,
+                    "identity_id": 900 + i,
+                    "created_at": NOW - timedelta(days=3),
+                    "updated_at": NOW,
+                    "status": "accepted",
+                    **row,
+                }
+                for i, row in enumerate(rows)
+            ],
+        )
+
+
+def _north(metres: float) -> float:
+    return LAT + metres / 111_320.0
+
+
+async def test_place_time_topic_and_status_rules(world: World) -> None:
+    await _stored(
+        world,
+        [
+            {"lat": _north(200), "lon": LON},  # 0: 200 m, open: found by both
+            {"lat": _north(600), "lon": LON},  # 1: 600 m: only within staff's 1 km
+            {"lat": _north(100), "lon": LON, "topic_code": "transport"},  # 2: another topic
+            {
+                "lat": _north(50),
+                "lon": LON,
+                "status": "closed",
+                "answered_at": NOW - timedelta(days=20),
+            },  # 3: long answered
+            {
+                "lat": _north(50),
+                "lon": LON,
+                "status": "answered",
+                "answered_at": NOW - timedelta(days=5),
+            },  # 4: just answered
+            {"lat": _north(80), "lon": LON, "details": "井盖丢了，很危险"},  # 5: another matter
+            {"lat": _north(90), "lon": LON, "created_at": NOW - timedelta(days=90)},  # 6: too old to look at
+            {"lat": None, "lon": None, "address": "香港中路"},  # 7: no pin, the same named place
+        ],
+    )
+    finder = DuplicateFinder()
+    matter = Matter(
+        topic_code="urban",
+        details="香港中路路灯坏了好几天，晚上黑乎乎的",
+        district="市南区",
+        address="香港中路",
+        lat=LAT,
+        lon=LON,
+    )
+    async with world.services.sessions() as session:
+        citizen = await finder.find(session, matter, NOW, radius_m=250, limit=10)
+        staff = await finder.find(session, matter, NOW, radius_m=1000, limit=10)
+    numbers = lambda found: sorted(int(m.ticket.number[-4:]) - 9000 for m in found)  # noqa: E731
+    assert numbers(citizen) == [0, 4, 7]
+    assert numbers(staff) == [0, 1, 4, 7]
+    by_number = {int(m.ticket.number[-4:]) - 9000: m for m in staff}
+    assert by_number[7].distance_m is None and 190 < (by_number[0].distance_m or 0) < 210
+
+
+RICH_LAMP = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
+
+
+async def _file(citizen: Person, said: str, choice: str = "confirm:submit") -> str:
+    """Describe it; when the bot is unsure of the area, it is 城市管理 (urban); then 提交."""
+    reply = await citizen.say(CHAT, said)
+    if "领域" in reply:
+        await citizen.tap(CHAT, "topic:urban")
+    return await citizen.tap(CHAT, choice)
+
+
+def _number(reply: str) -> str:
+    found = re.search(r"WZ\d{8}-\d{4}", reply)
+    assert found is not None, reply
+    return found.group(0)
+
+
+async def test_offer_follow_file_anyway_link_and_repeat(world: World) -> None:
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    first, second, third, fourth = [await world.citizen() for _ in range(4)]
+    zhang = await world.staff("张三")
+    original = _number(await _file(first, RICH_LAMP))
+
+    offered = await _file(second, "投诉：青岛市市南区香港中路路灯不亮好几天了，晚上走路看不见")
+    assert "这个问题已有人反映" in offered and original in offered and "已受理" in offered
+    assert "已关注" in await second.tap(CHAT, f"dup:follow:{original}")
+    async with world.services.sessions() as session:
+        tickets = len(list((await session.execute(select(Ticket.id))).scalars()))
+        followers = list((await session.execute(select(TicketFollower))).scalars())
+    assert tickets == 1 and [f.source for f in followers] == ["follow"]  # counted once: no second ticket
+
+    await zhang.say(DESK, f"接单 {original}")
+    assert "已接单" in texts(await world.inbox(first))
+    pushed = texts(await world.inbox(second))
+    assert f"【您关注的问政{original}】" in pushed and "已接单" in pushed
+
+    other_matter = await _file(third, "投诉：青岛市市南区香港中路的井盖丢了，车辆经过很危险")
+    assert "已有人反映" not in other_matter and _number(other_matter) != original
+
+    offered = await _file(fourth, "投诉：青岛市市南区香港中路那边路灯晚上不亮，黑乎乎的")
+    assert "已有人反映" in offered
+    separate = _number(await fourth.tap(CHAT, "dup:separate"))
+    assert separate != original
+    shown = await zhang.say(DESK, f"查看 {separate}")
+    assert "疑似重复" in shown and original in shown and "同一地点" in shown
+    assert "已关联" in await zhang.say(DESK, f"关联 {separate} {original}")
+    assert "已关联其他问政" in await zhang.say(DESK, f"关联 {separate} {original}")
+    await zhang.say(DESK, f"回复 {original} 路灯已修复")
+    assert "路灯已修复" in texts(await world.inbox(fourth))
+    assert "已取消关联" in await zhang.say(DESK, f"取消关联 {separate}")
+    async with world.services.sessions() as session:
+        sources = sorted(f.source for f in (await session.execute(select(TicketFollower))).scalars())
+    assert sources == ["follow"]
+
+    again = await _file(first, "投诉：青岛市市南区香港中路的路灯还是不亮，晚上很危险，一个星期了")
+    assert separate in again and original not in again  # one's own earlier ticket is never offered...
+    again = await first.tap(CHAT, "dup:separate")
+    repeat = _number(again)
+    async with world.services.sessions() as session:
+        flags = list((await session.execute(select(RepeatRequest))).scalars())
+    assert [(f.ticket_id, f.earlier_id) for f in flags] == [
+        ((await world.ticket(repeat)).id, (await world.ticket(original)).id)
+    ]  # ...it is flagged 重复诉求
