@@ -312,7 +312,7 @@ async def test_an_inline_answer_whose_commit_hangs_is_retry_later_and_the_retry_
         started = time.perf_counter()
         with pytest.raises(TemporarilyUnavailable, match="answer was not committed"):
             await svc.dispatcher.handle(message(RICH, key="rich"), inline_limit=1, budget=0.5)
-        assert time.perf_counter() - started < 1.5
+        assert time.perf_counter() - started < 2.5  # budget + grace, far from the 5 s lock wait
         await hold.release()
     for _ in range(100):
         async with svc.sessions() as session:
