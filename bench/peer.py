@@ -206,6 +206,8 @@ async def measure(
     try:
         await prepare_database(services)
         await asyncio.to_thread(services.addresses.warm_up)
+        if services.segmenter is not None:
+            await asyncio.to_thread(services.segmenter.warm_up)
         desk = MemoryDesk(deadline_clock(config), services.workflow.directory, ZoneInfo(config.server.timezone))
         sides: dict[str, Callable[[int, int], Awaitable[Timing]]] = {
             "ptb": lambda n, offset: _ptb(services, desk, n, offset, concurrency),

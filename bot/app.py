@@ -260,6 +260,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         staffweb,
         platforms,
         loop_lag=loop_lag,
+        segmenter=segmenter,
     )
 
 
@@ -327,6 +328,8 @@ def build_app(
     async def start(app: web.Application) -> None:
         await prepare_database(services)
         await asyncio.to_thread(services.addresses.warm_up)  # else the first citizen waits for the index
+        if services.segmenter is not None:
+            await asyncio.to_thread(services.segmenter.warm_up)  # else the first 提交 holds the loop ~2 s
         services.tasks.append(asyncio.create_task(services.loop_lag.run(services.stop)))
         if run_workers:
             services.tasks.append(

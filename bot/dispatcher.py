@@ -177,7 +177,11 @@ class Dispatcher:
             return await self._handle_measured(inbound, delivery, nonce)
         left = self._admission.remaining(budget, arrived)
         if not self._admission.admit(
-            budget, left, backlog=self._committer.waiting, seconds_per_job=self._committer.seconds_per_job
+            budget,
+            left,
+            backlog=self._committer.waiting,
+            seconds_per_job=self._committer.seconds_per_job,
+            samples=self._committer.samples,
         ):
             self._metrics.messages_in.labels(inbound.channel, "shed").inc()
             raise TemporarilyUnavailable(f"overloaded: {left:.2f} s left, the platform is asked to retry")

@@ -71,6 +71,8 @@ class AdmissionSettings:
     # a message is refused at once: by the time it is stored the platform has given up.
     min_remaining_share: float = 0.15
     min_remaining_seconds: float = 0.5
+    min_backlog: int = 32  # fewer jobs queued than this are never an overload
+    min_samples: int = 8  # batches measured before the rate is trusted
 
 
 class Admission:
@@ -84,13 +86,17 @@ class Admission:
         """What is left of ``budget`` for a request that arrived at ``arrived`` (monotonic)."""
         return budget if arrived is None else budget - (time.monotonic() - arrived)
 
-    def admit(self, budget: float, remaining: float, *, backlog: int, seconds_per_job: float) -> bool:
-        """``backlog``: jobs queued for the database writer ahead of this one; with nothing queued
-        a message is always taken (there is nothing to wait for but itself)."""
+    def admit(
+        self, budget: float, remaining: float, *, backlog: int, seconds_per_job: float, samples: int = 16
+    ) -> bool:
+        """``backlog``: jobs queued for the database writer ahead of this one; ``samples``: batches
+        behind ``seconds_per_job``."""
         settings = self._settings
         if remaining < min(settings.min_remaining_seconds, settings.min_remaining_share * budget):
             return False
-        if backlog == 0:
+        if backlog < settings.min_backlog or samples < settings.min_samples:
+            # A short queue is not an overload, and a few batches (one of them slow: a cold start)
+            # say nothing yet about the rate: never shed on them.
             return True
         expected = backlog * seconds_per_job + self._lag.seconds
         return expected <= remaining * settings.margin

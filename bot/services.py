@@ -26,6 +26,7 @@ from dialogs.address import AddressParser
 from dialogs.engine import DialogEngine
 from storage.sessions import SessionStore
 from tickets.context import Workflow
+from tickets.segment import Segmenter
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Services:
     timer_worker: TimerWorker
     staffweb: StaffWebChannel
     platforms: dict[str, WebhookChannel]
+    segmenter: Segmenter | None = None  # jieba for duplicates and hot topics: loaded at start
     loop_lag: LoopLag = field(default_factory=LoopLag)  # how late the loop runs: budgets count from arrival
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)

@@ -88,6 +88,11 @@ class GroupCommitter:
         self._per_job: deque[float] = deque(maxlen=16)
 
     @property
+    def samples(self) -> int:
+        """How many recent batches ``seconds_per_job`` rests on."""
+        return len(self._per_job)
+
+    @property
     def seconds_per_job(self) -> float:
         """Recent wall time per committed job (the median over the last batches, so one batch that
         waited out a stalled database does not make the estimate shed load long after): with

@@ -1,10 +1,11 @@
 """Chinese word segmentation for hot topics and duplicate detection: jieba, with stop words.
 
-jieba's dictionary takes a second or two to load, so a ``Segmenter`` loads it on first use (the
-chat path never pays for it) and keeps its own tokenizer rather than jieba's global one. What
-counts as a term: two or more characters (or a Latin word of three letters or more), not a stop
-word, not a number, and not a place the ticket already names by its fields (its city or district:
-every ticket in 市南区 says 市南区, which makes nothing hot).
+jieba's dictionary takes a second or two to load, so a ``Segmenter`` loads it on first use or at
+start (``warm_up``; the service does, since duplicates at 提交 are on the chat path) and keeps
+its own tokenizer rather than jieba's global one. What counts as a term: two or more characters
+(or a Latin word of three letters or more), not a stop word, not a number, and not a place the
+ticket already names by its fields (its city or district: every ticket in 市南区 says 市南区,
+which makes nothing hot).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class Segmenter:
     @property
     def stop_words(self) -> frozenset[str]:
         return self._stop
+
+    def warm_up(self) -> None:
+        """Load the dictionary now (at start, on a thread): duplicates at 提交 are on the chat
+        path, and a first citizen must not wait two seconds with the event loop held."""
+        self._loaded()
 
     def _loaded(self) -> jieba.Tokenizer:
         with self._lock:

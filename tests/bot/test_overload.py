@@ -46,6 +46,8 @@ def test_admission_takes_what_it_can_store_in_time_and_sheds_the_rest() -> None:
     lag = LoopLag()
     admission = Admission(lag=lag, settings=AdmissionSettings(margin=0.5))
     assert admission.admit(4.0, 4.0, backlog=0, seconds_per_job=10.0)  # nothing queued: always taken
+    assert admission.admit(4.0, 4.0, backlog=20, seconds_per_job=10.0)  # a short queue is no overload
+    assert admission.admit(4.0, 4.0, backlog=2000, seconds_per_job=2.0, samples=3)  # a cold start says nothing
     assert admission.admit(4.0, 4.0, backlog=900, seconds_per_job=0.002)  # 1.8 s of backlog, under half of 4 s
     assert not admission.admit(4.0, 4.0, backlog=1100, seconds_per_job=0.002)  # 2.2 s: it would answer late
     assert not admission.admit(4.0, 0.4, backlog=0, seconds_per_job=0.0)  # arrived with almost nothing left
