@@ -61,6 +61,8 @@ async def ticket_command(
         if number is None:
             return state, [Outbound(text("withdraw_usage", loc))]
         return await withdraw_asked(state, number, port)
+    if command in (Command.PUBLISH, Command.UNPUBLISH):
+        return await publication(engine, state, number, command is Command.PUBLISH, port, now)
     if number is not None and await port.find_my_ticket(number) is None:
         # Someone else's number reads exactly like an unknown one, as in a lookup: numbers are guessable.
         return state, [Outbound(text("ticket_not_found", loc, number=number))]
@@ -70,6 +72,20 @@ async def ticket_command(
     if sent_to is None:
         return state, [Outbound(text("supplement_none", loc))]
     return state, [Outbound(text("supplement_sent", loc, number=sent_to)), *engine.reprompt(state, now)]
+
+
+async def publication(
+    engine: DialogEngine, state: SessionState, number: str | None, consent: bool, port: IntakePort, now: datetime
+) -> Reply:
+    """公开 / 不公开 编号: consent given or withdrawn at any time, for the citizen's own tickets only.
+    Not asked to confirm: either way it can be changed back with one message."""
+    loc = state.locale
+    if number is None:
+        return state, [Outbound(text("publish_usage", loc))]
+    if not await port.set_publication(number, consent):
+        return state, [Outbound(text("ticket_not_found", loc, number=number))]
+    done = Outbound(text("published_yes" if consent else "published_no", loc, number=number), ticket_number=number)
+    return state, [done, *engine.reprompt(state, now)]
 
 
 async def withdraw_asked(state: SessionState, number: str, port: IntakePort) -> Reply:

@@ -28,6 +28,8 @@ class Command(StrEnum):
     LANG_EN = "lang_en"
     SUPPLEMENT = "supplement"
     WITHDRAW = "withdraw"
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
 
 
 @dataclass(frozen=True, slots=True)

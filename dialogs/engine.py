@@ -23,7 +23,7 @@ from dialogs.forms import Accepted, Context, Form, Option, Settings, match_optio
 from dialogs.intake import INTAKE, check_details, fill_from_text
 from dialogs.places import place_from_pin, with_place
 from dialogs.ports import IntakePort, TicketDraft
-from dialogs.replies import CANCEL, CONFIRM_OPTIONS, EDIT_OPTION, SUBMIT, Views
+from dialogs.replies import CANCEL, EDIT_OPTION, PUBLISH_NO, PUBLISH_YES, SUBMIT, Views, confirm_options
 from dialogs.routes import Reply, Route, Turn
 from dialogs.state import IntakeDraft, SessionState
 from dialogs.taxonomy import Taxonomy
@@ -314,7 +314,10 @@ class DialogEngine:
         state, inbound, port, now = turn.state, turn.inbound, turn.port, turn.now
         ctx = self._ctx(state, now)
         loc = ctx.locale
-        option = match_option(CONFIRM_OPTIONS, inbound)
+        option = match_option(confirm_options(state.draft), inbound)
+        if option in (PUBLISH_YES, PUBLISH_NO):
+            toggled = replace(state, draft=replace(state.draft, publish=option is PUBLISH_YES))
+            return toggled, [self.views.summary(ctx, toggled.draft)]
         if option is SUBMIT:
             return await self._submit(state, port, now)
         if option is EDIT_OPTION:
@@ -322,7 +325,7 @@ class DialogEngine:
             return editing, [self._edit_prompt(ctx)]
         if option is CANCEL:
             return state.idle(), [Outbound(text("cancelled", loc))]
-        buttons = options_to_choices(CONFIRM_OPTIONS, loc)
+        buttons = options_to_choices(confirm_options(state.draft), loc)
         notes: list[Outbound] = []
         draft = state.draft
         if inbound.kind in (MessageKind.IMAGE, MessageKind.LOCATION):
@@ -370,6 +373,7 @@ class DialogEngine:
                 media=draft.media,
                 phone=draft.phone,
                 locale=ctx.locale,
+                publish=draft.publish,
             )
         )
         done = replace(state.idle(), last_filed=filed.number)

@@ -68,9 +68,7 @@ _ID_18 = re.compile(
 _ID_15 = re.compile(_NOT_DIGIT_BEFORE + r"[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _NOT_DIGIT_AFTER)
 
 # Mobile: 1[3-9]x + 8 digits, separators anywhere, optional +86 / 0086 / (86).
-_MOBILE = re.compile(
-    _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)?\(?86\)?[\s-]?)?1[3-9]\d(?:[\s\-.]?\d){8}" + _NOT_DIGIT_AFTER
-)
+_MOBILE = re.compile(_NOT_DIGIT_BEFORE + r"(?:(?:\+|00)?\(?86\)?[\s-]?)?1[3-9]\d(?:[\s\-.]?\d){8}" + _NOT_DIGIT_AFTER)
 # Landline with an area code: 0532-88886666, (0532) 8888 6666, 010-1234-5678, 0532－83886666 转 123.
 _LANDLINE = re.compile(
     _NOT_DIGIT_BEFORE
@@ -99,9 +97,7 @@ _NUM = r"(?:\d{1,5}|[一二三四五六七八九十百零〇两]{1,4})"
 # Units that only ever mean a building, entrance or flat: never a street, never a date.
 _UNIT = r"(?:号楼|号院|栋|幢|座|单元|室|弄|门洞|门(?=\s*\d)|楼层|层|楼)"
 # 8号楼3单元502室, 2栋1单元, 3-2-501, 12号院, 1单元502; chains of units, with a trailing flat number.
-_HOUSE_CHAIN = re.compile(
-    rf"(?:{_NUM}\s*[A-Za-z]?\s*{_UNIT}\s*[-—]?\s*)+(?:\d{{2,5}}(?:室|房|号|户)?)?"
-)
+_HOUSE_CHAIN = re.compile(rf"(?:{_NUM}\s*[A-Za-z]?\s*{_UNIT}\s*[-—]?\s*)+(?:\d{{2,5}}(?:室|房|号|户)?)?")
 _DASHED_FLAT = re.compile(_NOT_DIGIT_BEFORE + r"\d{1,3}-\d{1,2}-\d{2,4}" + _NOT_DIGIT_AFTER)
 # "香港中路8号", "幸福里小区12号": a 号 after a place word is a house number; "12号晚上" (a date)
 # or "3号线" (a metro line) is not.

@@ -89,6 +89,30 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "not_given": ("未填写", "not given"),
         "guessed": ("（系统识别，可修改）", " (our guess, you can change it)"),
+        "summary_publish_no": (
+            "公开：否（点“同意公开”可在办结后隐去姓名和联系方式公开本问政及答复）",
+            "Publish: no (tap Publish to let us publish this inquiry and its answer without your name or contacts)",
+        ),
+        "summary_publish_yes": (
+            "公开：是（办结后隐去姓名、电话、门牌号等公开本问政及答复；随时可发“不公开 编号”撤回）",
+            'Publish: yes (published without your name, phone or house number once answered; send "unpublish '
+            '<number>" at any time to withdraw)',
+        ),
+        "btn_publish_yes": ("同意公开", "Publish"),
+        "btn_publish_no": ("不公开", "Don't publish"),
+        "publish_usage": (
+            "请在“公开”或“不公开”后写上问政编号，例如：不公开 WZ20261206-0001",
+            'Write the inquiry number after "publish" or "unpublish", e.g. unpublish WZ20261206-0001',
+        ),
+        "published_yes": (
+            "已同意公开问政{number}：答复后将隐去姓名和联系方式，在“办理结果公开”中展示。发送“不公开 {number}”可撤回。",
+            'Inquiry {number} may now be published once answered, without your name or contacts. Send "unpublish '
+            '{number}" to withdraw.',
+        ),
+        "published_no": (
+            "问政{number}不公开，已从公开结果中撤下（如已展示）。",
+            "Inquiry {number} will not be published and is removed from the public results if it was shown.",
+        ),
         "btn_submit": ("提交", "Submit"),
         "btn_edit": ("修改", "Edit"),
         "btn_cancel": ("取消", "Cancel"),
@@ -132,12 +156,13 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "直接描述问题即可开始问政。随时可以发送：\n"
             "“我要问政”开始新的问政；“我的”查看办理进度；“返回”回到上一步；“取消”放弃本次填写；"
             "“English”切换英文；“帮助”显示本说明。也可以直接发送问政编号查询；"
-            "“补充 编号 内容”向办理人员补充情况；“撤回 编号”撤回问政。",
+            "“补充 编号 内容”向办理人员补充情况；“撤回 编号”撤回问政；“公开 编号”/“不公开 编号”同意或撤回公开。",
             "Describe your issue to start. At any time you can send:\n"
             '"new" to start a new inquiry, "my" to see your inquiries, "back" for the previous '
             'step, "cancel" to stop, "中文" for Chinese, "help" for this text. You can also send '
             'an inquiry number to look it up, "add <number> <text>" to tell the staff more, and '
-            '"withdraw <number>" to withdraw it.',
+            '"withdraw <number>" to withdraw it, "publish <number>" / "unpublish <number>" to allow or stop '
+            "publishing it.",
         ),
         "unknown_command": ("暂不支持“{command}”这个指令。", 'The command "{command}" is not supported.'),
         "language_set": ("已切换为中文。", "Switched to English."),

@@ -18,6 +18,7 @@ class MemoryIntakePort:
     ratings: list[tuple[str, int, str]] = field(default_factory=list)
     supplements: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    publication: dict[str, bool] = field(default_factory=dict)  # number -> consent given later
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -66,6 +67,12 @@ class MemoryIntakePort:
         if target is not None:
             self.supplements.append((target, addition))
         return target
+
+    async def set_publication(self, number: str, consent: bool) -> bool:
+        if number not in [n for n, _ in self.filed]:
+            return False
+        self.publication[number] = consent
+        return True
 
     async def withdraw(self, number: str) -> bool:
         if number not in [n for n, _ in self.filed] or number in self.withdrawn:
