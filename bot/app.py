@@ -28,6 +28,7 @@ from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
+from bot.public_web import install_public, public_site
 from bot.recovery import recovery_loop
 from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
@@ -285,6 +286,7 @@ def build_app(
     app.router.add_routes(route_table(services.staffweb.routes()))
     for platform in services.platforms.values():
         app.router.add_routes(route_table(platform.routes()))
+    install_public(app, site=public_site(services))
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)

@@ -18,6 +18,7 @@ public notices write them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
 PHONE: Final = "【电话】"
@@ -140,6 +141,7 @@ _NAME_END = re.compile(
     r"(?:[\s,，。.!！?？;；:：、)）\]】]|$|的|住|在|是|家|电|手|联|今|昨|前|去|从|于|和|与|反|投|想|要|向|,|现|身|男|女|岁|今年|来)"
 )
 _SURNAME_AT = re.compile(_SURNAME)
+_GREETING_NAME = rf"{_SURNAME}{_HAN}{{1,2}}(?=(?:同志|先生|女士)?\s*[，,、]?\s*(?:您好|你好))"
 _SURNAME_ONLY = re.compile(rf"(?:(?<=我姓)|(?<=本人姓)|(?<=免贵姓)){_SURNAME}")
 
 
@@ -176,26 +178,47 @@ def _name_after_cue(text: str, start: int, cue: str) -> int:
     return 0
 
 
-def _mask_cued_names(text: str) -> str:
-    """Names after a cue word, then every other place the same names appear (a letter signed
-    with the name it began with)."""
-    out: list[str] = []
-    found: set[str] = set()
+def _cued_names(text: str) -> list[tuple[int, int]]:
+    """Where the names after cue words are: (start, end) pairs, in order."""
+    spans: list[tuple[int, int]] = []
     pos = 0
     for cue in _NAME_CUE.finditer(text):
         if cue.start() < pos:
             continue
         length = _name_after_cue(text, cue.end(), cue.group(1))
         if length:
-            out.append(text[pos : cue.end()])
-            out.append(NAME)
-            found.add(text[cue.end() : cue.end() + length])
+            spans.append((cue.end(), cue.end() + length))
             pos = cue.end() + length
+    return spans
+
+
+def names_in(text: str) -> frozenset[str]:
+    """The names a text gives after cue words (我叫王小明 → 王小明), to be masked in another text
+    too: the department's answer greets the citizen by the name the question gave."""
+    text = text.translate(_WIDE)
+    return frozenset(text[a:b] for a, b in _cued_names(text)) | frozenset(m.group(0) for m in _GREETED.finditer(text))
+
+
+def _mask_names(text: str, known: frozenset[str]) -> str:
+    """Names after a cue word, then every other place the same names (and ``known`` ones)
+    appear: a letter signed with the name it began with, an answer greeting the citizen."""
+    out: list[str] = []
+    found = set(known)
+    pos = 0
+    for start, end in _cued_names(text):
+        out.append(text[pos:start])
+        out.append(NAME)
+        found.add(text[start:end])
+        pos = end
     out.append(text[pos:])
-    masked = "".join(out)
-    for name in sorted(found, key=len, reverse=True):
+    masked = _GREETED.sub(NAME, "".join(out))
+    for name in sorted((n for n in found if len(n) >= 2), key=len, reverse=True):
         masked = masked.replace(name, NAME)
     return masked
+
+
+# "王小明您好", "李建国同志，你好": the greeting of a reply names its addressee.
+_GREETED = re.compile(_GREETING_NAME)
 
 
 # 老刘, 小王: a surname with 老/小 before it and a boundary after it is a person.
@@ -213,8 +236,9 @@ def _house_chain(found: re.Match[str]) -> str:
     return HOUSE if found.group(0).strip() else found.group(0)
 
 
-def mask_for_public(text: str) -> str:
-    """The citizen's words fit to publish. Idempotent: masking masked text changes nothing."""
+def mask_for_public(text: str, names: Iterable[str] = ()) -> str:
+    """The citizen's words fit to publish. ``names``: names known from elsewhere (``names_in``
+    of the question, when masking its answer). Idempotent: masking masked text changes nothing."""
     text = text.translate(_WIDE)
     text = _EMAIL.sub(EMAIL, text)
     text = _ID_18.sub(ID_CARD, text)
@@ -230,7 +254,7 @@ def mask_for_public(text: str) -> str:
     text = _STREET_NUMBER.sub(lambda m: m.group(1) + HOUSE, text)
     text = _EN_HOUSE.sub(HOUSE, text)
     text = _LONG_DIGITS.sub(NUMBER, text)
-    text = _mask_cued_names(text)
+    text = _mask_names(text, frozenset(n.translate(_WIDE) for n in names))
     text = _SURNAME_ONLY.sub("某", text)
     text = _NICKNAME.sub(lambda m: m.group(1) + "某", text)
     text = _APPOSITIVE.sub(lambda m: m.group(1) + NAME, text)

@@ -307,10 +307,10 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
-            "投递失败（主管）｜改类 编号 主题",
+            "投递失败（主管）｜改类 编号 主题｜撤下公开 编号 原因｜恢复公开 编号",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
-            "show N | queue | failed (supervisors) | retopic N topic",
+            "show N | queue | failed (supervisors) | retopic N topic | hide N reason | unhide N",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
@@ -382,6 +382,8 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "action_reject": ("不予受理", "reject"),
         "action_close": ("办结", "close"),
         "action_duplicate": ("标记重复", "mark as duplicate"),
+        "action_hide": ("撤下公开", "hide from the public results"),
+        "action_unhide": ("恢复公开", "show in the public results again"),
         "status_submitted": ("已提交", "Submitted"),
         "status_accepted": ("已受理", "Accepted"),
         "status_assigned": ("已接单", "Taken up"),

@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import routing, staff_actions
+from tickets import public_results, routing, staff_actions
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -214,6 +214,12 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
         ),
         Verb.RETOPIC: lambda flow, session, staff, ticket, c, now: routing.retopic(
             flow, session, staff, ticket, c.argument or "", c.text, now
+        ),
+        Verb.HIDE: lambda flow, session, staff, ticket, c, now: public_results.hide(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.UNHIDE: lambda flow, session, staff, ticket, c, now: public_results.unhide(
+            flow, session, staff, ticket, now
         ),
     }
 )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialogs.public_mask import ID_CARD, PHONE, mask_for_public
+from dialogs.public_mask import ID_CARD, NAME, PHONE, mask_for_public, names_in
 
 CASES = Path(__file__).parent / "mask_cases"
 
@@ -68,3 +68,15 @@ def test_masking_is_idempotent(said: str) -> None:
 def test_any_mobile_in_any_spacing_is_masked(number: str, sep: str) -> None:
     spaced = f"{number[:3]}{sep}{number[3:7]}{sep}{number[7:]}"
     assert number[3:] not in mask_for_public(f"请打{spaced}联系").replace(sep, "")
+
+
+def test_the_answer_loses_the_name_the_question_gave() -> None:
+    question = "我叫王小明，小区门口的路灯坏了"
+    assert names_in(question) == {"王小明"}
+    answer = "王小明：路灯已修复。小明如有问题请再联系"
+    masked = mask_for_public(answer, names_in(question))
+    assert "王小明" not in masked and masked.startswith(NAME)
+
+
+def test_a_greeted_name_is_masked_without_a_cue() -> None:
+    assert mask_for_public("李建国同志，您好！已修复。").startswith(f"{NAME}同志")
