@@ -113,6 +113,16 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "问政{number}不公开，已从公开结果中撤下（如已展示）。",
             "Inquiry {number} will not be published and is removed from the public results if it was shown.",
         ),
+        "open311_service_description": ("{topic}类问政（投诉、反映、咨询、求助、建议）", "Inquiries about {topic}"),
+        "open311_publish_description": (
+            "是否同意隐去姓名和联系方式后公开本问政及答复（默认不公开）",
+            "May the inquiry and its answer be published without name and contacts (default: no)",
+        ),
+        "open311_publish_datatype": ("true 同意公开，false 不公开", "true to publish, false not to"),
+        "open311_notice": (
+            "已受理，由{department}办理，答复期限{due}。",
+            "Accepted: {department} handles it, answer due {due}.",
+        ),
         "btn_submit": ("提交", "Submit"),
         "btn_edit": ("修改", "Edit"),
         "btn_cancel": ("取消", "Cancel"),
