@@ -105,13 +105,34 @@ class PublicResults:
             items = tuple(self.item(r) for r in rows)
         else:
             rows, _ = await self._repo.published(session, where, offset=0, limit=SEARCH_WINDOW)
-            matching = [i for i in map(self.item, rows) if _matches(i, words)]
+            # Masking only takes text away (and adds 某某/【电话】), so a word missing from the raw
+            # text cannot be in the masked one: only the raw matches are masked, then checked.
+            candidates = (r for r in rows if _raw_matches(self._flow, r, words))
+            matching = [i for i in map(self.item, candidates) if _matches(i, words)]
             total = len(matching)
             items = tuple(matching[(page - 1) * per_page : page * per_page])
         return PublicPage(items=items, total=total, page=page, pages=max(1, -(-total // per_page)))
 
     async def districts(self, session: AsyncSession) -> list[str]:
         return await self._repo.districts(session)
+
+
+def _raw_matches(flow: Workflow, row: PublishedRow, words: str) -> bool:
+    ticket = row.ticket
+    names = [n for n in (flow.directory.name(ticket.department_code),) if n is not None]
+    topic, kind = flow.taxonomy.topic_by_code(ticket.topic_code), flow.taxonomy.type_by_code(ticket.type_code)
+    names += [x.name for x in (topic, kind) if x is not None]
+    raw = " ".join(
+        (
+            ticket.number,
+            ticket.details,
+            row.answer,
+            ticket.district or "",
+            ticket.address,
+            *(f"{n.zh} {n.en}" for n in names),
+        )
+    ).lower()
+    return all(w in raw for w in words.split())
 
 
 def _matches(item: PublicItem, words: str) -> bool:
