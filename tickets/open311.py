@@ -35,7 +35,7 @@ class ServiceRequest:
     service_code: str
     description: str | None
     agency_responsible: str
-    service_notice: str
+    service_notice: str | None
     requested_datetime: datetime
     updated_datetime: datetime
     expected_datetime: datetime
@@ -75,7 +75,7 @@ def service_request(
         service_code=ticket.topic_code,
         description=mask_for_public(ticket.details) if public else None,
         agency_responsible=department.get(locale) if department else "",
-        service_notice="",
+        service_notice=None,  # nothing beyond status_notes to say about a filed request
         requested_datetime=ticket.created_at,
         updated_datetime=ticket.updated_at,
         expected_datetime=ticket.answer_due_at,
