@@ -90,11 +90,11 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "not_given": ("未填写", "not given"),
         "guessed": ("（系统识别，可修改）", " (our guess, you can change it)"),
         "summary_publish_no": (
-            "公开：否（点“同意公开”可在办结后隐去姓名和联系方式公开本问政及答复）",
+            "公开：否（点“同意公开”可隐去个人信息后公开问政及答复）",
             "Publish: no (tap Publish to let us publish this inquiry and its answer without your name or contacts)",
         ),
         "summary_publish_yes": (
-            "公开：是（办结后隐去姓名、电话、门牌号等公开本问政及答复；随时可发“不公开 编号”撤回）",
+            "公开：是（答复后隐去姓名、电话、门牌号等公开；可随时发“不公开 编号”撤回）",
             'Publish: yes (published without your name, phone or house number once answered; send "unpublish '
             '<number>" at any time to withdraw)',
         ),
