@@ -118,3 +118,17 @@ async def test_english_page(world: World) -> None:
     assert "Public results" in html and "Transport" in html  # topic names in English
     assert numbers["shown"] in html and "Satisfied" in html
     assert "Public results" not in await _page(world, "?lang=zh")
+
+
+async def test_the_console_hides_with_a_function_call(world: World) -> None:
+    from tickets import public_results
+
+    numbers, _ = await published_world(world)
+    async with world.services.sessions.begin() as session:
+        ticket = (await session.execute(select(Ticket).where(Ticket.number == numbers["other"]))).scalar_one()
+        await public_results.hide(world.services.workflow, session, "console:7", ticket, "重复发布", world.clock())
+    async with world.services.sessions() as session:
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "public_hidden"))).scalar_one()
+        assert (entry.actor, entry.detail) == ("console:7", {"reason": "重复发布"})
+    world.clock.advance(seconds=CACHE_SECONDS)
+    assert numbers["other"] not in await _page(world)
