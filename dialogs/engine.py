@@ -23,7 +23,7 @@ from dialogs.forms import Accepted, Context, Form, Option, Settings, match_optio
 from dialogs.intake import INTAKE, check_details, fill_from_text
 from dialogs.places import place_from_pin, with_place
 from dialogs.ports import IntakePort, TicketDraft
-from dialogs.replies import CANCEL, CONFIRM_OPTIONS, EDIT_OPTION, SUBMIT, Views
+from dialogs.replies import CANCEL, EDIT_OPTION, PUBLISH_NO, PUBLISH_YES, SUBMIT, Views, confirm_options
 from dialogs.routes import Reply, Route, Turn
 from dialogs.state import IntakeDraft, SessionState
 from dialogs.taxonomy import Taxonomy
@@ -319,7 +319,10 @@ class DialogEngine:
             if number is not None and await port.follow(number, loc):
                 return state.idle(), [Outbound(text("followed", loc, number=number))]
             return await self._submit(state, port, now, offer_duplicates=False)
-        option = match_option(CONFIRM_OPTIONS, inbound)
+        option = match_option(confirm_options(state.draft), inbound)
+        if option in (PUBLISH_YES, PUBLISH_NO):
+            toggled = replace(state, draft=replace(state.draft, publish=option is PUBLISH_YES))
+            return toggled, [self.views.summary(ctx, toggled.draft)]
         if option is SUBMIT:
             return await self._submit(state, port, now)
         if option is EDIT_OPTION:
@@ -327,7 +330,7 @@ class DialogEngine:
             return editing, [self._edit_prompt(ctx)]
         if option is CANCEL:
             return state.idle(), [Outbound(text("cancelled", loc))]
-        buttons = options_to_choices(CONFIRM_OPTIONS, loc)
+        buttons = options_to_choices(confirm_options(state.draft), loc)
         notes: list[Outbound] = []
         draft = state.draft
         if inbound.kind in (MessageKind.IMAGE, MessageKind.LOCATION):
@@ -374,6 +377,7 @@ class DialogEngine:
             media=draft.media,
             phone=draft.phone,
             locale=ctx.locale,
+            publish=draft.publish,
         )
         if offer_duplicates and (offer := await duplicate_offer.offer(port, ticket_draft, ctx.locale)) is not None:
             return state, [offer]  # 已有人反映: follow it, or file anyway (dialogs/duplicate_offer.py)

@@ -19,6 +19,18 @@ SUBMIT = Option("confirm:submit", Bilingual(*both("btn_submit")), words().confir
 EDIT_OPTION = Option("confirm:edit", Bilingual(*both("btn_edit")), words().confirm_edit)
 CANCEL = Option("confirm:cancel", Bilingual(*both("btn_cancel")))
 CONFIRM_OPTIONS = (SUBMIT, EDIT_OPTION, CANCEL)
+# 公开 is a toggle on the summary, not a question of its own: a citizen who does not care taps
+# 提交 as before and nothing is published (the default is no). It comes last, so the numbers of
+# 提交 / 修改 / 取消 on text-only channels stay 1 / 2 / 3.
+PUBLISH_YES = Option("confirm:publish", Bilingual(*both("btn_publish_yes")), words().publish_yes)
+PUBLISH_NO = Option("confirm:private", Bilingual(*both("btn_publish_no")), words().publish_no)
+
+
+def confirm_options(draft: IntakeDraft) -> tuple[Option, ...]:
+    """The summary's buttons: 提交 / 修改 / 取消 and the 公开 toggle showing what a tap changes to."""
+    return (*CONFIRM_OPTIONS, PUBLISH_NO if draft.publish else PUBLISH_YES)
+
+
 RATING_OPTIONS = tuple(Option(str(n), Bilingual(*both(f"rate_{n}"))) for n in (1, 2, 3))
 # 撤回 cannot be undone, so it is asked first; the buttons carry the number ("withdraw:yes:WZ…"),
 # the typed answers (a label, 1 / 2, 是 / 否) are read against the number kept in the state.
@@ -94,8 +106,9 @@ class Views:
         if draft.media:
             lines.append(text("summary_photos", loc, count=len(draft.media)))
         lines.append(text("summary_phone", loc, value=draft.phone) if draft.phone else text("summary_phone_none", loc))
+        lines.append(text("summary_publish_yes" if draft.publish else "summary_publish_no", loc))
         lines += ["", text("summary_hint", loc)]
-        return Outbound("\n".join(lines), choices=options_to_choices(CONFIRM_OPTIONS, loc))
+        return Outbound("\n".join(lines), choices=options_to_choices(confirm_options(draft), loc))
 
     def filed(self, filed: FiledTicket, loc: str) -> Outbound:
         key = "filed" if filed.new else "filed_already"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from adapters.base import Inbound, MessageKind, Outbound
 from dialogs import after_filing
-from dialogs.commands import command_with_argument, match_command, ticket_number_only, unknown_slash_command
+from dialogs.commands import Command, command_with_argument, match_command, ticket_number_only, unknown_slash_command
 from dialogs.forms import match_option, normalize
 from dialogs.intake import SKIP
 from dialogs.ports import IntakePort
@@ -128,6 +128,8 @@ async def command_and_argument(engine: DialogEngine, turn: Turn) -> Reply | None
     found = command_with_argument(turn.inbound.text)
     if found is None:
         return None
+    if found[0] in (Command.PUBLISH, Command.UNPUBLISH) and not found[1] and turn.state.form is not None:
+        return None  # "公开" alone on the summary is its toggle button typed out
     return await after_filing.ticket_command(engine, turn.state, *found, turn.port, turn.now)
 
 

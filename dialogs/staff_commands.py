@@ -30,6 +30,8 @@ class Verb(StrEnum):
     DUPLICATE = "duplicate"
     RETOPIC = "retopic"
     SHOW = "show"
+    HIDE = "hide"  # take a published item off /public, with a reason
+    UNHIDE = "unhide"
     QUEUE = "queue"
     FAILED = "failed"
     SUPERVISED = "supervised"  # 督办列表 (tickets/escalation.py)
@@ -68,6 +70,8 @@ VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
         Verb.DUPLICATE: VerbSpec("重复 WZ20261122-0007 WZ20261120-0003", needs_argument=True),
         Verb.RETOPIC: VerbSpec("改类 WZ20261122-0007 主题代码或名称（如 urban 或 城市管理）", needs_argument=True),
         Verb.SHOW: VerbSpec("查看 WZ20261122-0007", on_button=True),
+        Verb.HIDE: VerbSpec("撤下公开 WZ20261122-0007 原因", needs_text=True),
+        Verb.UNHIDE: VerbSpec("恢复公开 WZ20261122-0007"),
         Verb.QUEUE: VerbSpec("待办", needs_number=False),
         Verb.FAILED: VerbSpec("投递失败", needs_number=False),
         Verb.SUPERVISED: VerbSpec("督办列表", needs_number=False),

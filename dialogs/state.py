@@ -24,6 +24,7 @@ class IntakeDraft:
     phone: str | None = None
     guessed: frozenset[str] = frozenset()
     outside_area: bool = False  # the place lies outside the service area and is not yet confirmed
+    publish: bool = False  # 公开: the citizen agreed on the summary to publish it without name or contacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class SessionState:
                 "phone": d.phone,
                 "guessed": sorted(d.guessed),
                 "outside_area": d.outside_area,
+                "publish": d.publish,
             },
             "history": list(self.history),
             "intake_key": self.intake_key,
@@ -99,6 +101,7 @@ class SessionState:
             phone=d.get("phone"),
             guessed=frozenset(d.get("guessed", [])),
             outside_area=bool(d.get("outside_area", False)),
+            publish=bool(d.get("publish", False)),
         )
         return SessionState(
             locale=data["locale"],

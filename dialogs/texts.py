@@ -92,6 +92,40 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "not_given": ("未填写", "not given"),
         "guessed": ("（系统识别，可修改）", " (our guess, you can change it)"),
+        "summary_publish_no": (
+            "公开：否（点“同意公开”可隐去个人信息后公开问政及答复）",
+            "Publish: no (tap Publish to let us publish this inquiry and its answer without your name or contacts)",
+        ),
+        "summary_publish_yes": (
+            "公开：是（答复后隐去姓名、电话、门牌号等公开；可随时发“不公开 编号”撤回）",
+            'Publish: yes (published without your name, phone or house number once answered; send "unpublish '
+            '<number>" at any time to withdraw)',
+        ),
+        "btn_publish_yes": ("同意公开", "Publish"),
+        "btn_publish_no": ("不公开", "Don't publish"),
+        "publish_usage": (
+            "请在“公开”或“不公开”后写上问政编号，例如：不公开 WZ20261206-0001",
+            'Write the inquiry number after "publish" or "unpublish", e.g. unpublish WZ20261206-0001',
+        ),
+        "published_yes": (
+            "已同意公开问政{number}：答复后将隐去姓名和联系方式，在“办理结果公开”中展示。发送“不公开 {number}”可撤回。",
+            'Inquiry {number} may now be published once answered, without your name or contacts. Send "unpublish '
+            '{number}" to withdraw.',
+        ),
+        "published_no": (
+            "问政{number}不公开，已从公开结果中撤下（如已展示）。",
+            "Inquiry {number} will not be published and is removed from the public results if it was shown.",
+        ),
+        "open311_service_description": ("{topic}类问政（投诉、反映、咨询、求助、建议）", "Inquiries about {topic}"),
+        "open311_publish_description": (
+            "是否同意隐去姓名和联系方式后公开本问政及答复（默认不公开）",
+            "May the inquiry and its answer be published without name and contacts (default: no)",
+        ),
+        "open311_publish_datatype": ("true 同意公开，false 不公开", "true to publish, false not to"),
+        "open311_notice": (
+            "已受理，由{department}办理，答复期限{due}。",
+            "Accepted: {department} handles it, answer due {due}.",
+        ),
         "btn_submit": ("提交", "Submit"),
         "btn_edit": ("修改", "Edit"),
         "btn_cancel": ("取消", "Cancel"),
@@ -135,12 +169,13 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "直接描述问题即可开始问政。随时可以发送：\n"
             "“我要问政”开始新的问政；“我的”查看办理进度；“返回”回到上一步；“取消”放弃本次填写；"
             "“English”切换英文；“帮助”显示本说明。也可以直接发送问政编号查询；"
-            "“补充 编号 内容”向办理人员补充情况；“撤回 编号”撤回问政。",
+            "“补充 编号 内容”向办理人员补充情况；“撤回 编号”撤回问政；“公开 编号”/“不公开 编号”同意或撤回公开。",
             "Describe your issue to start. At any time you can send:\n"
             '"new" to start a new inquiry, "my" to see your inquiries, "back" for the previous '
             'step, "cancel" to stop, "中文" for Chinese, "help" for this text. You can also send '
             'an inquiry number to look it up, "add <number> <text>" to tell the staff more, and '
-            '"withdraw <number>" to withdraw it.',
+            '"withdraw <number>" to withdraw it, "publish <number>" / "unpublish <number>" to allow or stop '
+            "publishing it.",
         ),
         "unknown_command": ("暂不支持“{command}”这个指令。", 'The command "{command}" is not supported.'),
         "language_set": ("已切换为中文。", "Switched to English."),
@@ -286,11 +321,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
             "投递失败（主管）｜改类 编号 主题｜督办列表（主管）｜解除督办 编号 原因（主管）｜"
-            "热点｜订阅热点｜退订热点（主管）｜关联 编号 原编号｜取消关联 编号",
+            "热点｜订阅热点｜退订热点（主管）｜关联 编号 原编号｜取消关联 编号｜撤下公开 编号 原因｜恢复公开 编号",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
             "show N | queue | failed (supervisors) | retopic N topic | supervised (supervisors) | "
-            "unsupervise N reason | hot | subscribe | unsubscribe (supervisors) | link N original | unlink N",
+            "unsupervise N reason | hot | subscribe | unsubscribe (supervisors) | link N original | unlink N | "
+            "hide N reason | unhide N",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
@@ -362,6 +398,8 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "action_reject": ("不予受理", "reject"),
         "action_close": ("办结", "close"),
         "action_duplicate": ("标记重复", "mark as duplicate"),
+        "action_hide": ("撤下公开", "hide from the public results"),
+        "action_unhide": ("恢复公开", "show in the public results again"),
         "status_submitted": ("已提交", "Submitted"),
         "status_accepted": ("已受理", "Accepted"),
         "status_assigned": ("已接单", "Taken up"),

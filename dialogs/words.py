@@ -34,6 +34,8 @@ class Words:
     confirm_edit: tuple[str, ...]
     withdraw_yes: tuple[str, ...]
     withdraw_no: tuple[str, ...]
+    publish_yes: tuple[str, ...]
+    publish_no: tuple[str, ...]
     question_cues: tuple[str, ...]
     openers: Openers
 
@@ -55,6 +57,8 @@ def words() -> Words:
         confirm_edit=tuple(raw["confirm_edit"]),
         withdraw_yes=tuple(raw["withdraw_yes"]),
         withdraw_no=tuple(raw["withdraw_no"]),
+        publish_yes=tuple(raw["publish_yes"]),
+        publish_no=tuple(raw["publish_no"]),
         question_cues=tuple(raw["question_cues"]),
         openers=Openers(
             greetings=tuple(openers["greetings"]),

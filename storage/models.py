@@ -122,6 +122,7 @@ class Ticket(Base):
         Index("ix_tickets_citizen_created", "citizen_id", "created_at"),
         Index("ix_tickets_department_due", "department_code", "status", "answer_due_at"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_public", "public_consent", "answered_at"),  # the /public list, newest answer first
         # Monthly statistics per department (BENCHMARKS.md: 261 -> 47 ms at 1M tickets on SQLite).
         Index("ix_tickets_month_stats", "created_at", "department_code", "status"),
         # Duplicate lookup at filing (tickets/duplicates.py): the same topic near a point, or at
@@ -174,6 +175,11 @@ class Ticket(Base):
     # supervisors and admins); ``escalation_steps`` keeps how it got there (migration 0014).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    # 公开 (migration 0013): the citizen agreed, at filing or later, to publish the inquiry and its
+    # answer without name and contact details; withdrawn with 不公开. Staff may still hide it.
+    public_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    public_hidden_at: Mapped[datetime | None]
+    public_hidden_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Department(Base):
@@ -234,6 +240,17 @@ class StaffSession(Base):
     session_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    """An Open311 client's key (``wenzheng apikey add NAME``); only a SHA-256 of it is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
 

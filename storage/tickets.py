@@ -37,6 +37,7 @@ class NewTicket:
     department_code: str | None
     respond_due_at: datetime
     answer_due_at: datetime
+    public_consent: bool = False
 
 
 def format_number(local_day: str, seq: int) -> str:

@@ -33,6 +33,21 @@ async def supplement(
     await notices.notify_staff(flow, session, people, ticket, "card_supplement", now, text=mask_personal_data(addition))
 
 
+async def set_publication(
+    flow: Workflow, session: AsyncSession, ticket: Ticket, consent: bool, actor: str, now: datetime
+) -> None:
+    """公开 / 不公开: the citizen's consent, kept on the ticket and in its history. A ticket staff
+    hid stays hidden whatever the citizen says; withdrawing consent takes it off /public and out
+    of the Open311 descriptions at once (the page cache keeps it at most its few seconds)."""
+    if ticket.public_consent == consent:
+        return
+    ticket.public_consent = consent
+    ticket.updated_at = now
+    kind = "public_consent_given" if consent else "public_consent_withdrawn"
+    await flow.tickets.add_event(session, ticket.id, kind, actor, {}, now)
+    await flow.audit.record(session, actor=actor, action=kind, ticket_id=ticket.id, allowed=True, detail={}, now=now)
+
+
 async def withdraw(flow: Workflow, session: AsyncSession, ticket: Ticket, actor: str, now: datetime) -> None:
     await flow.move(session, ticket, Action.WITHDRAW, actor, now)
     await flow.finish(session, ticket, now)

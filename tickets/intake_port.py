@@ -70,6 +70,7 @@ class SqlIntakePort:
             department_code=None,
             respond_due_at=due.respond_due,
             answer_due_at=due.answer_due,
+            public_consent=draft.publish,
         )
         ticket, created = await self._tickets.create(
             self._session,
@@ -171,6 +172,13 @@ class SqlIntakePort:
             return None
         await citizen_actions.supplement(self._workflow, self._session, ticket, addition, self._actor, self._now)
         return ticket.number
+
+    async def set_publication(self, number: str, consent: bool) -> bool:
+        ticket = await self._mine(number)
+        if ticket is None:
+            return False
+        await citizen_actions.set_publication(self._workflow, self._session, ticket, consent, self._actor, self._now)
+        return True
 
     async def withdraw(self, number: str) -> bool:
         ticket = await self._mine(number)

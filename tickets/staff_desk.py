@@ -22,7 +22,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import duplicates, escalation, hot_desk, routing, staff_actions, supervision_desk
+from tickets import duplicates, escalation, hot_desk, public_results, routing, staff_actions, supervision_desk
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -230,5 +230,11 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
             flow, session, staff, ticket, c.argument or "", now
         ),
         Verb.UNLINK: lambda flow, session, staff, ticket, c, now: duplicates.unlink(flow, session, staff, ticket, now),
+        Verb.HIDE: lambda flow, session, staff, ticket, c, now: public_results.hide(
+            flow, session, staff, ticket, c.text, now
+        ),
+        Verb.UNHIDE: lambda flow, session, staff, ticket, c, now: public_results.unhide(
+            flow, session, staff, ticket, now
+        ),
     }
 )

@@ -21,6 +21,7 @@ class MemoryIntakePort:
     urged: list[str] = field(default_factory=list)
     similar_tickets: list[SimilarTicket] = field(default_factory=list)  # what similar() offers
     followed: list[str] = field(default_factory=list)
+    publication: dict[str, bool] = field(default_factory=dict)  # number -> consent given later
 
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         for number, earlier in self.filed:
@@ -69,6 +70,12 @@ class MemoryIntakePort:
         if target is not None:
             self.supplements.append((target, addition))
         return target
+
+    async def set_publication(self, number: str, consent: bool) -> bool:
+        if number not in [n for n, _ in self.filed]:
+            return False
+        self.publication[number] = consent
+        return True
 
     async def withdraw(self, number: str) -> bool:
         if number not in [n for n, _ in self.filed] or number in self.withdrawn:

@@ -101,7 +101,7 @@ async def test_rich_first_message_goes_straight_to_the_summary_and_files_in_two_
     await chat.say(RICH)
     assert "请确认" in chat.text()
     assert "城市管理" in chat.text() and "市南区" in chat.text()
-    assert chat.choice_ids() == ["confirm:submit", "confirm:edit", "confirm:cancel"]
+    assert chat.choice_ids() == ["confirm:submit", "confirm:edit", "confirm:cancel", "confirm:publish"]
     await chat.tap("confirm:submit")
     assert re.search(r"WZ20261122-0001", chat.text())
     assert "个工作日" in chat.text()

@@ -58,7 +58,12 @@ async def test_a_4301_digit_answer_at_the_summary_is_asked_again_not_a_crash() -
     engine = DialogEngine(taxonomy, Extractor(taxonomy, addresses), addresses, settings)
     port = MemoryIntakePort()
     first = await engine.step(None, typed("青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"), port, T0)
-    assert [c.id for r in first.replies for c in r.choices] == ["confirm:submit", "confirm:edit", "confirm:cancel"]
+    assert [c.id for r in first.replies for c in r.choices] == [
+        "confirm:submit",
+        "confirm:edit",
+        "confirm:cancel",
+        "confirm:publish",
+    ]
     answer = await engine.step(first.state, typed("1" * 4301, "m2"), port, T0)
     assert port.filed == []  # not taken for "1. 提交"
     assert answer.replies  # the citizen is answered (asked to choose again), nothing raised

@@ -49,6 +49,7 @@ EXPECTED_TABLES = {
     "ticket_followers",
     "ticket_links",
     "repeat_requests",
+    "api_keys",
 }
 
 

@@ -1,7 +1,7 @@
 """督办 ladder, hot topics, duplicates
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-06 05:30:00
 
 The 督办 ladder: a ticket's rung (``tickets.escalation_level``) and every step taken
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -119,7 +119,12 @@ async def test_citizen_files_an_inquiry_and_the_ticket_is_stored_with_its_histor
 ) -> None:
     summary = await say(client, RICH)
     assert "请确认" in texts(summary)
-    assert [c["id"] for c in summary["replies"][-1]["choices"]] == ["confirm:submit", "confirm:edit", "confirm:cancel"]
+    assert [c["id"] for c in summary["replies"][-1]["choices"]] == [
+        "confirm:submit",
+        "confirm:edit",
+        "confirm:cancel",
+        "confirm:publish",
+    ]
     filed = await tap(client, "confirm:submit")
     number = re.search(r"WZ20261122-\d{4}", texts(filed))
     assert number is not None

@@ -60,7 +60,7 @@ async def staff_says(browser: TestClient[Any, Any], text: str, n: int) -> str:
 
 async def file(citizen: Citizen, details: str = RICH) -> str:
     summary = await citizen.says(details)
-    assert summary.startswith("请确认您的问政内容") and summary.endswith("1. 提交\n2. 修改\n3. 取消")
+    assert summary.startswith("请确认您的问政内容") and summary.endswith("1. 提交\n2. 修改\n3. 取消\n4. 同意公开")
     filed = await citizen.says("1")  # the numbered choices of a passive reply
     found = re.search(r"WZ\d{8}-\d{4}", filed)
     assert found is not None, filed

@@ -121,7 +121,7 @@ class World:
         """A citizen on Weibo files RICH: the summary comes back passively, then "1" submits."""
         summary = await self.say(RICH)
         assert summary.text is not None and summary.text.startswith("请确认您的问政内容"), summary
-        assert summary.text.endswith("1. 提交\n2. 修改\n3. 取消")
+        assert summary.text.endswith("1. 提交\n2. 修改\n3. 取消\n4. 同意公开")
         filed = await self.say("1")
         assert filed.text is not None
         found = re.search(r"WZ\d{8}-\d{4}", filed.text)
@@ -325,7 +325,7 @@ async def test_a_reply_too_long_for_a_passive_answer_goes_through_the_api_once(w
     await world.deliver()
     parts = world.fake.texts(CITIZEN)
     assert len(parts) == 2 and all(len(p) < 300 for p in parts)
-    assert parts[0].startswith("请确认您的问政内容") and parts[-1].endswith("1. 提交\n2. 修改\n3. 取消")
+    assert parts[0].startswith("请确认您的问政内容") and parts[-1].endswith("1. 提交\n2. 修改\n3. 取消\n4. 同意公开")
     filed = await world.say("1")
     assert filed.text is not None and "提交成功" in filed.text
     assert world.fake.violations == []
