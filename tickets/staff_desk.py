@@ -63,8 +63,9 @@ class StaffDesk:
         self, session: AsyncSession, staff: Staff, parsed: StaffCommand, now: datetime, *, locale: str | None = None
     ) -> tuple[bool, Outbound]:
         """One command on one ticket, for the chat and the console alike: the department check, the
-        audited refusal and the all-or-nothing step live here only. True when it was done."""
-        loc = staff.locale
+        audited refusal and the all-or-nothing step live here only. True when it was done;
+        ``locale``: the console's chosen language, else the person's own."""
+        loc = locale or staff.locale
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
