@@ -33,6 +33,7 @@ from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
 from bot.staff_auth import SqlStaffAuth
 from bot.timers import TimerWorker
+from bot.wire_console import mount_console
 from dialogs.address import AddressParser
 from dialogs.classifier import load_newest
 from dialogs.engine import DialogEngine
@@ -283,6 +284,7 @@ def build_app(
         app.router.add_routes(route_table(services.webchat.routes()))
         app.router.add_get("/", to_chat)
     app.router.add_routes(route_table(services.staffweb.routes()))
+    mount_console(app, services)
     for platform in services.platforms.values():
         app.router.add_routes(route_table(platform.routes()))
 
