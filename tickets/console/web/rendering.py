@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from tickets.console.web.security import DEPS, Viewer, locale_of
+from tickets.console.web.security import DEPS, VIEWER, Viewer, locale_of
 from tickets.console.web.texts import t
 
 
@@ -21,7 +21,7 @@ def words(locale: str) -> Callable[..., str]:
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
-    viewer = request.get("viewer")
+    viewer = request.get(VIEWER)
     locale = viewer.locale if isinstance(viewer, Viewer) else locale_of(request)
     deps = request.app[DEPS]
     page = {

@@ -98,8 +98,11 @@ def csrf_ok(expected: str, given: str) -> bool:
     return bool(given) and hmac.compare_digest(expected, given)
 
 
+VIEWER = web.RequestKey("console_viewer", Viewer)
+
+
 def viewer_of(request: web.Request) -> Viewer:
-    viewer = request.get("viewer")
+    viewer = request.get(VIEWER)
     assert isinstance(viewer, Viewer), "a signed-in route ran without the guard"
     return viewer
 
@@ -129,7 +132,7 @@ def make_guard(refuse: Callable[[web.Request, int, str, str], web.StreamResponse
                 )
             return web.Response(status=401, headers={"HX-Redirect": target}, text="signed out")
         viewer = Viewer(staff=staff, session_id=session_id, csrf=csrf_for(session_id), locale=locale_of(request, staff))
-        request["viewer"] = viewer
+        request[VIEWER] = viewer
         if request.method == "POST" and not csrf_ok(viewer.csrf, await csrf_given(request)):
             log.warning("console POST refused: bad CSRF token", extra={"path": request.path, "staff": staff.id})
             return refuse(request, 403, "csrf_refused", viewer.locale)

@@ -1,0 +1,202 @@
+"""The console over HTTP against the real app: sign-in and its cookie, CSRF refusals, the department
+wall (pages, photos, actions), roles, sign-out, and that a button takes the chat command's path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from bot.app import build_app
+from bot.services import SERVICES
+from storage.models import AuditEntry, Ticket
+from tests.adapters.web.console_helpers import (
+    HANDLER,
+    OTHER,
+    SUPERVISOR,
+    Seeded,
+    console_config,
+    csrf_of,
+    seed,
+    sign_in,
+)
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def console(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Seeded]]:
+    app = build_app(console_config(tmp_path), run_workers=False)
+    client = await aiohttp_client(app)
+    yield client, await seed(app)
+
+
+async def _ticket(client: TestClient[Any, Any], number: str) -> Ticket:
+    async with client.app[SERVICES].sessions() as session:
+        found: Ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
+        return found
+
+
+async def test_signed_out_visitors_are_sent_to_the_login_page(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, seeded = console
+    answer = await client.get(f"/console/tickets/{seeded.numbers['lamp']}", allow_redirects=False)
+    assert answer.status == 303
+    assert answer.headers["Location"] == f"/console/login?next=%2Fconsole%2Ftickets%2F{seeded.numbers['lamp']}"
+    bare = await client.get("/console", allow_redirects=False)
+    assert bare.status == 308 and bare.headers["Location"] == "/console/"
+    htmx = await client.get("/console/queue", headers={"HX-Request": "true"})
+    assert htmx.status == 401 and htmx.headers["HX-Redirect"] == "/console/login"
+
+
+async def test_sign_in_sets_a_strict_httponly_session_cookie_and_sign_out_ends_it(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    page = await client.get("/console/login")
+    form_csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+    answer = await client.post(
+        "/console/login",
+        data={"token": seeded.tokens[HANDLER] + "\n", "csrf": form_csrf, "next": "/console/tickets/x"},
+        allow_redirects=False,
+    )
+    assert answer.status == 303 and answer.headers["Location"] == "/console/tickets/x"
+    cookie = next(h for h in answer.headers.getall("Set-Cookie") if h.startswith("wz_console="))
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # served over http here; https public_url turns it on
+    desk = await client.get("/console/")
+    assert desk.status == 200
+    body = await desk.text()
+    assert HANDLER in body and seeded.numbers["lamp"] in body and seeded.numbers["smell"] in body
+    assert seeded.numbers["bus"] not in body  # another department's
+
+    csrf = await csrf_of(client)
+    out = await client.post("/console/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert out.status == 303
+    # The server ended the session: replaying the old cookie does not get back in.
+    client.session.cookie_jar.update_cookies({"wz_console": cookie.split(";")[0].split("=", 1)[1]})
+    again = await client.get("/console/", allow_redirects=False)
+    assert again.status == 303 and again.headers["Location"].startswith("/console/login")
+
+
+async def test_a_bad_token_or_a_login_form_without_its_check_is_refused(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    page = await client.get("/console/login")
+    form_csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+    wrong = await client.post("/console/login", data={"token": "x" * 43, "csrf": form_csrf}, allow_redirects=False)
+    assert wrong.status == 403
+    assert "登录口令无效" in await wrong.text()
+    forged = await client.post(
+        "/console/login", data={"token": seeded.tokens[HANDLER], "csrf": "forged"}, allow_redirects=False
+    )
+    assert forged.status == 403
+    assert "wz_console=" not in "".join(forged.headers.getall("Set-Cookie", []))
+
+
+async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    number = seeded.numbers["lamp"]
+    for data in ({"verb": "claim"}, {"verb": "claim", "csrf": "0" * 64}):
+        refused = await client.post(f"/console/tickets/{number}", data=data)
+        assert refused.status == 403
+        assert "安全校验" in await refused.text()
+    assert (await _ticket(client, number)).status == "accepted"
+    # The same request with the page's token, as htmx sends it (header), is done.
+    csrf = await csrf_of(client)
+    done = await client.post(f"/console/tickets/{number}", data={"verb": "claim"}, headers={"X-CSRF-Token": csrf})
+    assert done.status == 200
+    assert f"已接单：{number}" in await done.text()
+    ticket = await _ticket(client, number)
+    assert ticket.status == "assigned" and ticket.assignee_staff_id is not None
+
+
+async def test_another_departments_ticket_and_photo_are_forbidden_and_audited(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[OTHER])  # 李四, transport
+    number = seeded.numbers["lamp"]  # urban
+    page = await client.get(f"/console/tickets/{number}")
+    assert page.status == 403
+    assert "不属于本部门" in await page.text()
+    photo = await client.get(f"/console/tickets/{number}/media/0")
+    assert photo.status == 403
+    csrf = await csrf_of(client)
+    act = await client.post(f"/console/tickets/{number}", data={"verb": "claim", "csrf": csrf})
+    assert act.status == 403
+    assert (await _ticket(client, number)).status == "accepted"
+    async with client.app[SERVICES].sessions() as session:
+        refusals = (await session.execute(select(AuditEntry).where(AuditEntry.allowed.is_(False)))).scalars().all()
+    assert sorted(r.action for r in refusals) == ["claim", "photo", "show"]
+    own = await client.get(f"/console/tickets/{seeded.numbers['bus']}")
+    assert own.status == 200
+
+
+async def test_the_ticket_page_tells_the_story_in_words_and_refusals_are_shown(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    number = seeded.numbers["lamp"]
+    page = await (await client.get(f"/console/tickets/{number}")).text()
+    assert "香港中路的路灯坏了" in page and "13912345678" in page and "市南区" in page
+    assert "提交了问政" in page and "分派给 城市管理局" in page
+    assert "citizen:" not in page and "staff:" not in page
+    csrf = await csrf_of(client)
+    # Closing an unanswered ticket: the lifecycle refuses, the page says so in words.
+    closed = await (await client.post(f"/console/tickets/{number}", data={"verb": "close", "csrf": csrf})).text()
+    assert "未执行" in closed
+    # A transfer needs a reason.
+    no_reason = await client.post(
+        f"/console/tickets/{number}", data={"verb": "transfer", "argument": "transport", "csrf": csrf}
+    )
+    assert "请填写原因" in await no_reason.text()
+    assert (await _ticket(client, number)).department_code == "urban"
+    # A note shows up in the thread with who wrote it.
+    noted = await client.post(f"/console/tickets/{number}", data={"verb": "note", "text": "已联系环卫", "csrf": csrf})
+    assert f"{HANDLER}" in await noted.text() and "内部备注：已联系环卫" in await noted.text()
+
+
+async def test_only_supervisors_see_the_scorecard_and_failed_pushes(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    assert (await client.get("/console/scorecard")).status == 403
+    assert (await client.get("/console/pushes")).status == 403
+    assert (await client.get("/console/scorecard.csv")).status == 403
+    await sign_in(client, seeded.tokens[SUPERVISOR])
+    card = await client.get("/console/scorecard")
+    assert card.status == 200
+    assert "按时办结率" in await card.text()
+    csv = await client.get("/console/scorecard.csv")
+    assert csv.status == 200 and csv.headers["Content-Disposition"].startswith("attachment")
+    xlsx = await client.get("/console/scorecard.xlsx")
+    assert (await xlsx.read())[:2] == b"PK"
+    assert (await client.get("/console/pushes")).status == 200
+
+
+async def test_the_language_switch_and_filters(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    switched = await client.get("/console/language?to=en&next=/console/", allow_redirects=False)
+    assert switched.status == 303 and switched.headers["Location"] == "/console/"
+    evil = await client.get("/console/language?to=en&next=//evil.example/", allow_redirects=False)
+    assert evil.headers["Location"] == "/console"
+    desk = await (await client.get("/console/")).text()
+    assert "Sign out" in desk and "Due within 4 h" in desk
+    searched = await (await client.get("/console/queue", params={"q": "路灯"})).text()
+    assert seeded.numbers["lamp"] in searched and seeded.numbers["smell"] not in searched
+    by_phone = await (await client.get("/console/queue", params={"q": "139 1234 5678"})).text()
+    assert seeded.numbers["lamp"] in by_phone and seeded.numbers["smell"] not in by_phone
+    overdue = await (await client.get("/console/queue", params={"overdue": "1"})).text()
+    assert seeded.numbers["smell"] in overdue and seeded.numbers["lamp"] not in overdue
