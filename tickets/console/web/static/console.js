@@ -63,6 +63,12 @@
     if (box) { box.value = chooser.value; box.focus(); }
   });
 
+  // The desk refreshes itself, but not while tickets are ticked for a bulk action (the ticks would go).
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "queue" && elt.querySelector("input[type=checkbox]:checked")) event.preventDefault();
+  });
+
   document.addEventListener("htmx:afterSwap", () => {
     if (current) { const row = rows().find((r) => r.dataset.number === current); if (row) row.classList.add("selected"); }
   });
