@@ -130,14 +130,15 @@ async def test_handler_and_supervisor_work_the_console(chromium: str, server: Se
             # 3. Filters: the search narrows the desk to the street lamps (the new one and the seeded one).
             await desk.keyboard.press("/")
             await desk.keyboard.type("路灯")
-            await desk.locator("tr.ticket", has_text=seeded.numbers["smell"]).wait_for(state="detached", timeout=STEP_MS)
+            gone = desk.locator("tr.ticket", has_text=seeded.numbers["smell"])
+            await gone.wait_for(state="detached", timeout=STEP_MS)
             assert await desk.locator("tr.ticket").count() == 2
             assert "q=" in desk.url  # the filter is in the address: a view can be bookmarked
             await desk.screenshot(path=str(shots / "console-desk.png"))
 
             # 4. The keyboard: j selects the first row (most urgent first), Enter opens it.
             await desk.locator("#search").blur()
-            numbers = [n for n in await desk.locator("tr.ticket").evaluate_all("rs => rs.map(r => r.dataset.number)")]
+            numbers = await desk.locator("tr.ticket").evaluate_all("rs => rs.map(r => r.dataset.number)")
             target = numbers.index(number)
             for _ in range(target + 1):
                 await desk.keyboard.press("j")
