@@ -20,6 +20,7 @@ from adapters.base import Channel, route_table
 from adapters.web.login_throttle import LoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
+from bot import console_ops
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
 from bot.config import AppConfig
@@ -290,12 +291,14 @@ def build_app(
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)
+        await console_ops.check_staffing(services)
         await asyncio.to_thread(services.addresses.warm_up)  # else the first citizen waits for the index
         if run_workers:
             services.tasks.append(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
             )
             services.tasks.append(asyncio.create_task(recovery_loop(services.dispatcher, services.stop)))
+            services.tasks.append(asyncio.create_task(console_ops.department_gauges_loop(services, services.stop)))
             services.tasks.append(
                 asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
             )

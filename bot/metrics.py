@@ -29,6 +29,22 @@ class Metrics:
             registry=self.registry,
         )
         self.outbox_depth = Gauge("wenzheng_outbox_depth", "Outbox rows by status", ["status"], registry=self.registry)
+        # Per department, refreshed every minute (bot.console_ops).
+        self.department_open = Gauge(
+            "wenzheng_department_open_tickets", "Open tickets by department", ["department"], registry=self.registry
+        )
+        self.department_overdue = Gauge(
+            "wenzheng_department_overdue_tickets",
+            "Open tickets past a deadline, by department",
+            ["department"],
+            registry=self.registry,
+        )
+        self.department_unstaffed = Gauge(
+            "wenzheng_department_unstaffed",
+            "1 when a department that owns topics has no active staff",
+            ["department"],
+            registry=self.registry,
+        )
         self.tickets_filed = Counter(
             "wenzheng_tickets_filed", "Tickets filed by channel", ["channel"], registry=self.registry
         )

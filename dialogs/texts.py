@@ -207,6 +207,11 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "您的问政{number}与{original}反映的是同一问题，将合并办理，请关注{original}的进展。",
             "Your inquiry {number} concerns the same issue as {original}; follow {original} for progress.",
         ),
+        "push_duplicate_other": (
+            "您的问政{number}反映的问题已有其他市民反映，正在合并办理，本问政不再单独答复。",
+            "The issue of your inquiry {number} was already reported by someone else and is being handled"
+            " there; this inquiry will not be answered separately.",
+        ),
         "push_answered": (
             "【{department}】答复：{answer}\n（问政编号{number}）",
             "{department} answers: {answer}\n(inquiry {number})",
@@ -258,10 +263,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "withdrawn": ("问政{number}已撤回。", "Inquiry {number} has been withdrawn."),
         "withdraw_refused": ("问政{number}当前无法撤回。", "Inquiry {number} cannot be withdrawn now."),
         # --- staff ----------------------------------------------------------------------------------------
+        # A new ticket's card heading; rework and 督办 cards have their own (card_reopened, card_escalated).
+        "card_new": ("【新问政】{number}", "[New inquiry] {number}"),
         "card": (
-            "【新问政】{number}\n类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n照片：{photos}张｜联系电话：{phone}"
+            "类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n照片：{photos}张｜联系电话：{phone}"
             "\n响应期限：{respond_due}\n答复期限：{answer_due}",
-            "[New inquiry] {number}\nType: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
+            "Type: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
             "Photos: {photos} | Phone: {phone}\nRespond by: {respond_due}\nAnswer by: {answer_due}",
         ),
         "card_transferred": (
@@ -304,6 +311,10 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "staff_unknown_department": ("没有部门代码{code}。可用：{codes}", "No department {code}. Known: {codes}"),
         "staff_unknown_topic": ("没有主题{topic}。可用：{topics}", "No topic {topic}. Known: {topics}"),
+        "staff_duplicate_not_open": (
+            "问政{original}已不在办理中（{status}），只能合并到正在办理的问政。",
+            "Inquiry {original} is no longer open ({status}); a duplicate can only be linked to an open one.",
+        ),
         "staff_same_topic": ("问政{number}的主题已是{topic}。", "Inquiry {number} is already under {topic}."),
         "staff_bad_date": (
             "日期格式应为YYYY-MM-DD，且晚于当前期限。",

@@ -123,6 +123,11 @@ async def notify_staff(
 
 
 def card_text(flow: Workflow, ticket: Ticket, locale: str) -> str:
+    """The ticket's facts under a heading; a new (or transferred) ticket's is 【新问政】."""
+    return text("card_new", locale, number=ticket.number) + "\n" + card_facts(flow, ticket, locale)
+
+
+def card_facts(flow: Workflow, ticket: Ticket, locale: str) -> str:
     kind = flow.taxonomy.type_by_code(ticket.type_code)
     topic = flow.taxonomy.topic_by_code(ticket.topic_code)
     place = "".join(p for p in (ticket.city, ticket.district) if p) + (f" {ticket.address}" if ticket.address else "")
@@ -180,13 +185,14 @@ async def send_rework_card(
     comment: str,
     now: datetime,
 ) -> None:
-    """不满意: the card again, headed by why it is back (``card_reopened`` or ``card_escalated``)."""
+    """不满意: the card again, headed by why it is back (``card_reopened`` or ``card_escalated``),
+    not as a new inquiry: it is the same ticket, back."""
 
     def build(locale: str) -> Outbound:
         return Outbound(
             text(key, locale, number=ticket.number, comment=mask_personal_data(comment))
             + "\n"
-            + card_text(flow, ticket, locale),
+            + card_facts(flow, ticket, locale),
             choices=(Choice(button_id(Verb.CLAIM, ticket.number), text("btn_claim", locale)),),
             purpose=Purpose.STATUS,
             ticket_number=ticket.number,
