@@ -330,6 +330,18 @@ class TopicCorrection(Base):
     created_at: Mapped[datetime]
 
 
+class ConsoleView(Base):
+    """A staff member's saved desk filter: a name and the desk's query string (migration 0012)."""
+
+    __tablename__ = "console_views"
+    __table_args__ = (UniqueConstraint("staff_id", "name", name="uq_console_view_name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class TicketEvent(Base):
     """Append-only history: rows are inserted, never updated or deleted."""
 

@@ -42,6 +42,7 @@ EXPECTED_TABLES = {
     "department_daily_stats",
     "department_daily_ratings",
     "topic_corrections",
+    "console_views",
 }
 
 

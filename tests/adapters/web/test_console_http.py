@@ -200,3 +200,26 @@ async def test_the_language_switch_and_filters(console: tuple[TestClient[Any, An
     assert seeded.numbers["lamp"] in by_phone and seeded.numbers["smell"] not in by_phone
     overdue = await (await client.get("/console/queue", params={"overdue": "1"})).text()
     assert seeded.numbers["smell"] in overdue and seeded.numbers["lamp"] not in overdue
+
+
+async def test_saved_views_belong_to_their_owner(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    csrf = await csrf_of(client)
+    saved = await client.post(
+        "/console/views", data={"csrf": csrf, "name": "超期的", "query": "overdue=1"}, allow_redirects=False
+    )
+    assert saved.status == 303 and saved.headers["Location"] == "/console/?overdue=1"
+    desk = await (await client.get("/console/")).text()
+    assert '<a href="/console/?overdue=1">超期的</a>' in desk
+    view_id = desk.split('action="/console/views/')[1].split("/")[0]
+    # Someone else cannot delete it, and does not see it.
+    await sign_in(client, seeded.tokens[SUPERVISOR])
+    other_csrf = await csrf_of(client)
+    await client.post(f"/console/views/{view_id}/delete", data={"csrf": other_csrf})
+    assert "超期的" not in await (await client.get("/console/")).text()
+    await sign_in(client, seeded.tokens[HANDLER])
+    assert "超期的" in await (await client.get("/console/")).text()
+    csrf = await csrf_of(client)
+    await client.post(f"/console/views/{view_id}/delete", data={"csrf": csrf})
+    assert "超期的" not in await (await client.get("/console/")).text()

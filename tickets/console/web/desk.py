@@ -19,6 +19,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from dialogs.staff_commands import StaffCommand, Verb
+from storage.console_views import delete_view, save_view, views_of
 from storage.models import Staff
 from tickets.console.queue import QUEUED, QueueFilter, QueueOrder, QueuePage, QueueRow, find_tickets
 from tickets.console.scorecard import GroupBy, Kpi, Part, tickets_behind
@@ -192,7 +193,34 @@ def _dept_name(request: web.Request, code: str | None) -> str:
 
 
 async def desk(request: web.Request) -> web.StreamResponse:
-    return render(request, "desk.html", await _load(request))
+    deps = request.app[DEPS]
+    viewer = viewer_of(request)
+    async with deps.readers() as session:
+        views = await views_of(session, viewer.staff.id)
+    context = await _load(request)
+    current = page_query(context["query"], offset=None)
+    return render(request, "desk.html", {**context, "views": views, "current_query": current})
+
+
+async def save(request: web.Request) -> web.StreamResponse:
+    """Saves the desk's current filter under a name (the same name again replaces it)."""
+    deps = request.app[DEPS]
+    viewer = viewer_of(request)
+    form = await request.post()
+    name = str(form.get("name") or "").strip()[:64]
+    query = str(form.get("query") or "")[:2000]
+    if name:
+        async with deps.sessions.begin() as session:
+            await save_view(session, viewer.staff.id, name, query, deps.clock())
+    return see_other("/console/?" + query if query else "/console/")
+
+
+async def forget(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    viewer = viewer_of(request)
+    async with deps.sessions.begin() as session:
+        await delete_view(session, viewer.staff.id, int(request.match_info["view"]))
+    return see_other("/console/")
 
 
 async def queue(request: web.Request) -> web.StreamResponse:
@@ -235,3 +263,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("GET", "/", desk, name="desk")
     app.router.add_route("GET", "/queue", queue, name="queue")
     app.router.add_route("POST", "/bulk", bulk, name="bulk")
+    app.router.add_route("POST", "/views", save, name="view_save")
+    app.router.add_route("POST", "/views/{view:\\d+}/delete", forget, name="view_delete")

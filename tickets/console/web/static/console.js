@@ -63,6 +63,12 @@
     if (box) { box.value = chooser.value; box.focus(); }
   });
 
+  // Saving a view saves what the desk shows now: htmx may have changed the filter since the page loaded.
+  document.addEventListener("submit", (event) => {
+    const field = event.target.closest(".views form") && event.target.querySelector("input[name=query]");
+    if (field) field.value = window.location.search.replace(/^\?/, "");
+  });
+
   // The desk refreshes itself, but not while tickets are ticked for a bulk action (the ticks would go).
   document.addEventListener("htmx:beforeRequest", (event) => {
     const elt = event.detail.elt;
