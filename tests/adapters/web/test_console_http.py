@@ -223,3 +223,23 @@ async def test_saved_views_belong_to_their_owner(console: tuple[TestClient[Any, 
     csrf = await csrf_of(client)
     await client.post(f"/console/views/{view_id}/delete", data={"csrf": csrf})
     assert "超期的" not in await (await client.get("/console/")).text()
+
+
+async def test_a_duplicate_links_only_to_an_open_ticket_found_by_search(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    lamp, smell = seeded.numbers["lamp"], seeded.numbers["smell"]
+    found = await (await client.get(f"/console/tickets/{lamp}/originals", params={"argument": "垃圾"})).text()
+    assert smell in found and lamp not in found
+    csrf = await csrf_of(client)
+    rejected = await client.post(
+        f"/console/tickets/{smell}", data={"verb": "reject", "text": "不属于受理范围", "csrf": csrf}
+    )
+    assert "不予受理" in await rejected.text()
+    found = await (await client.get(f"/console/tickets/{lamp}/originals", params={"argument": "垃圾"})).text()
+    assert smell not in found  # no longer open: not offered
+    refused = await client.post(f"/console/tickets/{lamp}", data={"verb": "duplicate", "argument": smell, "csrf": csrf})
+    assert "未执行" in await refused.text()
+    assert (await _ticket(client, lamp)).status == "accepted"

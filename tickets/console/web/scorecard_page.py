@@ -20,6 +20,7 @@ from multidict import MultiMapping
 
 from tickets import staff_actions
 from tickets.console.export import Names, scorecard_csv, scorecard_xlsx, tickets_csv, tickets_xlsx
+from tickets.console.operations import undelivered
 from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, GroupBy, Kpi, Part, ScoreRow, scorecard
 from tickets.console.web.desk import NOTHING, filter_with_behind
 from tickets.console.web.rendering import refusal, render
@@ -205,7 +206,7 @@ async def pushes(request: web.Request) -> web.StreamResponse:
     deps = request.app[DEPS]
     viewer = viewer_of(request)
     async with deps.readers() as session:
-        rows = await staff_actions.dead_letters(deps.workflow, session, viewer.staff, limit=200)
+        rows = await undelivered(deps.workflow, session, viewer=viewer.staff, limit=200)
     return render(request, "pushes.html", {"rows": rows, "tz": deps.workflow.tz})
 
 

@@ -199,10 +199,6 @@ _TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "只能分配给本部门的同事。",
             "Assign only to a colleague of the ticket's department.",
         ),
-        "duplicate_not_open": (
-            "只能关联到一件未办结的工单。",
-            "A duplicate can be linked only to an open ticket.",
-        ),
         # scorecard
         "score_title": ("统计考核", "Scorecard"),
         "score_by": ("分组", "Group by"),
@@ -228,6 +224,7 @@ _TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "push_status_held": ("等待市民再次留言", "held until the citizen writes"),
         "col_when": ("时间", "When"),
         "col_error": ("原因", "Why"),
+        "col_attempts": ("尝试次数", "Attempts"),
     }
 )
 

@@ -181,12 +181,8 @@ async def act(request: web.Request) -> web.StreamResponse:
     else:
         command = StaffCommand(verb, found.number, argument or None, said)
         async with deps.sessions.begin() as session:
-            refused_early = await _duplicate_refusal(request, session, command)
-            if refused_early is not None:
-                flash = t("refused", loc, why=refused_early)
-            else:
-                flash_ok, reply = await deps.desk.perform(session, viewer.staff, command, deps.clock(), locale=loc)
-                flash = reply.text if flash_ok else t("refused", loc, why=reply.text)
+            flash_ok, reply = await deps.desk.perform(session, viewer.staff, command, deps.clock(), locale=loc)
+        flash = reply.text if flash_ok else t("refused", loc, why=reply.text)
         if flash_ok:
             deps.wake_outbox()
     async with deps.readers() as session:
@@ -194,23 +190,6 @@ async def act(request: web.Request) -> web.StreamResponse:
     assert ticket is not None
     context = await _context(request, ticket, viewer)
     return render(request, "ticket.html", {**context, "flash": flash, "flash_ok": flash_ok})
-
-
-async def _duplicate_refusal(request: web.Request, session: Any, command: StaffCommand) -> str | None:
-    """A duplicate links only to another open ticket (so its citizen can still follow it); the
-    refusal is audited like any other."""
-    if command.verb is not Verb.DUPLICATE:
-        return None
-    deps = request.app[DEPS]
-    viewer = viewer_of(request)
-    original = await deps.workflow.tickets.by_number(session, (command.argument or "").upper())
-    if original is None or Status(original.status) in OPEN or original.status == Status.SUBMITTED:
-        return None  # unknown numbers are refused by the action itself, with its own words
-    ticket = await deps.workflow.tickets.by_number(session, command.number or "")
-    await staff_actions.refuse(
-        deps.workflow, session, viewer.staff, Verb.DUPLICATE.value, ticket, "original not open", deps.clock()
-    )
-    return t("duplicate_not_open", viewer.locale)
 
 
 async def originals(request: web.Request) -> web.StreamResponse:
