@@ -65,6 +65,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def directory_from(config: AppConfig) -> Directory:
+    """The departments of the config, as routing and the reports read them."""
+    return Directory(
+        departments=tuple(
+            DepartmentInfo(
+                code=d.code,
+                name=Bilingual(d.name.zh, d.name.en),
+                topics=tuple(d.topics),
+                districts=tuple(d.districts),
+                telegram_chat_id=d.telegram_chat_id,
+            )
+            for d in config.departments
+        ),
+        default=config.default_department,
+    )
+
+
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
     tz = ZoneInfo(config.server.timezone)
     storage = config.storage
@@ -101,19 +118,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     repos = Repositories(
         IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository(), NonceRepository()
     )
-    directory = Directory(
-        departments=tuple(
-            DepartmentInfo(
-                code=d.code,
-                name=Bilingual(d.name.zh, d.name.en),
-                topics=tuple(d.topics),
-                districts=tuple(d.districts),
-                telegram_chat_id=d.telegram_chat_id,
-            )
-            for d in config.departments
-        ),
-        default=config.default_department,
-    )
+    directory = directory_from(config)
     timer_repo = TimerRepository()
     enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
     workflow = Workflow(
