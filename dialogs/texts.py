@@ -289,10 +289,10 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
-            "投递失败（主管）｜改类 编号 主题",
+            "投递失败（主管）｜改类 编号 主题｜分派 编号 同事姓名",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
-            "show N | queue | failed (supervisors) | retopic N topic",
+            "show N | queue | failed (supervisors) | retopic N topic | assign N colleague",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
@@ -315,6 +315,15 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "问政{original}已不在办理中（{status}），只能合并到正在办理的问政。",
             "Inquiry {original} is no longer open ({status}); a duplicate can only be linked to an open one.",
         ),
+        "staff_unknown_colleague": (
+            "{who}不是问政{number}所属部门的在职工作人员。",
+            "{who} is not an active member of the department of inquiry {number}.",
+        ),
+        "staff_assign_not_yours": (
+            "问政{number}由{holder}办理，只有本人或主管可以改派。",
+            "Inquiry {number} is held by {holder}; only they or a supervisor may reassign it.",
+        ),
+        "card_assigned": ("【分派】{number} 由{by}分派给您办理", "[Assigned] {number}: {by} assigned it to you"),
         "staff_same_topic": ("问政{number}的主题已是{topic}。", "Inquiry {number} is already under {topic}."),
         "staff_bad_date": (
             "日期格式应为YYYY-MM-DD，且晚于当前期限。",
@@ -360,6 +369,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "[Escalation] {number} was not answered by {due}.",
         ),
         "action_claim": ("接单", "claim"),
+        "action_assign": ("分派", "assign"),
         "action_note": ("备注", "note"),
         "action_reply": ("回复", "reply"),
         "action_transfer": ("转办", "transfer"),

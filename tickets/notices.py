@@ -176,6 +176,22 @@ async def send_card(
         await flow.outbox.enqueue(session, group, build("zh"), now, ticket_id=ticket.id)
 
 
+async def send_assignment_card(
+    flow: Workflow, session: AsyncSession, colleague: Staff, ticket: Ticket, *, by: str, now: datetime
+) -> None:
+    """分派: the card to the colleague it was given to, headed by who gave it."""
+
+    def build(locale: str) -> Outbound:
+        return Outbound(
+            text("card_assigned", locale, number=ticket.number, by=by) + "\n" + card_facts(flow, ticket, locale),
+            choices=(Choice(button_id(Verb.SHOW, ticket.number), text("btn_show", locale)),),
+            purpose=Purpose.STATUS,
+            ticket_number=ticket.number,
+        )
+
+    await tell_staff(flow, session, [colleague], build, ticket, now)
+
+
 async def send_rework_card(
     flow: Workflow,
     session: AsyncSession,

@@ -73,6 +73,39 @@ async def claim(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Tic
     )
 
 
+async def assign(
+    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, colleague_said: str, now: datetime
+) -> Staff:
+    """分派: give the ticket to an active colleague of its department (by name or staff id).
+    Supervisors and admins assign any ticket; a handler, one nobody holds or they hold themselves.
+    The first time the ticket is taken up it counts as its claim (签收) and the citizen hears it,
+    as with 接单; the colleague gets the card."""
+    colleague = await _colleague(flow, session, colleague_said.strip())
+    if colleague is None or not colleague.active or colleague.department_code != ticket.department_code:
+        raise Refused("staff_unknown_colleague", who=colleague_said, number=ticket.number)
+    holder = ticket.assignee_staff_id
+    if not supervises(staff) and holder not in (None, staff.id):
+        held_by = await flow.staff.get(session, holder) if holder is not None else None
+        raise Refused("staff_assign_not_yours", number=ticket.number, holder=held_by.name if held_by else "-")
+    first_time = ticket.status in (Status.ACCEPTED, Status.REOPENED)
+    await flow.move(session, ticket, Action.ASSIGN, actor(staff), now, staff=colleague.name, by=staff.name)
+    changes.apply(ticket, changes.Claimed(colleague.id, now))
+    await timers.cancel(flow, session, ticket, RESPOND_TIMERS)
+    if first_time:
+        await notices.push_status(
+            flow, session, ticket, "push_assigned", now, department=flow.dept_name(ticket, ticket.locale)
+        )
+    if colleague.id != staff.id:
+        await notices.send_assignment_card(flow, session, colleague, ticket, by=staff.name, now=now)
+    return colleague
+
+
+async def _colleague(flow: Workflow, session: AsyncSession, said: str) -> Staff | None:
+    if said.isdigit():
+        return await flow.staff.get(session, int(said))
+    return await flow.staff.by_name(session, said)
+
+
 async def note(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, text: str, now: datetime) -> None:
     await flow.move(session, ticket, Action.NOTE, actor(staff), now, note=text)
 

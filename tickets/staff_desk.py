@@ -197,11 +197,18 @@ async def _extend(
     await staff_actions.extend(flow, session, staff, ticket, new_day, command.text, now)
 
 
+async def _assign(
+    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
+) -> None:
+    await staff_actions.assign(flow, session, staff, ticket, command.argument or "", now)
+
+
 # What each verb on one ticket does (SHOW answers with the ticket itself; the listing verbs and
 # HELP need no ticket and are answered in ``StaffDesk.handle``).
 _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
     {
         Verb.CLAIM: lambda flow, session, staff, ticket, c, now: staff_actions.claim(flow, session, staff, ticket, now),
+        Verb.ASSIGN: _assign,
         Verb.NOTE: lambda flow, session, staff, ticket, c, now: staff_actions.note(
             flow, session, staff, ticket, c.text, now
         ),
