@@ -243,3 +243,35 @@ async def test_a_duplicate_links_only_to_an_open_ticket_found_by_search(
     refused = await client.post(f"/console/tickets/{lamp}", data={"verb": "duplicate", "argument": smell, "csrf": csrf})
     assert "未执行" in await refused.text()
     assert (await _ticket(client, lamp)).status == "accepted"
+
+
+async def test_assign_to_a_colleague_from_the_ticket_and_in_bulk(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[SUPERVISOR])
+    lamp, smell = seeded.numbers["lamp"], seeded.numbers["smell"]
+    async with client.app[SERVICES].sessions() as session:
+        handler = await client.app[SERVICES].workflow.staff.by_name(session, HANDLER)
+        other = await client.app[SERVICES].workflow.staff.by_name(session, OTHER)
+    assert handler is not None and other is not None
+    csrf = await csrf_of(client)
+    # Not a colleague of the ticket's department: refused in words, nothing changes.
+    refused = await client.post(
+        f"/console/tickets/{lamp}", data={"verb": "assign", "argument": str(other.id), "csrf": csrf}
+    )
+    assert "未执行" in await refused.text()
+    assert (await _ticket(client, lamp)).assignee_staff_id is None
+    done = await client.post(
+        f"/console/tickets/{lamp}", data={"verb": "assign", "argument": str(handler.id), "csrf": csrf}
+    )
+    page = await done.text()
+    assert f"分派给 {HANDLER}" in page
+    assert (await _ticket(client, lamp)).assignee_staff_id == handler.id
+    bulk = await client.post(
+        "/console/bulk?scope=department",
+        data={"number": [smell, seeded.numbers["bus"]], "action": "assign", "colleague": str(handler.id)},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    text = await bulk.text()
+    assert "1 件已处理，1 件被拒绝" in text  # the bus ticket is 交通运输局's
+    assert (await _ticket(client, smell)).assignee_staff_id == handler.id
+    assert (await _ticket(client, seeded.numbers["bus"])).assignee_staff_id is None

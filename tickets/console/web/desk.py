@@ -238,9 +238,12 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     action = form.get("action")
     done = refused = 0
     messages: list[str] = []
+    colleague = str(form.get("colleague") or "")
     for number in numbers:
         if action == "claim":
             command = StaffCommand(Verb.CLAIM, number)
+        elif action == "assign" and colleague.isdigit():
+            command = StaffCommand(Verb.ASSIGN, number, colleague)
         else:
             continue
         async with deps.sessions.begin() as session:

@@ -52,7 +52,6 @@ def describe(
     tz: ZoneInfo,
     dept_name: Callable[[str | None], str],
     topic_name: Callable[[str | None], str],
-    names: Mapping[int, str],
 ) -> str:
     key = f"ev_{kind}"
     if not known(key):
@@ -67,7 +66,7 @@ def describe(
         "topic": topic_name(str(data.get("topic") or "") or None),
         "why": data.get("why") or "-",
         "due": _due(data.get("due"), locale, tz),
-        "assignee": _assignee(data, names, locale),
+        "assignee": _assignee(data),
     }
     return t(key, locale, **values)
 
@@ -83,11 +82,9 @@ def _due(value: object, locale: str, tz: ZoneInfo) -> str:
     return value
 
 
-def _assignee(data: Mapping[str, Any], names: Mapping[int, str], locale: str) -> str:
-    ident = data.get("assignee_id") or data.get("assignee")
-    if isinstance(ident, int):
-        return names.get(ident) or t("someone", locale, id=ident)
-    return str(ident or "-")
+def _assignee(data: Mapping[str, Any]) -> str:
+    """分派 records the colleague's name (``staff``) as it was then."""
+    return str(data.get("staff") or "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +114,6 @@ def thread(
             tz=tz,
             dept_name=dept_name,
             topic_name=topic_name,
-            names=names,
         )
         lines.append(
             ThreadLine(

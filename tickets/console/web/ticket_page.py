@@ -34,6 +34,7 @@ MAX_TEXT = 2000
 # The form's ``verb`` -> (the command's verb, needs text, needs argument)
 _FORMS: dict[str, tuple[Verb, bool, bool]] = {
     "claim": (Verb.CLAIM, False, False),
+    "assign": (Verb.ASSIGN, False, True),
     "reply": (Verb.REPLY, True, False),
     "note": (Verb.NOTE, True, False),
     "transfer": (Verb.TRANSFER, True, True),
