@@ -136,12 +136,28 @@ async def test_handler_and_supervisor_work_the_console(chromium: str, server: Se
             assert "q=" in desk.url  # the filter is in the address: a view can be bookmarked
             await desk.screenshot(path=str(shots / "console-desk.png"))
 
-            # 4. The keyboard: j selects the first row (most urgent first), Enter opens it.
+            # 4. The keyboard: ? shows the shortcuts; j/k select, c claims (签收) the selected ticket,
+            #    Enter opens one.
             await desk.locator("#search").blur()
+            await desk.keyboard.press("?")
+            help_box = desk.locator("dialog#help")
+            await help_box.wait_for(timeout=STEP_MS)
+            assert "签收选中的工单" in await help_box.inner_text()
+            await desk.keyboard.press("Escape")
+            await help_box.wait_for(state="hidden", timeout=STEP_MS)
             numbers = await desk.locator("tr.ticket").evaluate_all("rs => rs.map(r => r.dataset.number)")
-            target = numbers.index(number)
-            for _ in range(target + 1):
+            lamp = numbers.index(seeded.numbers["lamp"])
+            for _ in range(lamp + 1):
                 await desk.keyboard.press("j")
+            assert await desk.locator("tr.ticket.selected").get_attribute("data-number") == seeded.numbers["lamp"]
+            await desk.keyboard.press("c")
+            await desk.locator(".flash.done", has_text="1 件已处理，0 件被拒绝").wait_for(timeout=STEP_MS)
+            claimed = desk.locator("tr.ticket", has_text=seeded.numbers["lamp"])
+            assert HANDLER in await claimed.inner_text()
+            numbers = await desk.locator("tr.ticket").evaluate_all("rs => rs.map(r => r.dataset.number)")
+            step = numbers.index(number) - numbers.index(seeded.numbers["lamp"])
+            for _ in range(abs(step)):
+                await desk.keyboard.press("j" if step > 0 else "k")
             await desk.keyboard.press("Enter")
             await desk.wait_for_url(f"**/console/tickets/{number}", timeout=STEP_MS)
             assert "香港中路" in await desk.locator(".facts").inner_text()

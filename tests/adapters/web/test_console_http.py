@@ -275,3 +275,42 @@ async def test_assign_to_a_colleague_from_the_ticket_and_in_bulk(console: tuple[
     assert "1 件已处理，1 件被拒绝" in text  # the bus ticket is 交通运输局's
     assert (await _ticket(client, smell)).assignee_staff_id == handler.id
     assert (await _ticket(client, seeded.numbers["bus"])).assignee_staff_id is None
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+async def test_a_stored_photo_is_served_to_the_department_only(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    """The ticket holds a web-chat upload (as the web chat stores it: a content hash under media_dir)
+    and a Telegram photo (kept on Telegram): the first is shown through the console, the second named."""
+    client, seeded = console
+    services = client.app[SERVICES]
+    name = "0123456789abcdef0123456789abcdef.png"
+    media_dir = Path(services.config.storage.media_dir)
+    media_dir.mkdir(parents=True, exist_ok=True)
+    (media_dir / name).write_bytes(PNG)
+    number = seeded.numbers["lamp"]
+    async with services.sessions.begin() as session:
+        ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
+        ticket.media = [
+            {"kind": "image", "ref": f"webchat:{name}", "url": None},
+            {"kind": "image", "ref": "telegram:AgAD"},
+        ]
+    await sign_in(client, seeded.tokens[HANDLER])
+    page = await (await client.get(f"/console/tickets/{number}")).text()
+    assert f'src="/console/tickets/{number}/media/0"' in page
+    assert "照片保存在telegram平台" in page
+    photo = await client.get(f"/console/tickets/{number}/media/0")
+    assert photo.status == 200 and photo.headers["Content-Type"] == "image/png"
+    assert photo.headers["Cache-Control"] == "private, no-store"
+    assert await photo.read() == PNG
+    assert (await client.get(f"/console/tickets/{number}/media/1")).status == 404  # not stored here
+    assert (await client.get(f"/console/tickets/{number}/media/9")).status == 404
+    client.session.cookie_jar.clear()
+    signed_out = await client.get(f"/console/tickets/{number}/media/0", allow_redirects=False)
+    assert signed_out.status == 303  # to the login page, never the picture
+    await sign_in(client, seeded.tokens[OTHER])
+    assert (await client.get(f"/console/tickets/{number}/media/0")).status == 403
