@@ -4,6 +4,7 @@ wall (pages, photos, actions), roles, sign-out, and that a button takes the chat
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,69 @@ async def test_a_stored_photo_is_served_to_the_department_only(console: tuple[Te
     assert signed_out.status == 303  # to the login page, never the picture
     await sign_in(client, seeded.tokens[OTHER])
     assert (await client.get(f"/console/tickets/{number}/media/0")).status == 403
+
+
+async def test_extending_is_for_supervisors_and_the_place_has_a_map_link(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    number = seeded.numbers["lamp"]
+    async with client.app[SERVICES].sessions.begin() as session:
+        ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
+        ticket.lat, ticket.lon = 36.06, 120.38
+        old_due = ticket.answer_due_at
+    await sign_in(client, seeded.tokens[HANDLER])
+    page = await (await client.get(f"/console/tickets/{number}")).text()
+    assert "mlat=36.06000&amp;mlon=120.38000" in page and "市南区 香港中路" in page
+    assert 'value="extend"' not in page  # no extend form for a handler
+    csrf = await csrf_of(client)
+    new_day = (old_due + timedelta(days=10)).date().isoformat()
+    refused = await client.post(
+        f"/console/tickets/{number}", data={"verb": "extend", "argument": new_day, "text": "协调", "csrf": csrf}
+    )
+    assert "未执行" in await refused.text()
+    await sign_in(client, seeded.tokens[SUPERVISOR])
+    page = await (await client.get(f"/console/tickets/{number}")).text()
+    assert 'value="extend"' in page
+    csrf = await csrf_of(client)
+    done = await client.post(
+        f"/console/tickets/{number}",
+        data={"verb": "extend", "argument": new_day, "text": "需协调供电公司", "csrf": csrf},
+    )
+    assert "未执行" not in await done.text() and "需协调供电公司" in await done.text()
+    assert (await _ticket(client, number)).answer_due_at > old_due
+
+
+async def test_failed_sign_ins_are_throttled(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, _ = console
+    limit = client.app[SERVICES].config.server.staff_login_failures
+    statuses = []
+    for _ in range(limit + 1):
+        page = await client.get("/console/login")
+        form_csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+        answer = await client.post("/console/login", data={"token": "y" * 43, "csrf": form_csrf})
+        statuses.append(answer.status)
+    assert statuses == [403] * limit + [429]
+    assert "登录尝试次数过多" in await answer.text() and int(answer.headers["Retry-After"]) > 0
+
+
+async def test_the_cookie_is_secure_behind_https(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+    config = console_config(tmp_path)
+    config = config.model_copy(
+        update={"server": config.server.model_copy(update={"public_url": "https://wenzheng.example.gov.cn"})}
+    )
+    app = build_app(config, run_workers=False)
+    client = await aiohttp_client(app)
+    seeded = await seed(app)
+    page = await client.get("/console/login")
+    form_csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+    pre = next(h for h in page.headers.getall("Set-Cookie") if h.startswith("wz_console_pre="))
+    assert "Secure" in pre
+    # The test client speaks http, so it will not send a Secure cookie back: hand it over.
+    client.session.cookie_jar.update_cookies({"wz_console_pre": pre.split(";")[0].split("=", 1)[1]})
+    answer = await client.post(
+        "/console/login", data={"token": seeded.tokens[HANDLER], "csrf": form_csrf}, allow_redirects=False
+    )
+    assert answer.status == 303
+    cookie = next(h for h in answer.headers.getall("Set-Cookie") if h.startswith("wz_console="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
