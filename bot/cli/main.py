@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot import wire_telegram, wire_wechat
 from bot.app import build_app
+from bot.cli import demo as demo_cli
 from bot.cli import model as model_cli
 from bot.cli import report as report_cli
 from bot.cli import staff as staff_cli
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="config.yaml")
     staff_cli.register(sub)
     report_cli.register(sub)
+    demo_cli.register(sub)
     model_cli.register(sub)
     wire_wechat.register_cli(sub)
     wire_telegram.register_cli(sub)
@@ -86,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(asyncio.run(staff_cli.run(args, config)))
     elif args.command == "report":
         raise SystemExit(asyncio.run(report_cli.run(args, config)))
+    elif args.command == "demo":
+        raise SystemExit(asyncio.run(demo_cli.run(args, config)))
     elif args.command == "model":
         raise SystemExit(asyncio.run(model_cli.run(args, config)))
     elif args.command == "wechat":

@@ -4,7 +4,8 @@
 ``server.timezone`` (like ticket numbers): per department, topic or district (``--by``), each of
 签收率, 响应率, 办结率, 按时办结率, 满意率 (each ticket's latest rating), 参评率, 重办率, 回退率 as a rate
 with its numerator and denominator, the 督办 count, the overdue count (answer-due tickets not
-concluded by their deadline) and the median hours to the first answer. The definitions, and what
+concluded by their deadline) and the median hours to the first answer. The current month is the
+month so far (deadlines that have not come yet are not counted). The definitions, and what
 "due in the month" means, are written once, in that module. ``--json`` is for scripts,
 ``--csv FILE`` / ``--xlsx FILE`` write the same table for Excel. ``rebuild`` recounts the daily
 department roll-ups (``storage.stats``) from the tickets and ratings: needed only after
@@ -76,7 +77,7 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
                 year, month = parse_month(args.month, clock(), tz)
                 first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
                 async with sessions() as session:
-                    card = await scorecard(session, start=first, end=last, tz=tz, by=GroupBy(args.by))
+                    card = await scorecard(session, start=first, end=last, tz=tz, by=GroupBy(args.by), now=clock())
                 names = Names(taxonomy=config.taxonomy.build(), directory=directory_from(config))
                 print(
                     json.dumps(as_json(card, config, names), ensure_ascii=False, indent=2)

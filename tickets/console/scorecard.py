@@ -4,7 +4,8 @@ handling time, per department, handler, topic or district, for any range of loca
 What "due" means, and every definition (the one place they are written; ``wenzheng report month``,
 the console and the exports all read them from here):
 
-* The period is ``start``..``end``, local days in the service's time zone, both inclusive.
+* The period is ``start``..``end``, local days in the service's time zone, both inclusive; given
+  ``now``, it ends there too (a deadline later this month has not fallen yet: the month so far).
 * Tickets withdrawn by the citizen or merged as duplicates are left out: nothing was owed on them.
 * **Respond-due** tickets: those whose *first-round* respond deadline (``first_respond_due_at``,
   kept by migration 0011: rework and 督办 do not move it) fell in the period.
@@ -31,10 +32,10 @@ Grouping: by the ticket's current department (回退率: its first department), 
 answered it, else who holds it), by topic, by district. ``None`` keys are "not routed" /
 "nobody" / "unknown district".
 
-For console-web: ``scorecard(session, start=, end=, tz=, by=)`` -> ``Scorecard``; each
+For console-web: ``scorecard(session, start=, end=, tz=, by=, now=)`` -> ``Scorecard``; each
 ``ScoreRow.figures[Kpi.X]`` is a ``Figure`` with ``numerator``, ``denominator`` and ``rate``; the
 tickets behind a figure: ``tickets_behind(session, start=, end=, tz=, by=, key=row.key, kpi=,
-part=Part.NUMERATOR)`` -> ticket numbers, shown with ``QueueFilter(numbers=..., statuses=())``.
+part=Part.NUMERATOR, now=)`` -> ticket numbers, shown with ``QueueFilter(numbers=..., statuses=())``.
 Speed: each cohort is a range on ``ix_tickets_first_respond_due`` / ``ix_tickets_first_answer_due``.
 """
 
@@ -201,11 +202,12 @@ class Scorecard:
     total: ScoreRow
 
 
-def bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The period as [first moment, moment after the last day) in local time."""
+def bounds(start: date, end: date, tz: ZoneInfo, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The period as [first moment, moment after the last day) in local time, cut at ``now``."""
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
-    return datetime.combine(start, time(0), tz), datetime.combine(end + timedelta(days=1), time(0), tz)
+    high = datetime.combine(end + timedelta(days=1), time(0), tz)
+    return datetime.combine(start, time(0), tz), high if now is None else min(high, now)
 
 
 def _cohort_column(cohort: Cohort) -> Any:
@@ -277,8 +279,12 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-async def scorecard(session: AsyncSession, *, start: date, end: date, tz: ZoneInfo, by: GroupBy) -> Scorecard:
-    low, high = bounds(start, end, tz)
+async def scorecard(
+    session: AsyncSession, *, start: date, end: date, tz: ZoneInfo, by: GroupBy, now: datetime | None = None
+) -> Scorecard:
+    """The figures of every group and the total (see the module docstring); pass ``now`` for a
+    period that is not over yet."""
+    low, high = bounds(start, end, tz, now)
     passes: list[tuple[Cohort, list[Kpi]]] = [
         (Cohort.RESPOND, [Kpi.CLAIM_RATE, Kpi.RESPONSE_RATE]),
         (Cohort.RESPOND, [Kpi.TRANSFER_RATE]),  # its own pass: by department it groups by the first one
@@ -329,10 +335,11 @@ async def tickets_behind(
     part: Part,
     whole: bool = False,
     limit: int = BEHIND_LIMIT,
+    now: datetime | None = None,
 ) -> list[str]:
     """The numbers of the tickets counted in a figure (``part``) of one row (``key``; ``whole``:
     the total row), by number, the same conditions as ``scorecard`` uses."""
-    low, high = bounds(start, end, tz)
+    low, high = bounds(start, end, tz, now)
     rule = RULES[kpi]
     dialect = session.get_bind().dialect.name
     where = [*_in_cohort(rule.cohort, low, high), rule.base()]

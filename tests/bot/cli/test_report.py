@@ -25,6 +25,7 @@ from tests.tickets.console.month import Month, november
 
 __all__ = ["november"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+DECEMBER = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)  # November is over
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -52,7 +53,7 @@ async def test_month_table_is_the_scorecard_with_hand_counted_figures(
 ) -> None:
     """The figures of ``tests/tickets/console/month.py`` (counted by hand there)."""
     config = november.services.config
-    code, out, err = await report(config, "month", "--month", "2026-11", capsys=capsys)
+    code, out, err = await report(config, "month", "--month", "2026-11", capsys=capsys, clock=Clock(DECEMBER))
     assert (code, err) == (0, "")
     title, header, *rows = out.splitlines()
     assert title.startswith("2026-11 (Asia/Shanghai) by department:") and "latest rating" in title
@@ -77,7 +78,7 @@ async def test_month_by_district_json_and_exports(
     sheet, book = tmp_path / "m.csv", tmp_path / "m.xlsx"
     code, out, _ = await report(
         config, "month", "--month", "2026-11", "--by", "district", "--json", "--csv", str(sheet), "--xlsx", str(book),
-        capsys=capsys,
+        capsys=capsys, clock=Clock(DECEMBER),
     )  # fmt: skip
     assert code == 0
     found = json.loads(out)
@@ -89,6 +90,15 @@ async def test_month_by_district_json_and_exports(
     assert [r[0] for r in rows] == ["区县", "市北区", "市南区", "合计"]
     cells = list(load_workbook(book, read_only=True).worksheets[0].iter_rows(values_only=True))
     assert cells[-1][0] == "合计" and len(cells) == 4
+
+
+async def test_the_current_month_is_the_month_so_far(november: Month, capsys: pytest.CaptureFixture[str]) -> None:
+    # On 11-12 at 00:00 local, deadlines after it have not fallen: T1-T9 respond-due, T1-T3 and T13 answer-due.
+    code, out, _ = await report(
+        november.services.config, "month", "--json", capsys=capsys, clock=Clock(datetime(2026, 11, 11, 16, tzinfo=UTC))
+    )
+    total = json.loads(out)["total"]
+    assert (code, total["respond_due"], total["answer_due"]) == (0, 9, 4)
 
 
 async def test_month_default_is_this_month_in_the_service_time_zone(
