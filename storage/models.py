@@ -138,6 +138,7 @@ class Ticket(Base):
         # The console (migration 0011): "mine" by due time, search by phone, the scorecard's
         # cohorts (tickets whose first-round deadline fell in the period).
         Index("ix_tickets_assignee_due", "assignee_staff_id", "status", "answer_due_at"),
+        Index("ix_tickets_department_created", "department_code", "created_at"),  # newest first, a date range
         Index("ix_tickets_phone", "phone"),
         Index("ix_tickets_first_respond_due", "first_respond_due_at"),
         Index("ix_tickets_first_answer_due", "first_answer_due_at"),

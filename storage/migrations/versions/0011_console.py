@@ -39,6 +39,7 @@ _COLUMNS = (
 )
 _INDEXES = (
     ("ix_tickets_assignee_due", ["assignee_staff_id", "status", "answer_due_at"]),
+    ("ix_tickets_department_created", ["department_code", "created_at"]),
     ("ix_tickets_phone", ["phone"]),
     ("ix_tickets_first_respond_due", ["first_respond_due_at"]),
     ("ix_tickets_first_answer_due", ["first_answer_due_at"]),
