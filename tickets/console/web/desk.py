@@ -120,6 +120,7 @@ async def filter_with_behind(request: web.Request, viewer: Viewer, *, page_size:
             kpi=kpi,
             part=part,
             whole=query.get("whole") == "1",
+            now=deps.clock(),  # the same cut-off as the scorecard the link came from
         )
     return replace(filt, numbers=tuple(numbers), statuses=()) if numbers else None
 

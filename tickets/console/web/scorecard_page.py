@@ -101,7 +101,7 @@ async def _card(request: web.Request) -> tuple[Any, Period, GroupBy]:
     period = period_from(request.query, deps.clock().astimezone(tz).date())
     by = group_from(request.query)
     async with deps.readers() as session:
-        card = await scorecard(session, start=period.start, end=period.end, tz=tz, by=by)
+        card = await scorecard(session, start=period.start, end=period.end, tz=tz, by=by, now=deps.clock())
     return card, period, by
 
 
