@@ -5,14 +5,13 @@ A citizen files an inquiry on a phone-sized /chat; 张三 (城市管理局) is a
 keyboard (j, Enter), claims it (签收) and answers with a reply template; the citizen's chat receives
 the answer through the production path (workflow → outbox → worker → mailbox → event stream).
 王主任 (supervisor) opens the scorecard and follows a figure to the tickets behind it. 李四 of
-another department is refused the ticket (403). Screenshots go to the test's folder, or to docs/
-with CONSOLE_SCREENSHOTS=docs (how the README's pictures are made).
+another department is refused the ticket (403). Screenshots go to the test's folder (the README's
+pictures come from ``scripts/console_screenshots.py`` on demo data).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,6 @@ STEP_MS = 10_000
 POLL_MS = 15_000  # the desk refreshes itself every 10 s
 TICKET = re.compile(r"WZ\d{8}-\d{4}")
 FIRST_MESSAGE = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class Served(NamedTuple):
@@ -52,10 +50,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Served]:
     app = build_app(console_config(tmp_path))  # run_workers=True: pushes are delivered by the worker
     async with serve(app) as (url, _):
         yield Served(url, app, await seed(app))
-
-
-def _shots(tmp_path: Path) -> Path:
-    return ROOT / "docs" if os.environ.get("CONSOLE_SCREENSHOTS") == "docs" else tmp_path
 
 
 def _watch(page: Page, who: str, problems: list[str]) -> None:
@@ -96,8 +90,7 @@ async def _file_as_citizen(phone: Page, base_url: str) -> str:
 
 async def test_handler_and_supervisor_work_the_console(chromium: str, server: Served, tmp_path: Path) -> None:
     base_url, seeded = server.url, server.seeded
-    shots = _shots(tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path
     problems: list[str] = []
     template = BY_TOPIC["urban"][0]
     async with asyncio.timeout(TEST_SECONDS), async_playwright() as pw:

@@ -64,7 +64,7 @@ def describe(
         "original": data.get("original") or "-",
         "text": data.get("text") or "",
         "topic": topic_name(str(data.get("topic") or "") or None),
-        "why": data.get("why") or "-",
+        "why": _why(data.get("why"), locale),
         "due": _due(data.get("due"), locale, tz),
         "assignee": _assignee(data),
     }
@@ -80,6 +80,12 @@ def _due(value: object, locale: str, tz: ZoneInfo) -> str:
         with contextlib.suppress(ValueError):
             return date.fromisoformat(value).isoformat()
     return value
+
+
+def _why(code: object, locale: str) -> str:
+    """A stored reason code (``overdue_respond``) in words; an unknown one as it is."""
+    key = f"why_{code}"
+    return t(key, locale) if known(key) else str(code or "-")
 
 
 def _assignee(data: Mapping[str, Any]) -> str:

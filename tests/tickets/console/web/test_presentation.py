@@ -56,6 +56,7 @@ def test_a_thread_reads_as_words_with_names() -> None:
         EventLike("claim", "staff:7", {"from": "accepted", "to": "assigned", "staff": "张三"}, NOW),
         EventLike("transfer", "staff:7", {"to": "transport", "reason": "属交通", "source": "urban"}, NOW),
         EventLike("note", "staff:99", {"note": "已电话联系"}, NOW),
+        EventLike("escalated", "system", {"why": "overdue_respond"}, NOW),
         EventLike("mystery", "system", {}, NOW),
     ]
     names = {"urban": "城市管理局", "transport": "交通运输局"}
@@ -74,6 +75,7 @@ def test_a_thread_reads_as_words_with_names() -> None:
         ("张三", "签收", "staff"),
         ("张三", "转办给 交通运输局，原因：属交通", "staff"),
         ("工作人员 #99", "内部备注：已电话联系", "staff"),
+        ("系统", "督办（超过签收时限）", "system"),
         ("系统", "mystery", "system"),
     ]
     assert lines[4].internal and not lines[3].internal
