@@ -24,8 +24,8 @@ OTHER = "李四"  # 交通运输局 (transport), handler
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def console_config(tmp_path: Path) -> AppConfig:
-    config = make_config(tmp_path)
+def console_config(tmp_path: Path, database_url: str | None = None) -> AppConfig:
+    config = make_config(tmp_path, database_url)
     return config.model_copy(
         update={
             "staff": [

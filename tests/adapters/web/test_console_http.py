@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from bot.services import SERVICES
+from storage.database import create_engine
+from storage.migrate import upgrade
 from storage.models import AuditEntry, Ticket
 from tests.adapters.web.console_helpers import (
     HANDLER,
@@ -31,8 +33,18 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def console(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Seeded]]:
-    app = build_app(console_config(tmp_path), run_workers=False)
+async def console(
+    aiohttp_client: ClientFactory, tmp_path: Path, database_url: str
+) -> AsyncIterator[tuple[TestClient[Any, Any], Seeded]]:
+    """The real app on SQLite and on PostgreSQL (``database_url``: the suite's throwaway server,
+    upgraded first as an operator would: the app migrates only an embedded SQLite itself)."""
+    config = console_config(tmp_path, database_url)
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, timezone=config.server.timezone)
+    finally:
+        await engine.dispose()
+    app = build_app(config, run_workers=False)
     client = await aiohttp_client(app)
     yield client, await seed(app)
 
