@@ -393,3 +393,17 @@ async def test_the_cookie_is_secure_behind_https(aiohttp_client: ClientFactory, 
     assert answer.status == 303
     cookie = next(h for h in answer.headers.getall("Set-Cookie") if h.startswith("wz_console="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+async def test_bulk_claim_without_htmx_goes_back_to_the_same_desk(console: tuple[TestClient[Any, Any], Seeded]) -> None:
+    client, seeded = console
+    await sign_in(client, seeded.tokens[HANDLER])
+    csrf = await csrf_of(client)
+    answer = await client.post(
+        "/console/bulk?scope=unassigned&q=%E8%B7%AF%E7%81%AF",
+        data={"number": [seeded.numbers["lamp"]], "action": "claim", "csrf": csrf},
+        allow_redirects=False,
+    )
+    assert answer.status == 303
+    assert answer.headers["Location"] == "/console/?scope=unassigned&q=%E8%B7%AF%E7%81%AF"
+    assert (await _ticket(client, seeded.numbers["lamp"])).status == "assigned"

@@ -256,11 +256,11 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     if done:
         deps.wake_outbox()
     flash = t("bulk_done", viewer.locale, done=done, refused=refused)
-    back = str(form.get("back") or "")
     if request.headers.get("HX-Request"):
         context = await _load(request)
         return render(request, "_queue.html", {**context, "flash": flash, "flash_details": messages})
-    return see_other("/console/" + (("?" + back.split("?", 1)[1]) if "?" in back else ""))
+    raw = request.rel_url.raw_query_string
+    return see_other("/console/" + (f"?{raw}" if raw else ""))
 
 
 def add_routes(app: web.Application) -> None:
