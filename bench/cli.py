@@ -36,6 +36,10 @@ def _runner(name: str) -> Runner:
         from bench import scale
 
         return scale.run
+    if name == "console":
+        from bench import console
+
+        return console.run
     if name == "sessions":
         from bench import sessions
 
@@ -70,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", type=_csv(SCENARIOS), help=f"comma-separated, from: {', '.join(SCENARIOS)}")
     p.add_argument("--backends", type=_csv(BACKENDS), help="for pipeline and scale: sqlite,postgres")
     p.add_argument("--channels", type=_csv(CHANNELS), help=f"for pipeline, from: {', '.join(CHANNELS)}")
-    p.add_argument("--tickets", type=int, help="tickets per database in the scale scenario")
+    p.add_argument("--tickets", type=int, help="tickets per database in the scale and console scenarios")
     p.add_argument("--sessions", type=int, help="dialog sessions held in the sessions scenario")
     p.add_argument("--duration", type=float, help="seconds of measured load per pipeline run")
     p.add_argument("--concurrency", type=int, help="citizens at once in the closed-loop (peak) run")

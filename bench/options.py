@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-SCENARIOS = ("pipeline", "peer", "scale", "sessions", "outbox", "workers", "burst", "oversight")
+SCENARIOS = ("pipeline", "peer", "scale", "console", "sessions", "outbox", "workers", "burst", "oversight")
 BACKENDS = ("sqlite", "postgres")
 CHANNELS = ("webchat", "wechat", "weibo", "telegram")  # Telegram last: its outbox backlog drains slowest
 

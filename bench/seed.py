@@ -6,6 +6,12 @@ weighted like a city hotline, two years of history, statuses by age (recent tick
 closed), six in ten answered tickets rated. The loader bypasses the workflow, so the department
 statistics roll-ups are then filled the way migration 0006 back-fills them (``storage.stats.rebuild``),
 timed on their own.
+
+The console's columns (migration 0011) are filled as the workflow would: the channel, the first
+round's deadlines and department, the claim (some late, some never) and the first answer, a
+transfer for one ticket in twenty, the latest rating's score; one handler per department (staff
+ids 1..departments, with the departments themselves) holds the tickets it claimed, and three in
+ten tickets carry a phone number, so "mine" and the phone search have something to find.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.config import AppConfig
 from storage import stats
-from storage.models import Citizen, Identity, Rating, Ticket
+from storage.models import Citizen, Department, Identity, Rating, Staff, Ticket
 from storage.upsert import table_of
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -105,6 +111,34 @@ class Generator:
         self._types = _weighted(TYPE_WEIGHTS)
         self._seq: dict[str, int] = {}
         self._geo = random.Random(seed + 1)  # its own stream: the other columns stay as they were
+        names, weights = _weighted(CHANNELS)
+        self._channels = self._rng.choices(names, weights, k=self.citizens)  # identity i+1's channel
+        self.handlers = {d.code: i + 1 for i, d in enumerate(config.departments)}  # staff ids
+        self._more = random.Random(seed + 1)  # the console's columns: the older draws stay as they were
+        self._departments = config.departments
+
+    def directory_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The departments (as ``seed_directory`` writes them) and one handler each."""
+        created = NOW - timedelta(days=HISTORY_DAYS + 30)
+        departments = [
+            {
+                "code": d.code,
+                "name_zh": d.name.zh,
+                "name_en": d.name.en,
+                "topics": list(d.topics),
+                "districts": list(d.districts),
+                "telegram_chat_id": None,
+                "position": i,
+                "active": True,
+            }
+            for i, d in enumerate(self._departments)
+        ]
+        staff = [
+            {"id": sid, "name": f"bench-{code}", "department_code": code, "role": "handler", "active": True,
+             "locale": "zh", "created_at": created}
+            for code, sid in self.handlers.items()
+        ]  # fmt: skip
+        return departments, staff
 
     def sample_citizens(self, k: int, seed: int = 11) -> list[int]:
         """Citizens drawn like the tickets' authors: the active ones are asked about most."""
@@ -123,11 +157,10 @@ class Generator:
             yield chunk
 
     def identity_rows(self) -> Iterator[list[dict[str, Any]]]:
-        names, weights = _weighted(CHANNELS)
         chunk: list[dict[str, Any]] = []
         created = NOW - timedelta(days=HISTORY_DAYS + 30)
         for cid in range(1, self.citizens + 1):
-            channel = self._rng.choices(names, weights)[0]
+            channel = self._channels[cid - 1]
             chunk.append(
                 {
                     "id": cid,
@@ -153,7 +186,7 @@ class Generator:
 
     def ticket_rows(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
         """(tickets, ratings) chunks, tickets in creation order with ids 1..N."""
-        rng = self._rng
+        rng, more = self._rng, self._more
         step = HISTORY_DAYS * 86_400 / self.count
         tickets: list[dict[str, Any]] = []
         ratings: list[dict[str, Any]] = []
@@ -169,6 +202,25 @@ class Generator:
             day = created.astimezone(TZ).strftime("%Y%m%d")
             self._seq[day] = seq = self._seq.get(day, 0) + 1
             answered = created + timedelta(days=1 + rng.random() * 8) if status in RATED else None
+            score = None
+            if answered is not None and department is not None and rng.random() < 0.6:
+                rating_id += 1
+                score = rng.choices((1, 2, 3), (70, 20, 10))[0]
+                ratings.append(
+                    {
+                        "id": rating_id,
+                        "ticket_id": tid,
+                        "score": score,
+                        "comment": "",
+                        "department_code": department,
+                        "staff_id": None,
+                        "round": 0,
+                        "created_at": answered + timedelta(days=1),
+                    }
+                )
+            taken = status not in ("submitted", "accepted") or more.random() < 0.3
+            claimed = created + timedelta(hours=more.choice((0.5, 1, 2, 3, 5, 7, 10, 20))) if taken else None
+            respond_due, answer_due = created + timedelta(hours=8), created + timedelta(days=9)
             tickets.append(
                 {
                     "id": tid,
@@ -187,36 +239,31 @@ class Generator:
                     "lon": round(CITY_WEST + self._geo.random() * CITY_SPAN, 6),
                     "details": rng.choice(DETAILS),
                     "media": [],
-                    "phone": None,
+                    "phone": f"13{more.randrange(10**9):09d}" if more.random() < 0.3 else None,
                     "locale": "zh",
                     "status": status,
                     "department_code": department,
                     "created_at": created,
                     "updated_at": answered or created,
-                    "respond_due_at": created + timedelta(hours=8),
-                    "answer_due_at": created + timedelta(days=9),
-                    "responded_at": created + timedelta(hours=2),
+                    "respond_due_at": respond_due,
+                    "answer_due_at": answer_due,
+                    "responded_at": claimed,
                     "answered_at": answered,
                     "closed_at": answered + timedelta(days=2) if status == "closed" and answered else None,
                     "rework_count": 1 if status == "reopened" else 0,
-                    "escalated": False,
+                    "escalated": claimed is None or claimed > respond_due,
+                    "assignee_staff_id": self.handlers.get(department or "") if claimed else None,
+                    "answered_by_staff_id": self.handlers.get(department or "") if answered else None,
+                    "channel": self._channels[citizen - 1],
+                    "first_department_code": department,
+                    "first_respond_due_at": respond_due,
+                    "first_answer_due_at": answer_due,
+                    "claimed_at": claimed,
+                    "first_answered_at": answered,
+                    "transferred_at": created + timedelta(hours=1) if department and more.random() < 0.05 else None,
+                    "latest_score": score,
                 }
             )
-            if answered is not None and department is not None and rng.random() < 0.6:
-                rating_id += 1
-                score = rng.choices((1, 2, 3), (70, 20, 10))[0]
-                ratings.append(
-                    {
-                        "id": rating_id,
-                        "ticket_id": tid,
-                        "score": score,
-                        "comment": "",
-                        "department_code": department,
-                        "staff_id": None,
-                        "round": 0,
-                        "created_at": answered + timedelta(days=1),
-                    }
-                )
             if len(tickets) >= CHUNK:
                 yield tickets, ratings
                 tickets, ratings = [], []
@@ -256,6 +303,9 @@ async def seed(engine: AsyncEngine, config: AppConfig, tickets: int, deadline: f
     (``time.monotonic()``) with what is loaded, so a slow machine cannot run away with the run."""
     started = time.monotonic()
     gen = Generator(tickets, config)
+    department_rows, staff_rows = gen.directory_rows()
+    await _insert(engine, table_of(Department), department_rows)
+    await _insert(engine, table_of(Staff), staff_rows)
     for chunk in gen.citizen_rows():
         await _insert(engine, table_of(Citizen), chunk)
     for chunk in gen.identity_rows():
@@ -268,7 +318,7 @@ async def seed(engine: AsyncEngine, config: AppConfig, tickets: int, deadline: f
         rated += len(rating_chunk)
         if time.monotonic() > deadline:
             break
-    await _fix_sequences(engine, ("citizens", "identities", "tickets", "ratings"))
+    await _fix_sequences(engine, ("citizens", "identities", "tickets", "ratings", "staff"))
     loaded_at = time.monotonic()
     async with AsyncSession(engine) as session, session.begin():
         await stats.rebuild(session, ZoneInfo(config.server.timezone))

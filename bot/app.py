@@ -22,7 +22,7 @@ from adapters.web.login_throttle import LoginThrottle
 from adapters.web.redis_login_throttle import RedisLoginThrottle
 from adapters.web.staffweb import StaffWebChannel
 from adapters.web.webchat import WebchatChannel
-from bot import hot_topics
+from bot import console_ops, hot_topics
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
 from bot.config import AppConfig
@@ -39,6 +39,7 @@ from bot.routes import healthz, metrics_endpoint, to_chat
 from bot.services import HEALTH, SERVICES, Services
 from bot.staff_auth import SqlStaffAuth
 from bot.timers import TimerWorker
+from bot.wire_console import mount_console
 from dialogs.address import AddressParser
 from dialogs.classifier import load_newest
 from dialogs.engine import DialogEngine
@@ -72,6 +73,23 @@ from tickets.staff_desk import StaffDesk
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def directory_from(config: AppConfig) -> Directory:
+    """The departments of the config, as routing and the reports read them."""
+    return Directory(
+        departments=tuple(
+            DepartmentInfo(
+                code=d.code,
+                name=Bilingual(d.name.zh, d.name.en),
+                topics=tuple(d.topics),
+                districts=tuple(d.districts),
+                telegram_chat_id=d.telegram_chat_id,
+            )
+            for d in config.departments
+        ),
+        default=config.default_department,
+    )
 
 
 def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -111,19 +129,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
     repos = Repositories(
         IdentityRepository(), InboundRepository(), TicketRepository(), StaffRepository(), NonceRepository()
     )
-    directory = Directory(
-        departments=tuple(
-            DepartmentInfo(
-                code=d.code,
-                name=Bilingual(d.name.zh, d.name.en),
-                topics=tuple(d.topics),
-                districts=tuple(d.districts),
-                telegram_chat_id=d.telegram_chat_id,
-            )
-            for d in config.departments
-        ),
-        default=config.default_department,
-    )
+    directory = directory_from(config)
     timer_repo = TimerRepository()
     enabled_platforms = frozenset(name for name in PLATFORMS if getattr(config.channels, name).enabled)
     segmenter = Segmenter()  # jieba, loaded on first use; shared by duplicates and hot topics
@@ -324,6 +330,7 @@ def build_app(
         app.router.add_routes(route_table(services.webchat.routes()))
         app.router.add_get("/", to_chat)
     app.router.add_routes(route_table(services.staffweb.routes()))
+    mount_console(app, services)
     for platform in services.platforms.values():
         app.router.add_routes(route_table(platform.routes()))
     install_public(app, site=public_site(services))
@@ -331,6 +338,7 @@ def build_app(
 
     async def start(app: web.Application) -> None:
         await prepare_database(services)
+        await console_ops.check_staffing(services)
         await asyncio.to_thread(services.addresses.warm_up)  # else the first citizen waits for the index
         if services.segmenter is not None:
             await asyncio.to_thread(services.segmenter.warm_up)  # else the first 提交 holds the loop ~2 s
@@ -340,6 +348,7 @@ def build_app(
                 asyncio.create_task(services.worker.run_forever(services.stop, config.outbox.poll_seconds))
             )
             services.tasks.append(asyncio.create_task(recovery_loop(services.dispatcher, services.stop)))
+            services.tasks.append(asyncio.create_task(console_ops.department_gauges_loop(services, services.stop)))
             services.tasks.append(
                 asyncio.create_task(services.timer_worker.run_forever(services.stop, config.workflow.poll_seconds))
             )

@@ -48,6 +48,29 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livemostrecent",  # every worker reads the same table: the latest reading
         )
+        # Per department, refreshed every minute (bot.console_ops); like the outbox depth, every
+        # worker reads the same tables, so the latest reading is the figure.
+        self.department_open = Gauge(
+            "wenzheng_department_open_tickets",
+            "Open tickets by department",
+            ["department"],
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.department_overdue = Gauge(
+            "wenzheng_department_overdue_tickets",
+            "Open tickets past a deadline, by department",
+            ["department"],
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.department_unstaffed = Gauge(
+            "wenzheng_department_unstaffed",
+            "1 when a department that owns topics has no active staff",
+            ["department"],
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
         self.tickets_filed = Counter(
             "wenzheng_tickets_filed", "Tickets filed by channel", ["channel"], registry=self.registry
         )

@@ -21,6 +21,7 @@ from dialogs.words import words
 
 class Verb(StrEnum):
     CLAIM = "claim"
+    ASSIGN = "assign"
     REPLY = "reply"
     NOTE = "note"
     TRANSFER = "transfer"
@@ -61,6 +62,7 @@ class VerbSpec:
 VERBS: Final[Mapping[Verb, VerbSpec]] = MappingProxyType(
     {
         Verb.CLAIM: VerbSpec("接单 WZ20261122-0007", on_button=True),
+        Verb.ASSIGN: VerbSpec("分派 WZ20261122-0007 同事姓名", needs_argument=True),
         Verb.REPLY: VerbSpec("回复 WZ20261122-0007 答复内容", needs_text=True),
         Verb.NOTE: VerbSpec("备注 WZ20261122-0007 内部备注", needs_text=True),
         Verb.TRANSFER: VerbSpec("转办 WZ20261122-0007 部门代码 原因", needs_argument=True, needs_text=True),
@@ -92,7 +94,7 @@ _VERB_FIRST = re.compile(r"^\s*(\S+?)(?:@\w+)?(?:[\s:：]+(.*))?$", re.DOTALL)
 class StaffCommand:
     verb: Verb
     number: str | None = None
-    argument: str | None = None  # department code, new due date, original ticket number, topic
+    argument: str | None = None  # department code, new due date, original ticket number, topic, colleague
     text: str = ""
 
 

@@ -245,6 +245,11 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "您的问政{number}与{original}反映的是同一问题，将合并办理，请关注{original}的进展。",
             "Your inquiry {number} concerns the same issue as {original}; follow {original} for progress.",
         ),
+        "push_duplicate_other": (
+            "您的问政{number}反映的问题已有其他市民反映，正在合并办理，本问政不再单独答复。",
+            "The issue of your inquiry {number} was already reported by someone else and is being handled"
+            " there; this inquiry will not be answered separately.",
+        ),
         "push_answered": (
             "【{department}】答复：{answer}\n（问政编号{number}）",
             "{department} answers: {answer}\n(inquiry {number})",
@@ -296,10 +301,12 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "withdrawn": ("问政{number}已撤回。", "Inquiry {number} has been withdrawn."),
         "withdraw_refused": ("问政{number}当前无法撤回。", "Inquiry {number} cannot be withdrawn now."),
         # --- staff ----------------------------------------------------------------------------------------
+        # A new ticket's card heading; rework and 督办 cards have their own (card_reopened, card_escalated).
+        "card_new": ("【新问政】{number}", "[New inquiry] {number}"),
         "card": (
-            "【新问政】{number}\n类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n照片：{photos}张｜联系电话：{phone}"
+            "类型：{type}｜领域：{topic}\n地点：{place}\n内容：{details}\n照片：{photos}张｜联系电话：{phone}"
             "\n响应期限：{respond_due}\n答复期限：{answer_due}",
-            "[New inquiry] {number}\nType: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
+            "Type: {type} | Area: {topic}\nPlace: {place}\nDetails: {details}\n"
             "Photos: {photos} | Phone: {phone}\nRespond by: {respond_due}\nAnswer by: {answer_due}",
         ),
         "card_transferred": (
@@ -320,13 +327,13 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_help": (
             "可用指令（编号如 WZ20261122-0007）：\n接单 编号｜回复 编号 内容｜备注 编号 内容｜转办 编号 部门代码 原因｜"
             "延期 编号 YYYY-MM-DD 原因（主管）｜不予受理 编号 原因｜办结 编号｜重复 编号 原编号｜查看 编号｜待办｜"
-            "投递失败（主管）｜改类 编号 主题｜督办列表（主管）｜解除督办 编号 原因（主管）｜"
+            "投递失败（主管）｜改类 编号 主题｜分派 编号 同事姓名｜督办列表（主管）｜解除督办 编号 原因（主管）｜"
             "热点｜订阅热点｜退订热点（主管）｜关联 编号 原编号｜取消关联 编号｜撤下公开 编号 原因｜恢复公开 编号",
             "Commands (numbers like WZ20261122-0007):\nclaim N | reply N text | note N text | transfer N dept reason | "
             "extend N YYYY-MM-DD reason (supervisors) | reject N reason | close N | duplicate N original | "
             "show N | queue | failed (supervisors) | retopic N topic | supervised (supervisors) | "
             "unsupervise N reason | hot | subscribe | unsubscribe (supervisors) | link N original | unlink N | "
-            "hide N reason | unhide N",
+            "hide N reason | unhide N | assign N colleague",
         ),
         "staff_usage": ("指令格式不对：{usage}", "Wrong format: {usage}"),
         "staff_unknown_ticket": ("没有编号为{number}的问政。", "There is no inquiry {number}."),
@@ -345,6 +352,19 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         "staff_unknown_department": ("没有部门代码{code}。可用：{codes}", "No department {code}. Known: {codes}"),
         "staff_unknown_topic": ("没有主题{topic}。可用：{topics}", "No topic {topic}. Known: {topics}"),
+        "staff_duplicate_not_open": (
+            "问政{original}已不在办理中（{status}），只能合并到正在办理的问政。",
+            "Inquiry {original} is no longer open ({status}); a duplicate can only be linked to an open one.",
+        ),
+        "staff_unknown_colleague": (
+            "{who}不是问政{number}所属部门的在职工作人员。",
+            "{who} is not an active member of the department of inquiry {number}.",
+        ),
+        "staff_assign_not_yours": (
+            "问政{number}由{holder}办理，只有本人或主管可以改派。",
+            "Inquiry {number} is held by {holder}; only they or a supervisor may reassign it.",
+        ),
+        "card_assigned": ("【分派】{number} 由{by}分派给您办理", "[Assigned] {number}: {by} assigned it to you"),
         "staff_same_topic": ("问政{number}的主题已是{topic}。", "Inquiry {number} is already under {topic}."),
         "staff_bad_date": (
             "日期格式应为YYYY-MM-DD，且晚于当前期限。",
@@ -390,6 +410,7 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "[Escalation] {number} was not answered by {due}.",
         ),
         "action_claim": ("接单", "claim"),
+        "action_assign": ("分派", "assign"),
         "action_note": ("备注", "note"),
         "action_reply": ("回复", "reply"),
         "action_transfer": ("转办", "transfer"),

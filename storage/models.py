@@ -140,6 +140,13 @@ class Ticket(Base):
             postgresql_where=text("status IN ('submitted', 'accepted', 'assigned', 'in_progress', 'reopened')"),
             info={ONLY_ON: ("postgresql",)},
         ).ddl_if(dialect="postgresql"),
+        # The console (migration 0011): "mine" by due time, search by phone, the scorecard's
+        # cohorts (tickets whose first-round deadline fell in the period).
+        Index("ix_tickets_assignee_due", "assignee_staff_id", "status", "answer_due_at"),
+        Index("ix_tickets_department_created", "department_code", "created_at"),  # newest first, a date range
+        Index("ix_tickets_phone", "phone"),
+        Index("ix_tickets_first_respond_due", "first_respond_due_at"),
+        Index("ix_tickets_first_answer_due", "first_answer_due_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -180,6 +187,16 @@ class Ticket(Base):
     public_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     public_hidden_at: Mapped[datetime | None]
     public_hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # Kept for the scorecard (migration 0011): what the deadlines and owners were in the first
+    # round, which rework (退回重办), 督办 and 转办 do not overwrite (``tickets.changes``).
+    channel: Mapped[str | None] = mapped_column(String(32))  # the citizen's channel at filing
+    first_department_code: Mapped[str | None] = mapped_column(String(64))  # routing's choice
+    first_respond_due_at: Mapped[datetime | None]
+    first_answer_due_at: Mapped[datetime | None]  # with approved 延期 of the first round
+    claimed_at: Mapped[datetime | None]  # the first 接单 ever (``responded_at`` resets on 转办)
+    first_answered_at: Mapped[datetime | None]  # the first answer (``answered_at`` is the latest)
+    transferred_at: Mapped[datetime | None]  # the first 转办 away
+    latest_score: Mapped[int | None] = mapped_column(Integer)  # the latest rating's score
 
 
 class Department(Base):
@@ -434,6 +451,15 @@ class HotTopicSubscription(Base):
 
     __tablename__ = "hot_topic_subscriptions"
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+class ConsoleView(Base):
+    """A staff member's saved desk filter: a name and the desk's query string (migration 0012)."""
+
+    __tablename__ = "console_views"
+    __table_args__ = (UniqueConstraint("staff_id", "name", name="uq_console_view_name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import stats
-from storage.models import OutboxMessage, Ticket, TicketEvent, TicketSequence
+from storage.models import Identity, OutboxMessage, Ticket, TicketEvent, TicketSequence
 from storage.outbox import OutboxStatus
 from storage.upsert import increment_counter, table_of
 
@@ -62,11 +62,15 @@ class TicketRepository:
         if existing is not None:
             return existing, False
         seq = await increment_counter(session, table_of(TicketSequence), "day", local_day, "last")
+        identity = await session.get(Identity, new.identity_id)
         ticket = Ticket(
             number=format_number(local_day, seq),
             status="submitted",
             created_at=now,
             updated_at=now,
+            channel=identity.channel if identity is not None else None,
+            first_respond_due_at=new.respond_due_at,
+            first_answer_due_at=new.answer_due_at,
             **{f: getattr(new, f) for f in NewTicket.__dataclass_fields__},
         )
         session.add(ticket)

@@ -34,9 +34,10 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class Unassigned:
-    """转办: nobody holds it in the new department, which owes a response by ``respond_due``."""
+    """转办 at ``at``: nobody holds it in the new department, which owes a response by ``respond_due``."""
 
     respond_due: datetime
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,17 @@ class Extended:
 
 @dataclass(frozen=True, slots=True)
 class Reworked:
-    """不满意: another round, with fresh deadlines."""
+    """不满意: another round, with fresh current deadlines (the first round's are kept)."""
 
     answer_due: datetime
     respond_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """A rating given; the ticket keeps the latest score (满意率 counts each ticket once)."""
+
+    score: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,7 @@ Change = (
     | Answered
     | Extended
     | Reworked
+    | Rated
     | Escalated
     | Laddered
     | Closed
@@ -109,24 +118,36 @@ def apply(ticket: Ticket, *changes: Change) -> None:
                 ticket.status = status.value
                 if department is not None:
                     ticket.department_code = department
+                    if ticket.first_department_code is None:  # routing: the first owner
+                        ticket.first_department_code = department
                 ticket.updated_at = at
             case Claimed(staff_id=staff_id, at=at):
                 ticket.assignee_staff_id = staff_id
                 if ticket.responded_at is None:
                     ticket.responded_at = at
-            case Unassigned(respond_due=respond_due):
+                if ticket.claimed_at is None:
+                    ticket.claimed_at = at
+            case Unassigned(respond_due=respond_due, at=at):
+                if ticket.transferred_at is None:
+                    ticket.transferred_at = at
                 ticket.assignee_staff_id = None
                 ticket.responded_at = None
                 ticket.respond_due_at = respond_due
             case Answered(staff_id=staff_id, at=at):
                 ticket.answered_at = at
                 ticket.answered_by_staff_id = staff_id
+                if ticket.first_answered_at is None:
+                    ticket.first_answered_at = at
             case Extended(answer_due=answer_due):
                 ticket.answer_due_at = answer_due
+                if ticket.rework_count == 0:  # an approved 延期 of the first round counts for 按时办结
+                    ticket.first_answer_due_at = answer_due
             case Reworked(answer_due=answer_due, respond_due=respond_due):
                 ticket.rework_count += 1
                 ticket.answer_due_at = answer_due
                 ticket.respond_due_at = respond_due
+            case Rated(score=score):
+                ticket.latest_score = score
             case Escalated():
                 ticket.escalated = True
             case Laddered(level=level):

@@ -26,6 +26,7 @@ class Status(StrEnum):
 class Action(StrEnum):
     ROUTE = "route"
     CLAIM = "claim"
+    ASSIGN = "assign"  # to a colleague of the ticket's department
     NOTE = "note"
     REPLY = "reply"
     TRANSFER = "transfer"
@@ -52,6 +53,14 @@ TRANSITIONS: MappingProxyType[Action, MappingProxyType[Status, Status | None]] =
         Action.ROUTE: MappingProxyType({Status.SUBMITTED: Status.ACCEPTED}),
         Action.CLAIM: MappingProxyType(
             {Status.ACCEPTED: Status.ASSIGNED, Status.REOPENED: Status.ASSIGNED, Status.ASSIGNED: _KEEP}
+        ),
+        Action.ASSIGN: MappingProxyType(
+            {
+                Status.ACCEPTED: Status.ASSIGNED,
+                Status.REOPENED: Status.ASSIGNED,
+                Status.ASSIGNED: _KEEP,
+                Status.IN_PROGRESS: _KEEP,
+            }
         ),
         Action.NOTE: MappingProxyType(
             {s: (Status.IN_PROGRESS if s is Status.ASSIGNED else _KEEP) for s in (*OPEN, Status.ANSWERED)}

@@ -125,6 +125,11 @@ async def notify_staff(
 
 
 def card_text(flow: Workflow, ticket: Ticket, locale: str) -> str:
+    """The ticket's facts under a heading; a new (or transferred) ticket's is 【新问政】."""
+    return text("card_new", locale, number=ticket.number) + "\n" + card_facts(flow, ticket, locale)
+
+
+def card_facts(flow: Workflow, ticket: Ticket, locale: str) -> str:
     kind = flow.taxonomy.type_by_code(ticket.type_code)
     topic = flow.taxonomy.topic_by_code(ticket.topic_code)
     place = "".join(p for p in (ticket.city, ticket.district) if p) + (f" {ticket.address}" if ticket.address else "")
@@ -173,6 +178,22 @@ async def send_card(
         await flow.outbox.enqueue(session, group, build("zh"), now, ticket_id=ticket.id)
 
 
+async def send_assignment_card(
+    flow: Workflow, session: AsyncSession, colleague: Staff, ticket: Ticket, *, by: str, now: datetime
+) -> None:
+    """分派: the card to the colleague it was given to, headed by who gave it."""
+
+    def build(locale: str) -> Outbound:
+        return Outbound(
+            text("card_assigned", locale, number=ticket.number, by=by) + "\n" + card_facts(flow, ticket, locale),
+            choices=(Choice(button_id(Verb.SHOW, ticket.number), text("btn_show", locale)),),
+            purpose=Purpose.STATUS,
+            ticket_number=ticket.number,
+        )
+
+    await tell_staff(flow, session, [colleague], build, ticket, now)
+
+
 async def send_rework_card(
     flow: Workflow,
     session: AsyncSession,
@@ -182,13 +203,14 @@ async def send_rework_card(
     comment: str,
     now: datetime,
 ) -> None:
-    """不满意: the card again, headed by why it is back (``card_reopened`` or ``card_escalated``)."""
+    """不满意: the card again, headed by why it is back (``card_reopened`` or ``card_escalated``),
+    not as a new inquiry: it is the same ticket, back."""
 
     def build(locale: str) -> Outbound:
         return Outbound(
             text(key, locale, number=ticket.number, comment=mask_personal_data(comment))
             + "\n"
-            + card_text(flow, ticket, locale),
+            + card_facts(flow, ticket, locale),
             choices=(Choice(button_id(Verb.CLAIM, ticket.number), text("btn_claim", locale)),),
             purpose=Purpose.STATUS,
             ticket_number=ticket.number,

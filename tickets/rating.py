@@ -44,6 +44,7 @@ async def rate(
         now=now,
         local_day=stats.local_day(now, flow.tz),
     )
+    changes.apply(ticket, changes.Rated(score))
     await timers.cancel(flow, session, ticket, RATING_TIMERS)
     if score in (Score.SATISFIED, Score.FAIRLY_SATISFIED):
         await flow.move(session, ticket, Action.RATE_SATISFIED, actor, now, score=score, comment=comment or None)

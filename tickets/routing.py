@@ -109,7 +109,7 @@ async def transfer(
         source=source,
     )
     policy = flow.deadlines.policy_for(ticket.type_code, ticket.topic_code)
-    changes.apply(ticket, changes.Unassigned(respond_due=now + timedelta(hours=policy.respond_hours)))
+    changes.apply(ticket, changes.Unassigned(respond_due=now + timedelta(hours=policy.respond_hours), at=now))
     await timers.schedule(flow, session, ticket, RESPOND_TIMERS, now)
     await notices.push_status(
         flow, session, ticket, "push_transferred", now, department=dept.name.get(ticket.locale), reason=reason

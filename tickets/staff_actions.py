@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.formatting import day
+from dialogs.texts import text
 from storage.models import OutboxMessage, Staff, Ticket
 from storage.staff import Role
 from tickets import changes, notices, timers
@@ -72,6 +73,39 @@ async def claim(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Tic
     )
 
 
+async def assign(
+    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, colleague_said: str, now: datetime
+) -> Staff:
+    """分派: give the ticket to an active colleague of its department (by name or staff id).
+    Supervisors and admins assign any ticket; a handler, one nobody holds or they hold themselves.
+    The first time the ticket is taken up it counts as its claim (签收) and the citizen hears it,
+    as with 接单; the colleague gets the card."""
+    colleague = await _colleague(flow, session, colleague_said.strip())
+    if colleague is None or not colleague.active or colleague.department_code != ticket.department_code:
+        raise Refused("staff_unknown_colleague", who=colleague_said, number=ticket.number)
+    holder = ticket.assignee_staff_id
+    if not supervises(staff) and holder not in (None, staff.id):
+        held_by = await flow.staff.get(session, holder) if holder is not None else None
+        raise Refused("staff_assign_not_yours", number=ticket.number, holder=held_by.name if held_by else "-")
+    first_time = ticket.status in (Status.ACCEPTED, Status.REOPENED)
+    await flow.move(session, ticket, Action.ASSIGN, actor(staff), now, staff=colleague.name, by=staff.name)
+    changes.apply(ticket, changes.Claimed(colleague.id, now))
+    await timers.cancel(flow, session, ticket, RESPOND_TIMERS)
+    if first_time:
+        await notices.push_status(
+            flow, session, ticket, "push_assigned", now, department=flow.dept_name(ticket, ticket.locale)
+        )
+    if colleague.id != staff.id:
+        await notices.send_assignment_card(flow, session, colleague, ticket, by=staff.name, now=now)
+    return colleague
+
+
+async def _colleague(flow: Workflow, session: AsyncSession, said: str) -> Staff | None:
+    if said.isdigit():
+        return await flow.staff.get(session, int(said))
+    return await flow.staff.by_name(session, said)
+
+
 async def note(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, text: str, now: datetime) -> None:
     await flow.move(session, ticket, Action.NOTE, actor(staff), now, note=text)
 
@@ -124,13 +158,22 @@ async def close(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Tic
 async def mark_duplicate(
     flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, original: str, now: datetime
 ) -> None:
-    first = await flow.tickets.by_number(session, original)
+    """重复: only into a ticket still being handled, so the citizen's issue is still answered
+    (a closed original would leave it unanswered). The citizen is told the original's number only
+    when it is their own: another citizen's ticket is one they cannot look up."""
+    first = await flow.tickets.by_number(session, original.strip().upper())
     if first is None or first.id == ticket.id:
         raise Refused("staff_unknown_ticket", number=original)
-    await flow.move(session, ticket, Action.MARK_DUPLICATE, actor(staff), now, original=original)
-    changes.apply(ticket, changes.DuplicateOf(original))
+    if Status(first.status) not in OPEN and first.status != Status.SUBMITTED:
+        status = text(f"status_{first.status}", staff.locale)
+        raise Refused("staff_duplicate_not_open", original=first.number, status=status)
+    await flow.move(session, ticket, Action.MARK_DUPLICATE, actor(staff), now, original=first.number)
+    changes.apply(ticket, changes.DuplicateOf(first.number))
     await flow.finish(session, ticket, now)
-    await notices.push_status(flow, session, ticket, "push_duplicate", now, original=original)
+    if first.citizen_id == ticket.citizen_id:
+        await notices.push_status(flow, session, ticket, "push_duplicate", now, original=first.number)
+    else:
+        await notices.push_status(flow, session, ticket, "push_duplicate_other", now, linked=False)
 
 
 async def queue(flow: Workflow, session: AsyncSession, staff: Staff, limit: int = 20) -> list[Ticket]:

@@ -60,47 +60,54 @@ class StaffDesk:
             return (await hot_desk.handle(self._workflow, session, staff, parsed.verb, now),)
         if parsed.verb is Verb.SUPERVISED:
             return (await supervision_desk.listing(self._workflow, session, staff, now),)
+        _done, reply = await self.perform(session, staff, parsed, now)
+        return (reply,)
+
+    async def perform(
+        self, session: AsyncSession, staff: Staff, parsed: StaffCommand, now: datetime, *, locale: str | None = None
+    ) -> tuple[bool, Outbound]:
+        """One command on one ticket, for the chat and the console alike: the department check, the
+        audited refusal and the all-or-nothing step live here only. True when it was done;
+        ``locale``: the console's chosen language, else the person's own."""
+        loc = locale or staff.locale
         assert parsed.number is not None
         ticket = await self._tickets.by_number(session, parsed.number)
         if ticket is None:
             await staff_actions.refuse(
                 self._workflow, session, staff, parsed.verb.value, None, f"unknown {parsed.number}", now
             )
-            return (Outbound(text("staff_unknown_ticket", loc, number=parsed.number)),)
+            return False, Outbound(text("staff_unknown_ticket", loc, number=parsed.number))
         if not staff_actions.authorize(staff, ticket):
             await staff_actions.refuse(
                 self._workflow, session, staff, parsed.verb.value, ticket, "other department", now
             )
-            return (Outbound(text("staff_forbidden", loc, number=ticket.number)),)
+            return False, Outbound(text("staff_forbidden", loc, number=ticket.number))
         try:
             async with session.begin_nested():  # a refused step leaves no half-done change behind
-                reply = await self._act(session, staff, ticket, parsed, now)
+                reply = await self._act(session, staff, ticket, parsed, now, loc)
         except IllegalTransition as exc:
             await staff_actions.refuse(self._workflow, session, staff, parsed.verb.value, ticket, str(exc), now)
-            return (
-                Outbound(
-                    text(
-                        "staff_illegal",
-                        loc,
-                        number=ticket.number,
-                        status=text(f"status_{exc.status.value}", loc),
-                        action=text(f"action_{parsed.verb.value}", loc),
-                    )
-                ),
+            return False, Outbound(
+                text(
+                    "staff_illegal",
+                    loc,
+                    number=ticket.number,
+                    status=text(f"status_{exc.status.value}", loc),
+                    action=text(f"action_{parsed.verb.value}", loc),
+                )
             )
         except Refused as refused:
             await staff_actions.refuse(self._workflow, session, staff, parsed.verb.value, ticket, refused.key, now)
-            return (Outbound(text(refused.key, loc, **refused.values)),)
-        return (reply,)
+            return False, Outbound(text(refused.key, loc, **refused.values))
+        return True, reply
 
     async def _act(
-        self, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
+        self, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime, loc: str
     ) -> Outbound:
         verb = command.verb
         if verb is Verb.SHOW:
             return await self._show(session, staff, ticket, now)
         await _ACTIONS[verb](self._workflow, session, staff, ticket, command, now)
-        loc = staff.locale
         return Outbound(
             text(
                 "staff_done",
@@ -198,11 +205,18 @@ async def _extend(
     await staff_actions.extend(flow, session, staff, ticket, new_day, command.text, now)
 
 
+async def _assign(
+    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, command: StaffCommand, now: datetime
+) -> None:
+    await staff_actions.assign(flow, session, staff, ticket, command.argument or "", now)
+
+
 # What each verb on one ticket does (SHOW answers with the ticket itself; the listing verbs and
 # HELP need no ticket and are answered in ``StaffDesk.handle``).
 _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
     {
         Verb.CLAIM: lambda flow, session, staff, ticket, c, now: staff_actions.claim(flow, session, staff, ticket, now),
+        Verb.ASSIGN: _assign,
         Verb.NOTE: lambda flow, session, staff, ticket, c, now: staff_actions.note(
             flow, session, staff, ticket, c.text, now
         ),

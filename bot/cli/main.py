@@ -13,6 +13,7 @@ from aiohttp import web
 from bot import wire_telegram, wire_wechat
 from bot.app import build_app
 from bot.cli import apikey as apikey_cli
+from bot.cli import demo as demo_cli
 from bot.cli import model as model_cli
 from bot.cli import report as report_cli
 from bot.cli import staff as staff_cli
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="config.yaml")
     staff_cli.register(sub)
     report_cli.register(sub)
+    demo_cli.register(sub)
     model_cli.register(sub)
     apikey_cli.register(sub)
     wire_wechat.register_cli(sub)
@@ -96,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(asyncio.run(report_cli.run(args, config)))
     elif args.command == "apikey":
         raise SystemExit(asyncio.run(apikey_cli.run(args, config)))
+    elif args.command == "demo":
+        raise SystemExit(asyncio.run(demo_cli.run(args, config)))
     elif args.command == "model":
         raise SystemExit(asyncio.run(model_cli.run(args, config)))
     elif args.command == "wechat":

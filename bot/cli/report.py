@@ -1,43 +1,57 @@
-"""``wenzheng report month|rebuild``: department statistics for operators.
+"""``wenzheng report month|rebuild``: the month's scorecard for operators.
 
-``month`` prints, per department, the tickets created in a month by their current status and the
-ratings given in it (count and average score: 1 满意 … 3 不满意), from the daily roll-ups in
-``storage.stats``, so it answers in milliseconds at millions of tickets and can run against the
-live database. Months are calendar months in ``server.timezone``, like ticket numbers. ``--json``
-is for scripts and dashboards. ``rebuild`` recounts the roll-ups from the tickets and ratings:
-needed only after ``server.timezone`` changes (the day boundaries move) or after rows were loaded
-around the service. Operator mistakes are one line on stderr and exit code 2, like ``staff``.
+``month`` prints the scorecard of ``tickets.console.scorecard`` for a calendar month in
+``server.timezone`` (like ticket numbers): per department, topic or district (``--by``), each of
+签收率, 响应率, 办结率, 按时办结率, 满意率 (each ticket's latest rating), 参评率, 重办率, 回退率 as a rate
+with its numerator and denominator, the 督办 count, the overdue count (answer-due tickets not
+concluded by their deadline) and the median hours to the first answer. The current month is the
+month so far (deadlines that have not come yet are not counted). The definitions, and what
+"due in the month" means, are written once, in that module. ``--json`` is for scripts,
+``--csv FILE`` / ``--xlsx FILE`` write the same table for Excel. ``rebuild`` recounts the daily
+department roll-ups (``storage.stats``) from the tickets and ratings: needed only after
+``server.timezone`` changes or after rows were loaded around the service. Operator mistakes are one
+line on stderr and exit code 2, like ``staff``.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import directory_from
 from bot.cli import hot_report
 from bot.cli.runner import OperatorError, on_database, text_table
 from bot.config import AppConfig
 from storage import stats
 from storage.models import utcnow
-from tickets.lifecycle import Status
+from tickets.console.export import Names, scorecard_csv, scorecard_xlsx
+from tickets.console.scorecard import KPI_NAMES, GroupBy, Kpi, Scorecard, ScoreRow, scorecard
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 UNROUTED_NAME = "未分派"  # tickets filed but not routed yet
+RATES = [k for k in Kpi if k is not Kpi.ESCALATIONS]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser("report", help="department statistics")
     commands = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
-    month = commands.add_parser("month", help="tickets by status and ratings per department for one month")
+    month = commands.add_parser("month", help="the month's scorecard: 签收率, 响应率, 办结率, 满意率 …")
     month.add_argument("--month", metavar="YYYY-MM", help="a calendar month in server.timezone (default: this one)")
+    month.add_argument(
+        "--by", choices=[g.value for g in GroupBy if g is not GroupBy.HANDLER], default="department", help="rows"
+    )
     month.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    month.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV (UTF-8, for Excel)")
+    month.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the table as an Excel workbook")
     rebuild = commands.add_parser("rebuild", help="recount the statistics from tickets and ratings")
     hot = commands.add_parser("hot", help="hot topics: what rose in the last days, raised by many citizens")
     hot.add_argument("--days", type=int, default=None, help="the recent window (default 7, against 4x as long before)")
@@ -65,13 +79,16 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
         match args.report_command:
             case "month":
                 year, month = parse_month(args.month, clock(), tz)
+                first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
                 async with sessions() as session:
-                    found = await stats.month(session, year, month)
+                    card = await scorecard(session, start=first, end=last, tz=tz, by=GroupBy(args.by), now=clock())
+                names = Names(taxonomy=config.taxonomy.build(), directory=directory_from(config))
                 print(
-                    json.dumps(as_json(found, config), ensure_ascii=False, indent=2)
+                    json.dumps(as_json(card, config, names), ensure_ascii=False, indent=2)
                     if args.json
-                    else as_text(found, config)
+                    else as_text(card, config, names)
                 )
+                write_files(card, names, csv_path=args.csv, xlsx_path=args.xlsx)
             case "rebuild":
                 async with sessions.begin() as session:
                     await stats.rebuild(session, tz)
@@ -87,76 +104,92 @@ async def run(args: argparse.Namespace, config: AppConfig, *, clock: Callable[[]
 # --- output -----------------------------------------------------------------------------------------
 
 
-def _names(config: AppConfig) -> dict[str, str]:
-    return {d.code: d.name.zh for d in config.departments}
+def _label(row: ScoreRow, by: GroupBy, names: Names) -> str:
+    if row.key is None:
+        return UNROUTED_NAME if by is GroupBy.DEPARTMENT else "-"
+    if by is GroupBy.DEPARTMENT:
+        return names.department(row.key, "zh")
+    if by is GroupBy.TOPIC:
+        return names.topic(row.key, "zh")
+    return row.key
 
 
-def _statuses(found: stats.MonthStats) -> list[str]:
-    """The statuses present in the month, in lifecycle order (unknown ones, if any, last)."""
-    present = {s for d in found.departments for s in d.by_status}
-    known = [s.value for s in Status if s.value in present]
-    return known + sorted(present - set(known))
+def _cell(row: ScoreRow, kpi: Kpi) -> str:
+    figure = row.figures[kpi]
+    if figure.rate is None:
+        return "-"
+    return f"{figure.rate * 100:.1f}%({figure.numerator}/{figure.denominator})"
 
 
-def _average(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def overdue(row: ScoreRow) -> int:
+    """Answer-due tickets not concluded by their first-round deadline."""
+    on_time = row.figures[Kpi.ON_TIME_RATE]
+    return on_time.denominator - on_time.numerator
 
 
-def as_text(found: stats.MonthStats, config: AppConfig) -> str:
-    title = f"{found.year:04d}-{found.month:02d} ({config.server.timezone})"
-    if not found.departments:
-        return f"{title}: no tickets or ratings"
-    names = _names(config)
-    statuses = _statuses(found)
-    rows = [["DEPARTMENT", "NAME", "TICKETS", *(s.upper() for s in statuses), "RATINGS", "AVG SCORE"]]
-    for dept in found.departments:
-        code = dept.department_code
+def _median(row: ScoreRow) -> str:
+    return "-" if row.median_hours is None else f"{row.median_hours:.1f}"
+
+
+def as_text(card: Scorecard, config: AppConfig, names: Names) -> str:
+    title = f"{card.start:%Y-%m} ({config.server.timezone})"
+    if not card.rows:
+        return f"{title}: no tickets due"
+    header = [card.by.value.upper(), "NAME", *(KPI_NAMES[k]["zh"] for k in RATES), "督办", "逾期", "时长中位(h)"]
+    rows = [header]
+    for row, code, name in [
+        *((r, r.key or "-", _label(r, card.by, names)) for r in card.rows),
+        (card.total, "TOTAL", ""),
+    ]:
         rows.append(
             [
-                code or "-",
-                UNROUTED_NAME if code is None else names.get(code, "?"),
-                str(dept.tickets),
-                *(str(dept.by_status.get(s, 0)) for s in statuses),
-                str(dept.ratings),
-                _average(dept.average_score),
+                code,
+                name,
+                *(_cell(row, k) for k in RATES),
+                str(row.figures[Kpi.ESCALATIONS].numerator),
+                str(overdue(row)),
+                _median(row),
             ]
         )
-    totals = {s: sum(d.by_status.get(s, 0) for d in found.departments) for s in statuses}
-    rows.append(
-        [
-            "TOTAL",
-            "",
-            str(found.tickets),
-            *(str(totals[s]) for s in statuses),
-            str(found.ratings),
-            _average(found.average_score),
-        ]
-    )
     lines = [
-        f"{title}: tickets created in the month by current status; ratings given in the month "
-        "(score 1 满意, 2 基本满意, 3 不满意)",
+        f"{title} by {card.by.value}: tickets whose first deadline fell in the month, rate(numerator/denominator); "
+        "满意率 counts each ticket's latest rating (definitions: tickets/console/scorecard.py)",
         *text_table(rows),
     ]
     return "\n".join(lines)
 
 
-def as_json(found: stats.MonthStats, config: AppConfig) -> dict[str, Any]:
-    names = _names(config)
+def _row_json(row: ScoreRow, by: GroupBy, names: Names) -> dict[str, Any]:
     return {
-        "month": f"{found.year:04d}-{found.month:02d}",
-        "timezone": config.server.timezone,
-        "tickets": found.tickets,
-        "ratings": found.ratings,
-        "average_score": found.average_score,
-        "departments": [
-            {
-                "code": d.department_code,
-                "name": UNROUTED_NAME if d.department_code is None else names.get(d.department_code),
-                "tickets": d.tickets,
-                "by_status": dict(d.by_status),
-                "ratings": d.ratings,
-                "average_score": d.average_score,
-            }
-            for d in found.departments
-        ],
+        "key": row.key,
+        "name": _label(row, by, names) if row.key is not None or by is GroupBy.DEPARTMENT else None,
+        "respond_due": row.respond_due,
+        "answer_due": row.answer_due,
+        "overdue": overdue(row),
+        "median_hours": row.median_hours,
+        "figures": {
+            k.value: {"numerator": f.numerator, "denominator": f.denominator, "rate": f.rate}
+            for k, f in row.figures.items()
+        },
     }
+
+
+def as_json(card: Scorecard, config: AppConfig, names: Names) -> dict[str, Any]:
+    return {
+        "month": f"{card.start:%Y-%m}",
+        "timezone": config.server.timezone,
+        "by": card.by.value,
+        "rows": [_row_json(r, card.by, names) for r in card.rows],
+        "total": {k: v for k, v in _row_json(card.total, card.by, names).items() if k not in ("key", "name")},
+    }
+
+
+def write_files(card: Scorecard, names: Names, *, csv_path: Path | None, xlsx_path: Path | None) -> None:
+    """The table as the console exports it (``tickets.console.export``)."""
+    try:
+        if csv_path is not None:
+            csv_path.write_bytes(scorecard_csv(card, names=names))
+        if xlsx_path is not None:
+            xlsx_path.write_bytes(scorecard_xlsx(card, names=names))
+    except OSError as exc:
+        raise OperatorError(f"cannot write {exc.filename}: {exc.strerror}") from exc

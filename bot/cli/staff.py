@@ -184,6 +184,7 @@ async def _token(sessions: async_sessionmaker[AsyncSession], config: AppConfig, 
     print(f"Login token for {name} (shown only this once; it is stored only as a hash):")
     print(token)
     print(f"Sign in at {_staff_url(config)}")
+    print(f"or to the console at {_staff_url(config, '/console/login')}")
     print(f"It expires on {expires:%Y-%m-%d} (server.staff_token_days: {config.server.staff_token_days}).")
     if revoked:
         print(f"The previous token of {name} was revoked ({revoked}); pages signed in with it are signed out.")
@@ -207,12 +208,12 @@ async def _named(repo: StaffRepository, session: AsyncSession, name: str) -> Sta
     return person
 
 
-def _staff_url(config: AppConfig) -> str:
+def _staff_url(config: AppConfig, path: str = "/staff") -> str:
     if config.server.public_url:
-        return config.server.public_url.rstrip("/") + "/staff"
+        return config.server.public_url.rstrip("/") + path
     host = config.server.host
     if host in ("0.0.0.0", "::", ""):  # bound to every interface: this machine can still reach it
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{config.server.port}/staff"
+    return f"http://{host}:{config.server.port}{path}"

@@ -36,3 +36,14 @@ async def test_every_side_of_the_peer_scenario_files_every_conversation(tmp_path
         for side, timing in results.items():
             assert timing.filed == 8, (concurrency, side, timing)
             assert timing.updates == 8 * 6, (concurrency, side, timing)
+
+
+async def test_console_scenario_on_a_small_sqlite_database_produces_timings(tmp_path: Path) -> None:
+    from bench.console import measure as measure_console
+
+    opts = Options.quick_preset().with_(tickets=3_000, query_samples=5)
+    loaded, timings = await measure_console(sqlite_url(tmp_path, "console.db"), tmp_path, opts, budget_s=30)
+    assert loaded.tickets == 3_000 and len(timings) == 9
+    for timing in timings:
+        assert timing.summary.count > 0 and math.isfinite(timing.summary.p95) and timing.summary.p95 > 0
+        assert (timing.rows > 0) == ("nowhere" not in timing.name), timing.name  # found what there is

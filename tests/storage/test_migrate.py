@@ -50,6 +50,7 @@ EXPECTED_TABLES = {
     "ticket_links",
     "repeat_requests",
     "api_keys",
+    "console_views",
 }
 
 

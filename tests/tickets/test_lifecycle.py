@@ -14,6 +14,8 @@ A = Action
 EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.SUBMITTED, A.ROUTE): S.ACCEPTED,
     **{(s, A.CLAIM): S.ASSIGNED for s in (S.ACCEPTED, S.REOPENED, S.ASSIGNED)},
+    **{(s, A.ASSIGN): S.ASSIGNED for s in (S.ACCEPTED, S.REOPENED, S.ASSIGNED)},
+    (S.IN_PROGRESS, A.ASSIGN): S.IN_PROGRESS,  # 分派 to a colleague keeps the work where it is
     (S.ASSIGNED, A.NOTE): S.IN_PROGRESS,
     **{(s, A.NOTE): s for s in (S.ACCEPTED, S.IN_PROGRESS, S.REOPENED, S.ANSWERED)},
     **{(s, A.REPLY): S.ANSWERED for s in (S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},

@@ -1,7 +1,7 @@
 """public results consent and Open311 api keys
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-06 05:30:00
 
 A ticket's 公开 consent (given at filing or later with 公开 编号, withdrawn with 不公开 编号),
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -70,6 +70,7 @@ async def test_a_token_is_printed_once_with_the_page_url_and_verifies_until_revo
     lines = out.splitlines()
     token = lines[1]
     assert lines[2] == "Sign in at http://127.0.0.1:8080/staff"
+    assert lines[3] == "or to the console at http://127.0.0.1:8080/console/login"
     assert await verifies(config, token) == "张三"
     code, out, _ = await staff(config, "revoke", "张三", capsys=capsys)
     assert code == 0 and "1" in out
