@@ -3,21 +3,27 @@ to file anyway (仍要单独提交). Never merged for them: the choice is the ci
 
 from __future__ import annotations
 
-from adapters.base import Choice, Outbound
+from adapters.base import Outbound
+from dialogs.forms import Option, options_to_choices
 from dialogs.ports import IntakePort, TicketDraft
-from dialogs.texts import text
+from dialogs.taxonomy import Bilingual
+from dialogs.texts import both, text
 
 PREFIX = "dup:"
-_FOLLOW = "dup:follow:"
-_SEPARATE = "dup:separate"
+FOLLOW = Option("dup:follow", Bilingual(*both("btn_follow")), ("关注", "follow"))
+SEPARATE = Option("dup:separate", Bilingual(*both("btn_file_anyway")), ("单独提交", "file anyway"))
+# In this order on every channel: on text-only ones (WeChat and Weibo passive replies) the citizen
+# types 1 or 2, and the engine reads those numbers against these two options while the offer is open.
+OPTIONS = (FOLLOW, SEPARATE)
 
 
-async def offer(port: IntakePort, draft: TicketDraft, locale: str) -> Outbound | None:
+async def offer(port: IntakePort, draft: TicketDraft, locale: str) -> tuple[Outbound, str] | None:
+    """The offer and the number it is about, or None when nobody reported the same matter."""
     found = await port.similar(draft)
     if not found:
         return None
     best = found[0]
-    return Outbound(
+    message = Outbound(
         text(
             "duplicate_offer",
             locale,
@@ -25,14 +31,7 @@ async def offer(port: IntakePort, draft: TicketDraft, locale: str) -> Outbound |
             status=text(f"status_{best.status}", locale),
             details=best.details,
         ),
-        choices=(
-            Choice(f"{_FOLLOW}{best.number}", text("btn_follow", locale)),
-            Choice(_SEPARATE, text("btn_file_anyway", locale)),
-        ),
+        choices=options_to_choices(OPTIONS, locale),
         ticket_number=best.number,
     )
-
-
-def to_follow(choice_id: str) -> str | None:
-    """The number to follow, or None for 仍要单独提交 (or anything else: file it)."""
-    return choice_id.removeprefix(_FOLLOW) if choice_id.startswith(_FOLLOW) else None
+    return message, best.number

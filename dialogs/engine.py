@@ -314,11 +314,17 @@ class DialogEngine:
         state, inbound, port, now = turn.state, turn.inbound, turn.port, turn.now
         ctx = self._ctx(state, now)
         loc = ctx.locale
-        if inbound.kind is MessageKind.CHOICE and (inbound.choice_id or "").startswith(duplicate_offer.PREFIX):
-            number = duplicate_offer.to_follow(inbound.choice_id or "")
-            if number is not None and await port.follow(number, loc):
-                return state.idle(), [Outbound(text("followed", loc, number=number))]
-            return await self._submit(state, port, now, offer_duplicates=False)
+        if state.offered_ticket is not None:
+            # 已有人反映 is open: "1"/"2" (or the buttons) answer it, not the summary's options.
+            offered = state.offered_ticket
+            state = replace(state, offered_ticket=None)
+            picked = match_option(duplicate_offer.OPTIONS, inbound)
+            if picked is duplicate_offer.FOLLOW:
+                if await port.follow(offered, loc):
+                    return state.idle(), [Outbound(text("followed", loc, number=offered))]
+                return await self._submit(state, port, now, offer_duplicates=False)
+            if picked is duplicate_offer.SEPARATE:
+                return await self._submit(state, port, now, offer_duplicates=False)
         option = match_option(confirm_options(state.draft), inbound)
         if option in (PUBLISH_YES, PUBLISH_NO):
             toggled = replace(state, draft=replace(state.draft, publish=option is PUBLISH_YES))
@@ -380,7 +386,8 @@ class DialogEngine:
             publish=draft.publish,
         )
         if offer_duplicates and (offer := await duplicate_offer.offer(port, ticket_draft, ctx.locale)) is not None:
-            return state, [offer]  # 已有人反映: follow it, or file anyway (dialogs/duplicate_offer.py)
+            message, number = offer  # 已有人反映: follow it, or file anyway (dialogs/duplicate_offer.py)
+            return replace(state, offered_ticket=number), [message]
         filed = await port.file_ticket(ticket_draft)
         done = replace(state.idle(), last_filed=filed.number)
         return done, [self.views.filed(filed, ctx.locale)]

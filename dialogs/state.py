@@ -41,9 +41,20 @@ class SessionState:
     locale_explicit: bool = False  # the citizen chose a language: stop guessing it from their text
     rating_ticket: str | None = None  # 不满意 was tapped: the next text is the reason
     withdraw_ticket: str | None = None  # "撤回 N" was asked to confirm: the next answer decides
+    # 已有人反映 was offered at 提交 (dialogs/duplicate_offer.py): the ticket the next answer is about.
+    offered_ticket: str | None = None
 
     def idle(self) -> SessionState:
-        return replace(self, form=None, step=None, draft=IntakeDraft(), history=(), intake_key=None, editing=False)
+        return replace(
+            self,
+            form=None,
+            step=None,
+            draft=IntakeDraft(),
+            history=(),
+            intake_key=None,
+            editing=False,
+            offered_ticket=None,
+        )
 
     def to_json(self) -> str:
         # Written out rather than dataclasses.asdict: this runs on every message, and asdict's
@@ -83,6 +94,7 @@ class SessionState:
             "locale_explicit": self.locale_explicit,
             "rating_ticket": self.rating_ticket,
             "withdraw_ticket": self.withdraw_ticket,
+            "offered_ticket": self.offered_ticket,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -116,4 +128,5 @@ class SessionState:
             locale_explicit=bool(data.get("locale_explicit", False)),
             rating_ticket=data.get("rating_ticket"),
             withdraw_ticket=data.get("withdraw_ticket"),
+            offered_ticket=data.get("offered_ticket"),
         )

@@ -173,7 +173,7 @@ async def test_offer_follow_file_anyway_link_and_repeat(world: World) -> None:
 
     offered = await _file(second, "投诉：青岛市市南区香港中路路灯不亮好几天了，晚上走路看不见")
     assert "这个问题已有人反映" in offered and original in offered and "已受理" in offered
-    assert "已关注" in await second.tap(CHAT, f"dup:follow:{original}")
+    assert "已关注" in await second.tap(CHAT, "dup:follow")
     async with world.services.sessions() as session:
         tickets = len(list((await session.execute(select(Ticket.id))).scalars()))
         followers = list((await session.execute(select(TicketFollower))).scalars())
@@ -211,3 +211,21 @@ async def test_offer_follow_file_anyway_link_and_repeat(world: World) -> None:
     assert [(f.ticket_id, f.earlier_id) for f in flags] == [
         ((await world.ticket(repeat)).id, (await world.ticket(original)).id)
     ]  # ...it is flagged 重复诉求
+
+
+async def test_on_a_text_only_channel_the_offer_is_answered_by_its_own_numbers(world: World) -> None:
+    """WeChat and Weibo passive replies carry no buttons: the offer shows "1. 关注它 2. 仍要单独提交",
+    and the citizen's "1" or "2" answers the offer, not the summary (where 1 is 提交, 2 is 修改)."""
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    first, second, third = [await world.citizen() for _ in range(3)]
+    original = _number(await _file(first, RICH_LAMP))
+    offered = await _file(second, "投诉：青岛市市南区香港中路路灯不亮好几天了，晚上走路看不见")
+    assert "已有人反映" in offered
+    assert "已关注" in await second.say(CHAT, "1")
+    offered = await _file(third, "投诉：青岛市市南区香港中路那边路灯晚上不亮，黑乎乎的")
+    assert "已有人反映" in offered
+    separate = _number(await third.say(CHAT, "2"))
+    assert separate != original
+    async with world.services.sessions() as session:
+        followers = list((await session.execute(select(TicketFollower))).scalars())
+    assert len(followers) == 1 and len(list((await session.execute(select(Ticket.id))).scalars())) == 2
