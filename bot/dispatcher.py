@@ -283,6 +283,7 @@ class Dispatcher:
         if stored.released:
             self._outbox.wake()
         if recorded.replies is not None:
+            await self._restore_state(inbound.conversation.key(), recorded.dialog_state)
             return Handled(tuple(Outbound.from_dict(r) for r in recorded.replies), duplicate=True)
         if stored.staff is not None:
             staff = stored.staff
@@ -382,7 +383,8 @@ class Dispatcher:
                 workflow=self._workflow,
             )
             result = await self._engine.step(state, inbound, port, now)
-            return result, port, await self._finish(session, message_id, ref, result.replies, delivery, now)
+            saved = result.state.to_json()
+            return result, port, await self._finish(session, message_id, ref, result.replies, delivery, now, saved)
 
         try:
             result, port, inline_replies = await self._committer.run(dialog)
@@ -413,16 +415,35 @@ class Dispatcher:
         replies: tuple[Outbound, ...],
         delivery: _Delivery,
         now: datetime,
+        dialog_state: str | None = None,
     ) -> tuple[Outbound, ...]:
         """Queue what is not answered inline and mark the message processed, keeping the inline
-        part so a redelivery gets exactly that again. The inline replies."""
+        part so a redelivery gets exactly that again, and the form state the message left (it is
+        saved to the session store only after this commits). The inline replies."""
         inline, queued = delivery.split(replies)
         for reply in queued:
             await self._outbox.enqueue(session, ref, reply, now)
         await self._repos.inbound.mark_processed(
-            session, message_id, [r.to_dict() for r in inline], now, replied_inline=bool(inline) or not queued
+            session,
+            message_id,
+            [r.to_dict() for r in inline],
+            now,
+            replied_inline=bool(inline) or not queued,
+            dialog_state=dialog_state,
         )
         return inline
+
+    async def _restore_state(self, key: str, left: str | None) -> None:
+        """A redelivered message's form state, put back when the session store lost it: the save
+        after the commit did not happen (a kill in that instant, a batch of citizens at once with
+        group commit). Only when the store holds nothing newer, so a later step is never undone."""
+        if left is None:
+            return
+        stored = self._load_state(left)
+        current = self._load_state(await self._store.get(key))
+        if stored is not None and (current is None or current.updated_at < stored.updated_at):
+            await self._store.put(key, left, SESSION_TTL_SECONDS)
+            log.warning("form state restored from a redelivered message", extra={"channel": key.split(":", 1)[0]})
 
     @staticmethod
     def _load_state(raw: str | None) -> SessionState | None:

@@ -13,13 +13,20 @@ from storage.models import InboundMessage
 from storage.upsert import insert_ignore, table_of
 
 # Prebuilt and run on the session's connection (Core): both run for every message.
-_FIND = select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.replies).where(
+_FIND = select(
+    InboundMessage.id, InboundMessage.processed_at, InboundMessage.replies, InboundMessage.dialog_state
+).where(
     InboundMessage.channel == bindparam("channel"), InboundMessage.message_key == bindparam("message_key")
 )
 _MARK_PROCESSED = (
     update(InboundMessage)
     .where(InboundMessage.id == bindparam("message_id"))
-    .values(processed_at=bindparam("now"), replies=bindparam("replies"), replied_inline=bindparam("replied_inline"))
+    .values(
+        processed_at=bindparam("now"),
+        replies=bindparam("replies"),
+        replied_inline=bindparam("replied_inline"),
+        dialog_state=bindparam("dialog_state"),
+    )
 )
 
 
@@ -30,6 +37,7 @@ class Recorded:
     message_id: int
     new: bool
     replies: list[Any] | None
+    dialog_state: str | None = None  # the form state the message left, when it was processed
 
 
 class InboundRepository:
@@ -67,14 +75,27 @@ class InboundRepository:
             return Recorded(new_id, True, None)
         conn = await session.connection()
         row = (await conn.execute(_FIND, {"channel": channel, "message_key": message_key})).one()
-        return Recorded(int(row.id), False, row.replies if row.processed_at is not None else None)
+        done = row.processed_at is not None
+        return Recorded(int(row.id), False, row.replies if done else None, row.dialog_state if done else None)
 
     async def mark_processed(
-        self, session: AsyncSession, message_id: int, replies: list[Any], now: datetime, replied_inline: bool = True
+        self,
+        session: AsyncSession,
+        message_id: int,
+        replies: list[Any],
+        now: datetime,
+        replied_inline: bool = True,
+        dialog_state: str | None = None,
     ) -> None:
         await (await session.connection()).execute(
             _MARK_PROCESSED,
-            {"message_id": message_id, "now": now, "replies": replies, "replied_inline": replied_inline},
+            {
+                "message_id": message_id,
+                "now": now,
+                "replies": replies,
+                "replied_inline": replied_inline,
+                "dialog_state": dialog_state,
+            },
         )
 
     async def unprocessed(self, session: AsyncSession, older_than: datetime, limit: int) -> list[InboundMessage]:

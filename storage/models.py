@@ -102,6 +102,9 @@ class InboundMessage(Base):
     # False when the answer went through the outbox (the 5-second budget ran out): a redelivery
     # then gets no inline copy, so the citizen does not see it twice.
     replied_inline: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The form state this message left (JSON), committed with it: a redelivery restores it when the
+    # session store lost the save that follows the commit (a kill in between; migration 0016).
+    dialog_state: Mapped[str | None] = mapped_column(Text)
 
 
 class SeenRequestNonce(Base):
@@ -451,6 +454,9 @@ class HotTopicSubscription(Base):
 
     __tablename__ = "hot_topic_subscriptions"
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class ConsoleView(Base):
     """A staff member's saved desk filter: a name and the desk's query string (migration 0012)."""
 
