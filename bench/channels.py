@@ -31,9 +31,16 @@ from urllib.parse import unquote_plus
 
 from aiohttp import ClientSession, ClientTimeout
 
-from bench.conversation import NUMBER, SUBMIT, Turn
+from bench.conversation import FOLLOW, NUMBER, SEPARATE, SUBMIT, TURNS, Turn
 
-CHOICE_LABELS: dict[str, tuple[str, ...]] = {SUBMIT: ("提交", "Submit")}  # what the dialog shows for each choice
+# What the dialog shows for each choice the citizen presses (dialogs/texts*.py: btn_*).
+CHOICE_LABELS: dict[str, tuple[str, ...]] = {
+    SUBMIT: ("提交", "Submit"),
+    FOLLOW: ("关注它", "Follow it"),
+    SEPARATE: ("仍要单独提交", "File mine anyway"),
+}
+OFFER_ANSWER = TURNS
+"""The ``index`` ``follow`` gets for the answer to 已有人反映: like turn 1, it waits for a number."""
 POLL_S = 10.0  # one long-poll on the fake platform (its own cap is 30 s)
 MAX_POLLS = 200  # long-polls within one ``follow``, whatever the deadline
 
@@ -58,6 +65,8 @@ class Shown:
     texts: tuple[str, ...] = ()
     buttons_message: str = ""  # Telegram: JSON of the Bot API Message that carried the buttons
     menu: tuple[tuple[str, str], ...] = ()  # WeChat msgmenu items (id, label) the citizen can tap
+    choices: tuple[str, ...] = ()  # choice ids offered (buttons, or known labels of a numbered list or menu)
+    seen: int = 0  # platform-API messages to this citizen read so far: the next fetch starts after them
     fetched: bool = False  # came through the platform API (the fake), not in the HTTP answer
     late: bool = False  # a passive-reply channel answered this turn without a reply
     missing: bool = False  # waited until the deadline without getting what was needed
@@ -141,18 +150,24 @@ class ChannelClient(Protocol):
 
     async def send(
         self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
-        """Send one turn (``shown``: what the previous turn showed); the reply texts in the HTTP
-        answer (empty when there are none). Raises ``ChannelError`` on a non-2xx answer."""
+    ) -> Shown:
+        """Send one turn (``shown``: what the previous turn showed); what the HTTP answer showed
+        (no texts when it carried none). Raises ``ChannelError`` on a non-2xx answer."""
         ...
 
     async def follow(
-        self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
+        self, http: ClientSession, citizen: Citizen, index: int, inline: Shown, deadline: float, after: int = 0
     ) -> Shown:
-        """What turn ``index`` showed the citizen, fetched from the platform API when the next
-        turn needs it and the answer did not carry it; waits no later than ``deadline``
+        """What turn ``index`` (``OFFER_ANSWER``: the answer to 已有人反映) showed the citizen,
+        fetched from the platform API (its messages past the first ``after``) when the next turn
+        needs it and the answer did not carry it; waits no later than ``deadline``
         (``time.monotonic()``)."""
         ...
+
+
+def offered(shown: Shown) -> bool:
+    """Whether the answer to 提交 was 已有人反映 (follow it, or file anyway) rather than a number."""
+    return FOLLOW in shown.choices
 
 
 # --- shared pieces -------------------------------------------------------------------------------------
@@ -186,6 +201,18 @@ def typed_choice(choice: str, shown: Shown) -> str:
     return labels[0]
 
 
+def listed_choices(texts: tuple[str, ...], menu: tuple[tuple[str, str], ...] = ()) -> tuple[str, ...]:
+    """The known choices a text-only answer offers: by their labels, in the last numbered list or
+    in a WeChat msgmenu."""
+    labels = [label for _, label in menu]
+    for text in reversed(texts):
+        listed = [m.group(2) for line in text.splitlines() if (m := _NUMBERED.match(line))]
+        if listed:
+            labels += listed
+            break
+    return tuple(choice for choice, known in CHOICE_LABELS.items() if any(label in known for label in labels))
+
+
 def _numbered(text: str) -> bool:
     """Whether ``text`` shows choices as a numbered list."""
     return any(_NUMBERED.match(line) for line in text.splitlines())
@@ -202,16 +229,17 @@ async def fetch_texts(
     recipient: str,
     deadline: float,
     done: Callable[[list[dict[str, Any]]], bool],
+    after: int = 0,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Long-poll the fake platform for ``recipient``'s messages until ``done(all so far)`` or the
-    deadline; (the messages, whether ``done`` was reached)."""
+    """Long-poll the fake platform for ``recipient``'s messages past the first ``after`` until
+    ``done(all new so far)`` or the deadline; (the new messages, whether ``done`` was reached)."""
     seen: list[dict[str, Any]] = []
     for _ in range(MAX_POLLS):
         left = deadline - time.monotonic()
         if left <= 0:
             break
         wait = min(POLL_S, left)
-        params = {"platform": platform, "to": recipient, "after": str(len(seen)), "wait": f"{wait:.2f}"}
+        params = {"platform": platform, "to": recipient, "after": str(after + len(seen)), "wait": f"{wait:.2f}"}
         async with http.get(
             f"{fake_url}/_bench/texts", params=params, timeout=ClientTimeout(total=wait + 10)
         ) as answer:
@@ -244,7 +272,7 @@ class WebchatClient:
 
     async def send(
         self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
+    ) -> Shown:
         body: dict[str, Any] = {"id": msg_id}
         if turn.choice is not None:
             body["choice"] = {"id": turn.choice}
@@ -256,14 +284,18 @@ class WebchatClient:
                 raise ChannelError(f"messages: HTTP {answer.status}")
             if answer.content_type != "application/json":
                 await answer.read()
-                return []
+                return Shown()
             data = await answer.json()
-        return [str(r.get("text", "")) for r in data.get("replies", [])]
+        replies = data.get("replies", [])
+        return Shown(
+            tuple(str(r.get("text", "")) for r in replies),
+            choices=tuple(str(c.get("id", "")) for r in replies for c in r.get("choices") or []),
+        )
 
     async def follow(
-        self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
+        self, http: ClientSession, citizen: Citizen, index: int, inline: Shown, deadline: float, after: int = 0
     ) -> Shown:
-        return Shown(tuple(inline))  # every reply is in the answer
+        return inline  # every reply is in the answer
 
 
 # --- WeChat (安全模式) ---------------------------------------------------------------------------------
@@ -353,7 +385,7 @@ class WechatClient:
 
     async def send(
         self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
+    ) -> Shown:
         params, body = self.signed_push(citizen, turn, msg_id, shown)
         nonce = params["nonce"]
         async with http.post(
@@ -363,8 +395,8 @@ class WechatClient:
             if answer.status != 200:
                 raise ChannelError(f"wechat: HTTP {answer.status}: {text[:80]}")
         if text == "success" or not text.startswith("<xml>"):
-            return []
-        return [self._reply_text(text, nonce, citizen)]
+            return Shown()
+        return Shown((self._reply_text(text, nonce, citizen),))
 
     def _reply_text(self, answer: str, nonce: str, citizen: Citizen) -> str:
         """The passive reply's text, after checking it as WeChat would."""
@@ -380,9 +412,9 @@ class WechatClient:
         return fields.get("Content", "")
 
     async def follow(
-        self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
+        self, http: ClientSession, citizen: Citizen, index: int, inline: Shown, deadline: float, after: int = 0
     ) -> Shown:
-        return await _passive_or_fetched(http, self._p.fake_url, "wechat", citizen, index, inline, deadline)
+        return await _passive_or_fetched(http, self._p.fake_url, "wechat", citizen, index, inline, deadline, after)
 
 
 # --- Telegram --------------------------------------------------------------------------------------
@@ -432,19 +464,19 @@ class TelegramClient:
 
     async def send(
         self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
+    ) -> Shown:
         body = json.dumps(self._update(citizen, turn, msg_id, shown), ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": self._p.telegram_secret}
         async with http.post(f"{base_url}/webhooks/telegram", data=body, headers=headers) as answer:
             await answer.read()
             if answer.status != 200:
                 raise ChannelError(f"telegram: HTTP {answer.status}")
-        return []
+        return Shown()
 
     async def follow(
-        self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
+        self, http: ClientSession, citizen: Citizen, index: int, inline: Shown, deadline: float, after: int = 0
     ) -> Shown:
-        if index not in (0, 1):
+        if index not in (0, 1, OFFER_ANSWER):
             return Shown()
 
         def buttons(seen: list[dict[str, Any]]) -> bool:
@@ -454,22 +486,30 @@ class TelegramClient:
             return _has_number(tuple(s["text"] for s in seen))
 
         seen, found = await fetch_texts(
-            http, self._p.fake_url, "telegram", citizen.credential, deadline, buttons if index == 0 else number
+            http, self._p.fake_url, "telegram", citizen.credential, deadline, buttons if index == 0 else number, after
         )
-        carrier = next((s["message"] for s in reversed(seen) if _carries(s.get("message"), SUBMIT)), None)
+        # The last message with buttons (the summary's 提交, or 已有人反映's 关注它 / 仍要单独提交).
+        carrier = next((s["message"] for s in reversed(seen) if _buttons(s.get("message"))), None)
         return Shown(
             tuple(s["text"] for s in seen),
             buttons_message=json.dumps(carrier, ensure_ascii=False) if carrier else "",
+            choices=_buttons(carrier),
             fetched=True,
             missing=not found,
+            seen=after + len(seen),
         )
 
 
-def _carries(message: Any, data: str) -> bool:
+def _buttons(message: Any) -> tuple[str, ...]:
+    """The callback data of a Bot API message's inline keyboard."""
     if not isinstance(message, dict):
-        return False
+        return ()
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return any(b.get("callback_data") == data for row in rows for b in row)
+    return tuple(str(b.get("callback_data")) for row in rows for b in row if b.get("callback_data"))
+
+
+def _carries(message: Any, data: str) -> bool:
+    return data in _buttons(message)
 
 
 # --- Weibo ----------------------------------------------------------------------------------------------
@@ -494,7 +534,7 @@ class WeiboClient:
 
     async def send(
         self, http: ClientSession, base_url: str, citizen: Citizen, turn: Turn, msg_id: str, shown: Shown
-    ) -> list[str]:
+    ) -> Shown:
         text = typed_choice(turn.choice, shown) if turn.choice is not None else (turn.text or "")
         push = {
             "type": "text",
@@ -518,38 +558,52 @@ class WeiboClient:
             if answer.status != 200:
                 raise ChannelError(f"weibo: HTTP {answer.status}: {raw[:80]}")
         if not raw.strip():
-            return []
+            return Shown()
         reply = json.loads(raw)
         if reply.get("result") is not True or str(reply.get("receiver_id")) != citizen.credential:
             raise ChannelError("weibo: passive reply not for this citizen")
         decoded = json.loads(unquote_plus(str(reply.get("data", ""))))
-        return [str(decoded.get("text", ""))]
+        return Shown((str(decoded.get("text", "")),))
 
     async def follow(
-        self, http: ClientSession, citizen: Citizen, index: int, inline: list[str], deadline: float
+        self, http: ClientSession, citizen: Citizen, index: int, inline: Shown, deadline: float, after: int = 0
     ) -> Shown:
-        return await _passive_or_fetched(http, self._p.fake_url, "weibo", citizen, index, inline, deadline)
+        return await _passive_or_fetched(http, self._p.fake_url, "weibo", citizen, index, inline, deadline, after)
 
 
 async def _passive_or_fetched(
-    http: ClientSession, fake_url: str, platform: str, citizen: Citizen, index: int, inline: list[str], deadline: float
+    http: ClientSession,
+    fake_url: str,
+    platform: str,
+    citizen: Citizen,
+    index: int,
+    inline: Shown,
+    deadline: float,
+    after: int = 0,
 ) -> Shown:
     """WeChat and Weibo answer in the HTTP response; when the passive budget ran out the reply went
-    through the platform API instead, and turns 0 (the choices) and 1 (the number) need it."""
-    if inline or index not in (0, 1):
-        return Shown(tuple(inline), late=not inline)
+    through the platform API instead, and turns 0 (the choices), 1 and the answer to 已有人反映
+    (the number) need it."""
+    if inline.texts or index not in (0, 1, OFFER_ANSWER):
+        return Shown(inline.texts, choices=listed_choices(inline.texts), late=not inline.texts)
     want: Callable[[list[dict[str, Any]]], bool] = (
         (lambda seen: any(s.get("menu") or _numbered(s["text"]) for s in seen))
         if index == 0
         else (lambda seen: _has_number(tuple(s["text"] for s in seen)))
     )
-    seen, found = await fetch_texts(http, fake_url, platform, citizen.credential, deadline, want)
+    seen, found = await fetch_texts(http, fake_url, platform, citizen.credential, deadline, want, after)
+    texts = tuple(s["text"] for s in seen)
+    # The latest menu is the one to tap (the offer's, after the summary's).
+    carrier: dict[str, Any] = next((s for s in reversed(seen) if s.get("menu")), {})
+    menu = tuple((str(m[0]), str(m[1])) for m in carrier.get("menu", []))
     return Shown(
-        tuple(s["text"] for s in seen),
-        menu=tuple((str(m[0]), str(m[1])) for s in seen for m in s.get("menu", [])),
+        texts,
+        menu=menu,
+        choices=listed_choices(texts, menu),
         fetched=True,
         late=True,
         missing=not found,
+        seen=after + len(seen),
     )
 
 

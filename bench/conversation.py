@@ -6,6 +6,12 @@ the tap on 提交, then what citizens do next: list their inquiries, add a photo
 the new number, look the number up, ask for help. Turns 4 and 5 quote the number the bot filed; a
 server that files nothing (the bare ceiling) gets a placeholder number, so every server receives
 the same number of requests of the same size.
+
+Citizens share eight first messages, as many citizens write about one matter after a public
+notice, so the service often answers 提交 with 已有人反映 (another citizen's ticket on the same
+matter). The citizen then answers it as a real one would: a share follows that ticket (关注它: no
+ticket of their own; turns 4 and 5 quote the followed number), the rest file anyway (仍要单独提交).
+That answer is one more message: such a conversation has ``TURNS + 1``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ RICH_FIRST_MESSAGES: tuple[str, ...] = (
     "青岛市胶州市福州路的建筑公司拖欠农民工工资三个月了，讨薪无门",
 )
 SUBMIT = "confirm:submit"
+FOLLOW = "dup:follow"  # 关注它: the duplicate offer's choices (dialogs/duplicate_offer.py)
+SEPARATE = "dup:separate"  # 仍要单独提交
+DEFAULT_FOLLOW_SHARE = 0.3
 NUMBER = re.compile(r"WZ\d{8}-\d{4,6}")
 PLACEHOLDER_NUMBER = "WZ20260101-0001"
 TURNS = 6
@@ -37,11 +46,12 @@ class Turn:
     choice: str | None = None
 
 
-def turn(citizen: int, index: int, number: str | None) -> Turn:
-    """The ``index``-th message (0-based) of citizen ``citizen``'s conversation."""
+def turn(citizen: int, index: int, number: str | None, matters: int = len(RICH_FIRST_MESSAGES)) -> Turn:
+    """The ``index``-th message (0-based) of citizen ``citizen``'s conversation; citizens write
+    about the first ``matters`` of ``RICH_FIRST_MESSAGES`` in turn."""
     filed = number or PLACEHOLDER_NUMBER
     if index == 0:
-        return Turn(text=RICH_FIRST_MESSAGES[citizen % len(RICH_FIRST_MESSAGES)])
+        return Turn(text=RICH_FIRST_MESSAGES[citizen % max(1, min(matters, len(RICH_FIRST_MESSAGES)))])
     if index == 1:
         return Turn(choice=SUBMIT)
     if index == 2:
@@ -53,6 +63,17 @@ def turn(citizen: int, index: int, number: str | None) -> Turn:
     if index == 5:
         return Turn(text="帮助")
     raise IndexError(index)
+
+
+def follows(citizen: int, share: float) -> bool:
+    """Whether citizen ``citizen`` follows an offered ticket rather than filing anyway: spread
+    evenly, so any ``n`` consecutive citizens hold ``share * n`` followers, give or take one."""
+    return int((citizen + 1) * share) > int(citizen * share)
+
+
+def offer_answer(citizen: int, share: float) -> Turn:
+    """The answer to 已有人反映: the button (typed as its number where there are none)."""
+    return Turn(choice=FOLLOW if follows(citizen, share) else SEPARATE)
 
 
 def find_number(reply_texts: list[str]) -> str | None:

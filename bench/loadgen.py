@@ -17,6 +17,11 @@ the platform's API (Telegram always; WeChat and Weibo when the service answered 
 reply), are fetched from the fake platform before the next turn that needs them; that wait is
 measured apart ("reply latency", from sending the turn to seeing the reply), per turn, and turns
 without a passive reply are counted ("late").
+
+When the service answers 提交 with 已有人反映 (another citizen reported the same matter), the
+citizen answers it (``bench.conversation.offer_answer``): ``--follow-share`` of them follow that
+ticket, the rest file anyway. Offers, follows and separate filings are counted; the answer is one
+more message, counted like any other ("messages_per_conversation" says how many were sent).
 """
 
 from __future__ import annotations
@@ -35,8 +40,17 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector
 
-from bench.channels import CLIENTS, ChannelClient, Platforms, Shown
-from bench.conversation import TURNS, find_number, turn
+from bench.channels import CLIENTS, OFFER_ANSWER, ChannelClient, Platforms, Shown, offered
+from bench.conversation import (
+    DEFAULT_FOLLOW_SHARE,
+    FOLLOW,
+    RICH_FIRST_MESSAGES,
+    TURNS,
+    Turn,
+    find_number,
+    offer_answer,
+    turn,
+)
 from bench.procs import LOOPBACK
 from bench.stats import Summary
 
@@ -53,7 +67,11 @@ class Tally:
     errors_in_warmup: int = 0
     error_samples: list[str] = field(default_factory=list)
     conversations: int = 0
-    filed: int = 0
+    filed: int = 0  # conversations that got a ticket of their own (at 提交, or 仍要单独提交)
+    offers: int = 0  # 提交 answered with 已有人反映
+    follows: int = 0  # ... and the citizen followed that ticket (关注它): no ticket of their own
+    separate: int = 0  # ... and the citizen filed anyway (仍要单独提交): counted in ``filed`` too
+    sent: int = 0  # messages sent, whatever their window: per conversation, 6, or 7 with an offer
     shed: int = 0
     late: int = 0  # turns answered without a passive reply (WeChat ``success``, Weibo empty)
     reply_missing: int = 0  # waits for a later reply that ended at the deadline empty-handed
@@ -88,6 +106,8 @@ async def conversation(
     run_id: str,
     reply_timeout: float = 30.0,
     scheduled: float | None = None,
+    follow_share: float = DEFAULT_FOLLOW_SHARE,
+    matters: int = len(RICH_FIRST_MESSAGES),
 ) -> None:
     start = time.monotonic()
     # Open loop: a conversation the generator started late (its loop was busy) counts that delay in
@@ -101,33 +121,58 @@ async def conversation(
     tally.conversations += 1
     number: str | None = None
     shown = Shown()
-    for i in range(TURNS):
+    after = 0  # platform-API messages to this citizen already read
+
+    async def say(i: int, message: Turn) -> bool:
+        """Send one message and read what it showed; False when the conversation cannot go on."""
+        nonlocal shown, after
         if time.monotonic() >= stop_at:
-            return
+            return False
         sent = time.monotonic() - (lag if i == 0 else 0.0)  # before the request is built and sent
+        tally.sent += 1
         try:
-            replies = await channel.send(
-                http, base_url, citizen, turn(index, i, number), f"{run_id}-{index}-{i}", shown
-            )
+            inline = await channel.send(http, base_url, citizen, message, f"{run_id}-{index}-{i}", shown)
         except Exception as exc:  # any failure is a failed request, never a dead load generator
             tally.error(sent, f"turn {i}: {type(exc).__name__}: {exc}")
-            return
+            return False
         tally.record(sent, time.monotonic())
         try:
             # No later than the window's end: past it no further turn is sent.
-            shown = await channel.follow(http, citizen, i, replies, min(stop_at, time.monotonic() + reply_timeout))
+            deadline = min(stop_at, time.monotonic() + reply_timeout)
+            shown = await channel.follow(http, citizen, i, inline, deadline, after)
         except Exception as exc:  # the fake platform failed: the conversation cannot go on
             tally.error(sent, f"reply to turn {i}: {type(exc).__name__}: {exc}")
-            return
+            return False
+        after = shown.seen if shown.fetched else after
         tally.late += shown.late and sent >= tally.measure_from
         if shown.fetched and not shown.missing:
             tally.replied(i, sent, time.monotonic())
         if shown.missing:
             tally.reply_missing += time.monotonic() < stop_at
-            return  # what the next turn needs never came: nothing a citizen could go on with
-        if i == 1:
-            number = find_number(list(shown.texts))
+            return False  # what the next turn needs never came: nothing a citizen could go on with
+        return True
+
+    for i in range(TURNS):
+        if not await say(i, turn(index, i, number, matters)):
+            return
+        if i != 1:
+            continue
+        number = find_number(list(shown.texts))
+        if not offered(shown):
             tally.filed += number is not None
+            continue
+        # 已有人反映: the number shown is the other citizen's; the answer says what is ours to quote.
+        tally.offers += 1
+        answer = offer_answer(index, follow_share)
+        if not await say(OFFER_ANSWER, answer):
+            return
+        mine = find_number(list(shown.texts))
+        if answer.choice == FOLLOW and mine is not None and mine == number:
+            tally.follows += 1
+        else:  # filed anyway (or the follow could not be made, and the service filed instead)
+            tally.separate += mine is not None
+            tally.filed += mine is not None
+        number = mine
 
 
 async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: ChannelClient, tally: Tally) -> None:
@@ -139,7 +184,19 @@ async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: Ch
         for index in counter:  # shared: bounded in total, not per user
             if time.monotonic() >= stop_at:
                 return
-            await conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout)
+            await conversation(
+                http,
+                args.base_url,
+                channel,
+                index,
+                tally,
+                stop_at,
+                run_id,
+                args.reply_timeout,
+                None,
+                args.follow_share,
+                args.matters,
+            )
 
     await asyncio.wait_for(
         asyncio.gather(*(user() for _ in range(args.concurrency))), timeout=args.warmup + args.duration + GRACE_SECONDS
@@ -148,13 +205,15 @@ async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: Ch
 
 async def open_loop(http: ClientSession, args: argparse.Namespace, channel: ChannelClient, tally: Tally) -> None:
     rng = random.Random(args.seed)
-    per_second = args.rate / TURNS  # conversations per second
     stop_at = tally.measure_to
     run_id = uuid.uuid4().hex[:8]
     running: set[asyncio.Task[None]] = set()
     next_at = time.monotonic()
     for index in range(args.max_conversations):
-        next_at += rng.expovariate(per_second)
+        # Conversations answering 已有人反映 send one more message: arrivals slow down by the share
+        # seen so far, so messages (not conversations) are offered at ``--rate``.
+        per_conversation = TURNS + (tally.offers / tally.conversations if tally.conversations else 0.0)
+        next_at += rng.expovariate(args.rate / per_conversation)
         if next_at >= stop_at:
             break
         delay = next_at - time.monotonic()
@@ -164,7 +223,19 @@ async def open_loop(http: ClientSession, args: argparse.Namespace, channel: Chan
             tally.shed += 1
             continue
         task = asyncio.create_task(
-            conversation(http, args.base_url, channel, index, tally, stop_at, run_id, args.reply_timeout, next_at)
+            conversation(
+                http,
+                args.base_url,
+                channel,
+                index,
+                tally,
+                stop_at,
+                run_id,
+                args.reply_timeout,
+                next_at,
+                args.follow_share,
+                args.matters,
+            )
         )
         running.add(task)
         task.add_done_callback(running.discard)
@@ -208,6 +279,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "error_samples": tally.error_samples,
         "conversations": tally.conversations,
         "filed": tally.filed,
+        "offers": tally.offers,
+        "follows": tally.follows,
+        "separate": tally.separate,
+        "messages_per_conversation": tally.sent / tally.conversations if tally.conversations else 0.0,
         "shed": tally.shed,
         "latency_ms": asdict(summary),
         "late": tally.late,
@@ -234,6 +309,18 @@ def parser() -> argparse.ArgumentParser:
         "--platforms", type=Path, help="JSON file with the run's platform credentials (bench.channels.Platforms)"
     )
     parser.add_argument("--reply-timeout", type=float, default=30.0, help="longest wait for a reply via the API")
+    parser.add_argument(
+        "--follow-share",
+        type=float,
+        default=DEFAULT_FOLLOW_SHARE,
+        help="share of citizens offered 已有人反映 who follow that ticket (the rest file anyway)",
+    )
+    parser.add_argument(
+        "--matters",
+        type=int,
+        default=len(RICH_FIRST_MESSAGES),
+        help="how many different first messages the citizens share (1: all write about one matter)",
+    )
     return parser
 
 

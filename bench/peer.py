@@ -8,6 +8,12 @@ Three timings, each over the same citizens and turns, with inputs built before t
   in-memory session store): dedupe, store, dialog, ticket, history, replies, all committed.
 * ours, engine only: ``DialogEngine.step`` with the state round-tripped through the in-memory
   session store as JSON and an in-memory ``IntakePort`` (``bench.peer_desk``): what PTB does.
+
+Citizens share eight first messages, so 提交 often meets 已有人反映 (the same matter from another
+citizen) on every side: the service's search on the full path, the same text similarity over the
+in-memory desk on the other two (each side its own desk). Every side's citizens answer "2"
+(file anyway, typed), one more update, so each side files every conversation and the sides
+process the same updates; the offers each side made are counted and shown.
 """
 
 from __future__ import annotations
@@ -16,16 +22,16 @@ import asyncio
 import tempfile
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.base import ConversationRef, Inbound, MessageKind
+from adapters.base import ConversationRef, Inbound, MessageKind, Outbound
 from bench.appconfig import load, sqlite_url, write_config
-from bench.conversation import TURNS, find_number, turn
+from bench.conversation import FOLLOW, TURNS, Turn, find_number, turn
 from bench.options import Options
 from bench.peer_desk import MemoryDesk, MemoryPort, deadline_clock
 from bench.report import Row, judge
@@ -52,6 +58,7 @@ class Timing:
 
     rounds: tuple[float, ...] = ()  # the rate of each interleaved round
     cpu_seconds: float = 0.0  # process CPU time over the same spans: robust on a busy machine
+    offered: int = 0  # conversations whose 提交 met 已有人反映 (and answered "2": one more update)
 
     @property
     def cpu_rate(self) -> float:
@@ -69,26 +76,45 @@ class Timing:
             self.replies + other.replies,
             (*self.rounds, other.rate),
             self.cpu_seconds + other.cpu_seconds,
+            self.offered + other.offered,
         )
 
 
-# A side processes one turn for many citizens: given (citizen, turn index, number), it returns a
-# prepared input; ``run`` processes it and returns the reply texts.
+ANSWER_OFFER = TURNS  # the step index of the answer to 已有人反映, between turns 1 and 2
+FILE_ANYWAY = "2"  # typed, as on a text channel: the offer's second choice, 仍要单独提交
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one update got back: the texts, and the ids of the choices they offered."""
+
+    texts: list[str]
+    choices: tuple[str, ...] = ()
+
+
+def step(citizen: int, index: int, number: str | None) -> Turn:
+    """Turn ``index`` of the conversation, or (``ANSWER_OFFER``) the answer to 已有人反映."""
+    return Turn(text=FILE_ANYWAY) if index == ANSWER_OFFER else turn(citizen, index, number)
+
+
+# A side processes one turn for many citizens: given (citizen, step index, number), it returns a
+# prepared input; ``run`` processes it and returns what came back.
 Prepare = Callable[[int, int, str | None], Any]
-Process = Callable[[Any], Awaitable[list[str]]]
+Process = Callable[[Any], Awaitable[Answer]]
 
 
-async def _timed(
-    conversations: int, offset: int, prepare: Prepare, process: Process, concurrency: int = 1
-) -> Timing:
-    """All citizens' turn 0, then all citizens' turn 1, ...; only ``process`` is timed.
-    ``concurrency``: how many citizens' updates are in flight at once (1: one after another)."""
+async def _timed(conversations: int, offset: int, prepare: Prepare, process: Process, concurrency: int = 1) -> Timing:
+    """All citizens' turn 0, then all citizens' turn 1, then the answers of those offered 已有人反映,
+    then all citizens' turn 2, ...; only ``process`` is timed. ``concurrency``: how many citizens'
+    updates are in flight at once (1: one after another)."""
     numbers: dict[int, str | None] = dict.fromkeys(range(offset, offset + conversations))
+    offered: set[int] = set()
     elapsed = cpu = 0.0
     updates = replies_seen = 0
     hard_stop = time.monotonic() + MAX_SECONDS
-    for index in range(TURNS):
-        inputs = [(c, prepare(c, index, numbers[c])) for c in numbers]
+    for index in (0, 1, ANSWER_OFFER, *range(2, TURNS)):
+        citizens = sorted(offered) if index == ANSWER_OFFER else list(numbers)
+        inputs = [(c, prepare(c, index, numbers[c])) for c in citizens]
         done = 0
         started, cpu_started = time.perf_counter(), time.process_time()
         gate = asyncio.Semaphore(concurrency)
@@ -98,11 +124,13 @@ async def _timed(
             if time.monotonic() > hard_stop:
                 return
             async with gate:
-                replies = await process(prepared)
-            replies_seen += len(replies)
+                answer = await process(prepared)
+            replies_seen += len(answer.texts)
             done += 1
-            if index == 1:
-                numbers[citizen] = find_number(replies)
+            if index == 1 and FOLLOW in answer.choices:
+                offered.add(citizen)  # the number shown is the other citizen's: the answer brings ours
+            elif index in (1, ANSWER_OFFER) and FOLLOW not in answer.choices:  # offered again: not filed
+                numbers[citizen] = find_number(answer.texts)
 
         if concurrency == 1:
             for citizen, prepared in inputs:
@@ -114,29 +142,33 @@ async def _timed(
         updates += done
         if time.monotonic() > hard_stop:
             break
-    filed = sum(1 for n in numbers.values() if n is not None)
-    return Timing(updates, elapsed, filed, replies_seen, (), cpu)
+    filed = len({n for n in numbers.values() if n is not None})  # each its own: never the offered one
+    return Timing(updates, elapsed, filed, replies_seen, (), cpu, len(offered))
 
 
 def _inbound(citizen: int, index: int, number: str | None, prefix: str) -> Inbound:
-    step = turn(citizen, index, number)
+    said = step(citizen, index, number)
     return Inbound(
         channel="webchat",
         conversation=ConversationRef("webchat", "web", f"{prefix}{citizen:012d}"),
         message_key=f"{prefix}{citizen}:{index}",
-        kind=MessageKind.CHOICE if step.choice else MessageKind.TEXT,
+        kind=MessageKind.CHOICE if said.choice else MessageKind.TEXT,
         received_at=datetime.now(UTC),
-        text=step.text or "",
-        choice_id=step.choice,
+        text=said.text or "",
+        choice_id=said.choice,
     )
+
+
+def _answer(replies: Sequence[Outbound]) -> Answer:
+    return Answer([r.text for r in replies], tuple(c.id for r in replies for c in r.choices))
 
 
 async def _ours_dispatcher(
     services: Services, conversations: int, offset: int, prefix: str, concurrency: int = 1
 ) -> Timing:
-    async def process(inbound: Inbound) -> list[str]:
+    async def process(inbound: Inbound) -> Answer:
         handled = await services.dispatcher.handle(inbound)
-        return [r.text for r in handled.replies]
+        return _answer(handled.replies)
 
     return await _timed(conversations, offset, lambda c, i, n: _inbound(c, i, n, prefix), process, concurrency)
 
@@ -147,21 +179,19 @@ async def _ours_engine(
     store = MemorySessionStore()
     engine = services.engine
 
-    async def process(inbound: Inbound) -> list[str]:
+    async def process(inbound: Inbound) -> Answer:
         key = inbound.conversation.key()
         raw = await store.get(key)
         state = SessionState.from_json(raw) if raw is not None else None
         now = datetime.now(UTC)
         result = await engine.step(state, inbound, MemoryPort(desk, inbound.conversation.chat_id, now), now)
         await store.put(key, result.state.to_json(), 3600)
-        return [r.text for r in result.replies]
+        return _answer(result.replies)
 
     return await _timed(conversations, offset, lambda c, i, n: _inbound(c, i, n, "e"), process, concurrency)
 
 
-async def _ptb(
-    services: Services, desk: MemoryDesk, conversations: int, offset: int, concurrency: int = 1
-) -> Timing:
+async def _ptb(services: Services, desk: MemoryDesk, conversations: int, offset: int, concurrency: int = 1) -> Timing:
     from telegram import Update  # optional dependency: imported only when the scenario runs
 
     from bench.ptb_intake import FakeBotApi, PtbIntake, build_application, callback_update, message_update
@@ -177,15 +207,15 @@ async def _ptb(
     update_ids = iter(range(1, 10_000_000))
 
     def prepare(citizen: int, index: int, number: str | None) -> Update:
-        step, uid = turn(citizen, index, number), next(update_ids)
+        said, uid = step(citizen, index, number), next(update_ids)
         chat = 10_000_000 + citizen
-        data = callback_update(uid, chat, step.choice) if step.choice else message_update(uid, chat, step.text or "")
+        data = callback_update(uid, chat, said.choice) if said.choice else message_update(uid, chat, said.text or "")
         return Update.de_json(data, app.bot)
 
-    async def process(update: Update) -> list[str]:
+    async def process(update: Update) -> Answer:
         before = len(api.sent)
         await app.process_update(update)
-        return api.sent[before:]
+        return Answer(api.sent[before:], tuple(c for b in api.buttons[before:] for c in b))
 
     try:
         return await _timed(conversations, offset, prepare, process, concurrency)
@@ -208,10 +238,15 @@ async def measure(
         await asyncio.to_thread(services.addresses.warm_up)
         if services.segmenter is not None:
             await asyncio.to_thread(services.segmenter.warm_up)
-        desk = MemoryDesk(deadline_clock(config), services.workflow.directory, ZoneInfo(config.server.timezone))
+
+        def desk() -> MemoryDesk:  # one per side: a side's offers come from its own tickets only
+            tz = ZoneInfo(config.server.timezone)
+            return MemoryDesk(deadline_clock(config), services.workflow.directory, tz, services.workflow.duplicates)
+
+        ptb_desk, engine_desk = desk(), desk()
         sides: dict[str, Callable[[int, int], Awaitable[Timing]]] = {
-            "ptb": lambda n, offset: _ptb(services, desk, n, offset, concurrency),
-            "engine": lambda n, offset: _ours_engine(services, desk, n, offset, concurrency),
+            "ptb": lambda n, offset: _ptb(services, ptb_desk, n, offset, concurrency),
+            "engine": lambda n, offset: _ours_engine(services, engine_desk, n, offset, concurrency),
             "dispatcher": lambda n, offset: _ours_dispatcher(services, n, offset, f"d{concurrency}-", concurrency),
         }
         totals = dict.fromkeys(sides, Timing(0, 0.0))
@@ -244,7 +279,8 @@ def rows(results: dict[str, Timing], concurrency: int = 1) -> list[Row]:
                 f"updates/s (in process, {at_once})",
                 ptb.rate,
                 "upd/s",
-                note=f"{ptb.updates} updates, {ptb.filed} filed, {ptb.replies} replies in {len(ptb.rounds)} "
+                note=f"{ptb.updates} updates, {ptb.filed} filed ({ptb.offered} after 已有人反映, answered 2), "
+                f"{ptb.replies} replies in {len(ptb.rounds)} "
                 "interleaved rounds; in-memory state; replies via Bot to an in-process fake API",
             )
         )
@@ -275,7 +311,8 @@ def rows(results: dict[str, Timing], concurrency: int = 1) -> list[Row]:
                 "PTB",
                 f">= {targets[key]:g}x PTB",
                 judge(ratio, at_least=targets[key]),
-                f"{timing.updates} updates, {timing.filed} filed, {timing.replies} replies; "
+                f"{timing.updates} updates, {timing.filed} filed ({timing.offered} after 已有人反映, answered 2), "
+                f"{timing.replies} replies; "
                 f"{1000 / timing.rate:.2f} ms/update{spread}",
             )
         )

@@ -2,7 +2,10 @@
 
 Python-telegram-bot's handlers and our ``DialogEngine`` (through an ``IntakePort``) file into the
 same kind of desk, with the service's own deadline clock and department routing, so the peer
-scenario compares conversation handling, not storage.
+scenario compares conversation handling, not storage. At 提交 both look for the same matter
+already reported by another citizen (已有人反映) as the service does: same topic, same named place,
+the service's own text similarity and threshold (``tickets.duplicate_finder``), over memory
+instead of SQL.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig
 from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft, TicketSummary, UrgeResult
+from dialogs.privacy import mask_personal_data
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
+from tickets.duplicate_finder import DuplicateFinder
 from tickets.routing import Directory
+from tickets.similarity import cosine
+
+CANDIDATES = 50  # newest tickets at one place and topic compared with a new filing
 
 
 def deadline_clock(config: AppConfig) -> DeadlineClock:
@@ -38,13 +46,19 @@ class MemoryTicket:
     created_at: datetime
     status: str = "accepted"
     supplements: list[str] = field(default_factory=list)
+    details: str = ""
+    address: str = ""
 
 
 class MemoryDesk:
-    def __init__(self, deadlines: DeadlineClock, directory: Directory, tz: ZoneInfo) -> None:
+    def __init__(
+        self, deadlines: DeadlineClock, directory: Directory, tz: ZoneInfo, duplicates: DuplicateFinder | None = None
+    ) -> None:
         self._deadlines = deadlines
         self._directory = directory
         self._tz = tz
+        self._duplicates = duplicates  # None: nothing is ever offered as 已有人反映
+        self._by_place: dict[tuple[str, str, str], list[MemoryTicket]] = {}
         self._by_number: dict[str, MemoryTicket] = {}
         self._by_citizen: dict[str, list[MemoryTicket]] = {}
         self._by_key: dict[str, MemoryTicket] = {}
@@ -58,7 +72,15 @@ class MemoryDesk:
         return self._deadlines.policy_for(type_code, topic_code).answer_working_days
 
     def file(
-        self, citizen: str, intake_key: str, type_code: str, topic_code: str, district: str | None, now: datetime
+        self,
+        citizen: str,
+        intake_key: str,
+        type_code: str,
+        topic_code: str,
+        district: str | None,
+        now: datetime,
+        details: str = "",
+        address: str = "",
     ) -> tuple[MemoryTicket, bool]:
         existing = self._by_key.get(intake_key)
         if existing is not None:
@@ -77,10 +99,36 @@ class MemoryDesk:
             due.respond_due,
             due.answer_due,
             now,
+            details=details,
+            address=address,
         )
         self._by_number[ticket.number] = self._by_key[intake_key] = ticket
         self._by_citizen.setdefault(citizen, []).append(ticket)
+        if district and address:
+            self._by_place.setdefault((topic_code, district, address), []).append(ticket)
         return ticket, True
+
+    def similar(
+        self, citizen: str, topic_code: str, district: str | None, address: str, details: str
+    ) -> MemoryTicket | None:
+        """Another citizen's ticket on the same matter at the same named place, likeliest first."""
+        if self._duplicates is None or not district or not address:
+            return None
+        candidates = [
+            t for t in self._by_place.get((topic_code, district, address), [])[-CANDIDATES:] if t.citizen != citizen
+        ]
+        if not candidates:
+            return None
+        similarity, threshold = self._duplicates.similarity, self._duplicates.rules.threshold
+        wanted = similarity.vector(details)
+        scored = [(cosine(wanted, similarity.vector(t.details)), t) for t in candidates]
+        best = max(scored, key=lambda pair: pair[0], default=None)
+        return best[1] if best is not None and best[0] >= threshold else None
+
+    def offered(self, ticket: MemoryTicket) -> SimilarTicket:
+        """As the service shows it to another citizen: masked and shortened."""
+        details = ticket.details[:60] + ("…" if len(ticket.details) > 60 else "")
+        return SimilarTicket(ticket.number, ticket.status, mask_personal_data(details))
 
     def mine(self, citizen: str, limit: int) -> tuple[list[MemoryTicket], int]:
         tickets = self._by_citizen.get(citizen, [])
@@ -124,7 +172,14 @@ class MemoryPort:
     async def file_ticket(self, draft: TicketDraft) -> FiledTicket:
         district = draft.place.district if draft.place else None
         ticket, new = self._desk.file(
-            self._citizen, draft.intake_key, draft.type_code, draft.topic_code, district, self._now
+            self._citizen,
+            draft.intake_key,
+            draft.type_code,
+            draft.topic_code,
+            district,
+            self._now,
+            draft.details,
+            draft.place.address if draft.place else "",
         )
         return FiledTicket(
             ticket.number,
@@ -158,9 +213,18 @@ class MemoryPort:
         return UrgeResult.NOT_FOUND
 
     async def similar(self, draft: TicketDraft) -> list[SimilarTicket]:
-        return []
+        place = draft.place
+        found = self._desk.similar(
+            self._citizen,
+            draft.topic_code,
+            place.district if place else None,
+            place.address if place else "",
+            draft.details,
+        )
+        return [] if found is None else [self._desk.offered(found)]
 
     async def follow(self, number: str, locale: str) -> bool:
         return False
+
     async def set_publication(self, number: str, consent: bool) -> bool:
         return False  # the benchmark's conversations never give or withdraw 公开

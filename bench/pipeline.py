@@ -197,9 +197,19 @@ def _errors(result: dict[str, Any]) -> str:
     return f"{result['errors']} errors (+{warm} in warm-up; first: {result['error_samples'][0]})"
 
 
+def offers_note(result: dict[str, Any]) -> str:
+    """How often 提交 met 已有人反映 and what the citizens did (an answer is one more message)."""
+    per = result.get("messages_per_conversation", 0.0)
+    return (
+        f"{result.get('offers', 0)} duplicate offers ({result.get('follows', 0)} followed, "
+        f"{result.get('separate', 0)} filed anyway); {per:.2f} msgs/conversation"
+    )
+
+
 def _latency_note(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     note = f"p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / max {lat['max']:.1f} ms; {result['messages']} msgs"
+    note += f"; {result['filed']} tickets filed; {offers_note(result)}"
     if result["errors"]:
         note += f"; {_errors(result)}"
     if result.get("shed"):
@@ -254,7 +264,7 @@ def _rows_for(
     lat = peak["latency_ms"]
     peak_note = (
         f"p50 {lat['p50']:.1f} / p95 {lat['p95']:.1f} / p99 {lat['p99']:.1f} ms at peak; "
-        f"{peak['filed']} tickets filed; {_errors(peak)}"
+        f"{peak['filed']} tickets filed; {offers_note(peak)}; {_errors(peak)}"
     )
     extra = _replies_note(channel, peak, delivered[0], peak=True)
     rows = [
@@ -301,7 +311,8 @@ def _burst_row(backend: str, burst: dict[str, Any], opts: Options) -> Row:
         "errors",
         target="0 (informational)",
         verdict="",
-        note=f"{burst['rate']:.0f} msg/s; p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} ms; {_errors(burst)}",
+        note=f"{burst['rate']:.0f} msg/s; p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} ms; "
+        f"{burst['filed']} tickets filed; {offers_note(burst)}; {_errors(burst)}",
     )
 
 

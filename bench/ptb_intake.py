@@ -3,7 +3,9 @@ python-telegram-bot 22's ``ConversationHandler`` (in-memory conversation state, 
 
 Handlers do the same domain work as ours: the service's extractor guesses type, topic and place
 from the first message, the summary uses the same texts, filing uses the same deadline clock and
-routing (``bench.peer_desk``). Replies go through PTB's ``Bot`` as they must (PTB 20+ cannot answer
+routing (``bench.peer_desk``), and 提交 first looks for the same matter reported by another citizen
+(已有人反映: follow it, "1", or file anyway, "2", as the service offers it on text channels).
+Replies go through PTB's ``Bot`` as they must (PTB 20+ cannot answer
 inline in a webhook's HTTP response), to an in-process fake Bot API (``FakeBotApi``): no network.
 """
 
@@ -35,6 +37,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 
 CONFIRM = 1
+DUPLICATE = 2  # 已有人反映 was offered: "1" follows it (this desk keeps no followers), "2" files anyway
 LOCALE = "zh"
 BOT_USER: dict[str, Any] = {"id": 1, "is_bot": True, "first_name": "Wenzheng", "username": "wenzheng_bench_bot"}
 _NUMBER_ONLY = r"^WZ\d{8}-\d{4,6}$"
@@ -47,6 +50,7 @@ class FakeBotApi(BaseRequest):
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.buttons: list[tuple[str, ...]] = []  # per sent text: its inline keyboard's callback data
         self.calls = 0
         self._message_id = 0
 
@@ -80,6 +84,7 @@ class FakeBotApi(BaseRequest):
             self._message_id += 1
             said = str(params.get("text", ""))
             self.sent.append(said)
+            self.buttons.append(_callback_data(params.get("reply_markup")))
             result = {
                 "message_id": self._message_id,
                 "date": 0,
@@ -90,6 +95,16 @@ class FakeBotApi(BaseRequest):
         else:  # answerCallbackQuery and anything else that answers True
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def _callback_data(markup: Any) -> tuple[str, ...]:
+    """The callback data of a ``reply_markup`` as PTB hands it to the request (JSON or a dict)."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not isinstance(markup, dict):
+        return ()
+    rows = markup.get("inline_keyboard", [])
+    return tuple(str(b["callback_data"]) for row in rows for b in row if "callback_data" in b)
 
 
 class PtbIntake:
@@ -104,7 +119,10 @@ class PtbIntake:
     def handlers(self) -> list[Any]:
         conversation = ConversationHandler(
             entry_points=[MessageHandler(filters.TEXT & ~filters.COMMAND, self.describe)],
-            states={CONFIRM: [CallbackQueryHandler(self.confirm, pattern=r"^confirm:")]},
+            states={
+                CONFIRM: [CallbackQueryHandler(self.confirm, pattern=r"^confirm:")],
+                DUPLICATE: [MessageHandler(filters.Regex(r"^\s*[12]\s*$"), self.answer_offer)],
+            },
             fallbacks=[MessageHandler(filters.Regex(r"^取消$"), self.cancel)],
         )
         # Words that work at any step come first; the first matching handler in a group wins.
@@ -154,16 +172,51 @@ class PtbIntake:
         if query.data != "confirm:submit":
             await context.bot.send_message(update.effective_chat.id, text("cancelled", LOCALE))
             return ConversationHandler.END
+        draft = context.user_data["draft"]
+        place = draft["place"]
+        chat = str(update.effective_chat.id)
+        district, address = (place.district, place.address) if place else (None, "")
+        same = self._desk.similar(chat, draft["topic"], district, address, draft["details"])
+        if same is not None:
+            context.user_data["intake_key"] = str(query.id)
+            offered = self._desk.offered(same)
+            said = text(
+                "duplicate_offer",
+                LOCALE,
+                number=offered.number,
+                status=text(f"status_{offered.status}", LOCALE),
+                details=offered.details,
+            )
+            buttons = [
+                InlineKeyboardButton(text(label, LOCALE), callback_data=data)
+                for label, data in (("btn_follow", "dup:follow"), ("btn_file_anyway", "dup:separate"))
+            ]
+            await context.bot.send_message(update.effective_chat.id, said, reply_markup=InlineKeyboardMarkup([buttons]))
+            return DUPLICATE
+        await self._file(update, context, str(query.id))
+        return ConversationHandler.END
+
+    async def answer_offer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """ "2" files anyway; "1" would follow, which this desk cannot keep, so it files too (as the
+        service does when a follow cannot be made)."""
+        assert context.user_data is not None
+        await self._file(update, context, context.user_data.pop("intake_key"))
+        return ConversationHandler.END
+
+    async def _file(self, update: Update, context: ContextTypes.DEFAULT_TYPE, intake_key: str) -> None:
+        assert context.user_data is not None and update.effective_chat is not None
         draft = context.user_data.pop("draft")
         place = draft["place"]
         now = datetime.now(UTC)
         ticket, new = self._desk.file(
             str(update.effective_chat.id),
-            str(query.id),
+            intake_key,
             draft["type"],
             draft["topic"],
             place.district if place else None,
             now,
+            draft["details"],
+            place.address if place else "",
         )
         said = text(
             "filed" if new else "filed_already",
@@ -175,7 +228,6 @@ class PtbIntake:
             days=self._desk.working_days(ticket.type_code, ticket.topic_code),
         )
         await context.bot.send_message(update.effective_chat.id, said)
-        return ConversationHandler.END
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         assert update.message is not None

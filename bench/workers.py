@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.options import Options
-from bench.pipeline import loadgen, service, wait_drained
+from bench.pipeline import loadgen, offers_note, service, wait_drained
 from bench.procs import run_json_child
 from bench.report import Row, failed, judge
 
@@ -85,6 +85,7 @@ def run(opts: Options, workdir: Path) -> list[Row]:
                     result["rate"],
                     "msg/s",
                     note=f"p50 {lat['p50']:.1f} / p99 {lat['p99']:.1f} ms; {result['errors']} errors; "
+                    f"{result['filed']} tickets filed; {offers_note(result)}; "
                     f"load generator used {result['client_cpu_share']:.0%} of a core",
                 )
             )
@@ -150,7 +151,8 @@ def run_burst(opts: Options, workdir: Path) -> list[Row]:
                 note=f"over 5 s: {wechat['over_limit']}; 503 (retry): {wechat['unavailable_503']} "
                 f"({wechat['failed_over_limit']} failed answers after 5 s); other failures: "
                 f"{wechat['other_failures']}; p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} / max {lat['max']:.0f} ms; "
-                f"{wechat['late']} answered 'success' (reply via the API); {cpu_note}",
+                f"{wechat['late']} answered 'success' (reply via the API); {wechat['filed']} tickets filed; "
+                f"{offers_note(wechat)}; {cpu_note}",
             )
         )
     if webchat is not None:
@@ -163,7 +165,8 @@ def run_burst(opts: Options, workdir: Path) -> list[Row]:
                 lat["p99"],
                 "ms",
                 note=f"p50 {lat['p50']:.0f} / max {lat['max']:.0f} ms; 503 (retry): {webchat['unavailable_503']}; "
-                f"other failures: {webchat['other_failures']}",
+                f"other failures: {webchat['other_failures']}; {webchat['filed']} tickets filed; "
+                f"{offers_note(webchat)}",
             )
         )
     return rows

@@ -3,7 +3,8 @@
 One service (``wenzheng serve`` on SQLite, every platform channel on, pointed at
 ``python -m bench.fake_platforms``) is started once; each platform client then runs a short
 closed-loop load against it. A client that signs, encrypts, formats or reads anything wrong gets
-403/400s, no passive reply or no inquiry number, and fails its test.
+403/400s, no passive reply or no inquiry number, and fails its test. The clients write about the
+same matters, so the later ones meet 已有人反映 at 提交 and must answer it on their channel.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bench.channels import Platforms, Shown, WechatClient, typed_choice
-from bench.conversation import SUBMIT, TURNS, Turn
+from bench.channels import OFFER_ANSWER, Platforms, Shown, WechatClient, listed_choices, offered, typed_choice
+from bench.conversation import FOLLOW, SEPARATE, SUBMIT, TURNS, Turn, follows
 from bench.fake_platforms import FakePlatforms, Recorder
 from bench.loadgen import parser, run
 from bench.pipeline import Service, service
@@ -106,6 +107,24 @@ def test_a_choice_is_typed_as_the_number_shown_or_as_its_label() -> None:
         typed_choice("confirm:unknown", shown)
 
 
+def test_the_duplicate_offer_is_seen_and_answered_by_its_numbers() -> None:
+    """As WeChat and Weibo passive replies show it (``Outbound.as_numbered_text``)."""
+    said = "这个问题已有人反映（编号WZ20261201-0001，已受理）：路灯不亮\n\n1. 关注它\n2. 仍要单独提交"
+    shown = Shown((said,), choices=listed_choices((said,)))
+    assert offered(shown) and shown.choices == (FOLLOW, SEPARATE)
+    assert (typed_choice(FOLLOW, shown), typed_choice(SEPARATE, shown)) == ("1", "2")
+    summary = ("请确认您的问政内容：\n1. 提交\n2. 修改\n3. 取消",)
+    assert not offered(Shown(summary, choices=listed_choices(summary)))
+    menu = (("501", "关注它"), ("502", "仍要单独提交"))
+    assert listed_choices(("这个问题已有人反映",), menu) == (FOLLOW, SEPARATE)
+
+
+def test_a_share_of_the_offered_citizens_follow_spread_evenly() -> None:
+    assert sum(follows(c, 0.3) for c in range(100)) == 30
+    assert all(sum(follows(c, 0.3) for c in range(start, start + 10)) == 3 for start in range(0, 90, 10))
+    assert not any(follows(c, 0.0) for c in range(20)) and all(follows(c, 1.0) for c in range(20))
+
+
 # --- each client against the real service ------------------------------------------------------------
 
 
@@ -116,7 +135,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield svc
 
 
-async def _drive(svc: Service, channel: str) -> dict[str, Any]:
+async def _drive(svc: Service, channel: str, *extra: str) -> dict[str, Any]:
     args = parser().parse_args(
         [
             "--base-url",
@@ -135,6 +154,7 @@ async def _drive(svc: Service, channel: str) -> dict[str, Any]:
             "20",  # an upper bound only
             "--reply-timeout",
             "15",
+            *extra,  # later options win
         ]
     )
     return await run(args)
@@ -144,13 +164,40 @@ async def _drive(svc: Service, channel: str) -> dict[str, Any]:
 async def test_a_platform_client_files_tickets_through_the_real_endpoint(world: Service, channel: str) -> None:
     result = await _drive(world, channel)
     assert result["errors"] == 0 and result["errors_in_warmup"] == 0, result["error_samples"]
-    assert result["conversations"] == 3 and result["filed"] == 3, result  # each citizen got its number back
-    assert result["messages"] == 3 * TURNS, result  # and finished the conversation
+    assert result["conversations"] == 3, result
+    # Each citizen got its number back, or followed the ticket 已有人反映 offered.
+    assert result["filed"] + result["follows"] == 3, result
+    assert result["separate"] + result["follows"] == result["offers"], result
+    assert result["messages"] == 3 * TURNS + result["offers"], result  # and finished the conversation
+    assert result["messages_per_conversation"] == result["messages"] / 3
     assert result["reply_missing"] == 0
     if channel == "telegram":
         # Replies only through the Bot API: the buttons and the number were fetched from the fake.
         assert result["reply_latency_ms"]["0"]["count"] == 3
         assert result["reply_latency_ms"]["1"]["count"] == 3
+    if channel != "wechat":  # wechat ran first; the others wrote about the same three matters
+        assert result["offers"] == 3, result
+
+
+@pytest.mark.parametrize("channel", ["weibo", "webchat", "telegram"])
+async def test_citizens_writing_about_one_matter_answer_the_duplicate_offer_both_ways(
+    world: Service, channel: str
+) -> None:
+    """One after another, five citizens report the same matter: the four after the first meet
+    已有人反映 and half of them follow it (no ticket of their own: their later turns quote the
+    followed number), half file anyway (typed "1"/"2" on Weibo, the button on web chat/Telegram)."""
+    args = ["--matters", "1", "--follow-share", "0.5", "--concurrency", "1", "--max-conversations", "5"]
+    result = await _drive(world, channel, *args)
+    assert result["errors"] == 0 and result["reply_missing"] == 0, result["error_samples"]
+    assert result["conversations"] == 5, result
+    assert result["offers"] >= 4, result  # the first may meet an earlier test's ticket on the same matter
+    assert result["follows"] >= 2 and result["separate"] >= 2, result
+    assert result["follows"] + result["separate"] == result["offers"], result
+    assert result["filed"] + result["follows"] == 5, result
+    assert result["messages"] == 5 * TURNS + result["offers"], result
+    assert result["reply_latency_ms"].get(str(OFFER_ANSWER), {"count": 0})["count"] == (
+        result["offers"] if channel == "telegram" else 0
+    )
 
 
 async def test_a_late_wechat_reply_is_read_from_the_platform_api(aiohttp_client: ClientFactory) -> None:
@@ -162,14 +209,15 @@ async def test_a_late_wechat_reply_is_read_from_the_platform_api(aiohttp_client:
     menu = {"head_content": "请确认", "list": [{"id": "4201", "content": "提交"}, {"id": "4202", "content": "修改"}]}
     body = {"touser": citizen.credential, "msgtype": "msgmenu", "msgmenu": menu}
     await fake.post("/cgi-bin/message/custom/send", json=body)
-    shown = await client.follow(fake.session, citizen, 0, [], time.monotonic() + 5)
+    shown = await client.follow(fake.session, citizen, 0, Shown(), time.monotonic() + 5)
     assert shown.late and shown.fetched and not shown.missing and ("4201", "提交") in shown.menu
     push = client.push_xml(citizen, Turn(choice=SUBMIT), "run-0-1", shown)
     assert "<bizmsgmenuid><![CDATA[4201]]></bizmsgmenuid>" in push and "<Content><![CDATA[提交]]></Content>" in push
     text = {"content": "提交成功！您的问政编号：WZ20261122-0042"}
     body = {"touser": citizen.credential, "msgtype": "text", "text": text}
     await fake.post("/cgi-bin/message/custom/send", json=body)
-    shown = await client.follow(fake.session, citizen, 1, [], time.monotonic() + 5)
+    shown = await client.follow(fake.session, citizen, 1, Shown(), time.monotonic() + 5, after=shown.seen)
     assert shown.late and not shown.missing and any("WZ20261122-0042" in t for t in shown.texts)
-    waited = await client.follow(fake.session, await client.open(fake.session, "", 1), 1, [], time.monotonic() + 0.3)
+    stranger = await client.open(fake.session, "", 1)
+    waited = await client.follow(fake.session, stranger, 1, Shown(), time.monotonic() + 0.3)
     assert waited.missing
