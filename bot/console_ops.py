@@ -4,7 +4,8 @@
 minute by ``department_gauges_loop`` (one short query per department, on the reader pool);
 ``wenzheng_department_unstaffed`` is 1 for a department that routing can give tickets to but that
 has no active staff member. ``check_staffing`` logs that at start, so an operator reading
-the start-up log sees it before the first ticket lands on the admins' desks alone.
+the start-up log sees it before the first ticket lands on the admins' desks alone. The same loop
+keeps the scorecard snapshots of this month and last month (``tickets.console.snapshots``) fresh.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
+from storage.database import session_factory
 from tickets.console import operations
+from tickets.console.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 60.0
@@ -52,11 +55,18 @@ async def refresh_department_gauges(services: Services) -> None:
         services.metrics.department_overdue.labels(load.department_code).set(load.overdue)
 
 
+async def refresh_scorecards(services: Services) -> int:
+    """Count again the snapshots that are due (reading on the reader pool, storing on the writer)."""
+    snapshots = Snapshots(tz=services.workflow.tz)
+    return await snapshots.refresh_due(session_factory(services.reader_db), services.sessions, services.clock())
+
+
 async def department_gauges_loop(services: Services, stop: asyncio.Event, every_seconds: float = EVERY_SECONDS) -> None:
     while not stop.is_set():
         try:
             await refresh_department_gauges(services)
             await _set_unstaffed(services)  # follows `wenzheng staff add|remove`, without the warning
+            await refresh_scorecards(services)
         except (SQLAlchemyError, OSError):
             log.exception("department gauges: cannot read the database; retrying")
         with contextlib.suppress(TimeoutError):

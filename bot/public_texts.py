@@ -37,6 +37,18 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "other_language": ("English", "中文"),
         "no_answer": ("（无文字答复）", "(no written answer)"),
         "open311": ("数据接口（Open311）", "Data interface (Open311)"),
+        "figures_title": ("{month} 各部门办理情况", "Departments in {month}"),
+        "figures_as_of": (
+            "统计截至 {time}，每分钟更新。口径与考核相同：响应率 = 8 小时内签收或答复的件数 ÷ 应响应件数；"
+            "按时办结率 = 在答复期限内办结的件数 ÷ 应办结件数；"
+            "满意率 = 最后一次评价为满意或基本满意的件数 ÷ 已评价件数。",
+            "As of {time}, updated every minute. The scorecard's definitions: responded = claimed or answered "
+            "within 8 hours ÷ due a response; concluded on time = concluded by the answer deadline ÷ due an "
+            "answer; satisfied = latest rating 满意 or 基本满意 ÷ rated.",
+        ),
+        "figures_department": ("部门", "Department"),
+        "figures_none": ("本月还没有到期的问政。", "Nothing has fallen due this month yet."),
+        "figures_other_month": ("查看 {month}", "See {month}"),
     }
 )
 

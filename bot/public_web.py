@@ -5,6 +5,9 @@ Cached twice: the rendered page is kept in this worker's memory for ``CACHE_SECO
 of readers costs one query), and HTTP ``Cache-Control``/``ETag`` let browsers and proxies reuse it
 and revalidate with a 304. Both are short, so a withdrawn consent or a hidden item is gone within
 a minute. It reads through the reader pool and never writes.
+
+The per-department figures of the month are the scorecard's (``tickets.public_figures``), as of
+the moment the minute loop counted them, which the page says.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -26,6 +30,8 @@ from bot.ttl_cache import TtlCache
 from dialogs.taxonomy import Taxonomy
 from storage.database import session_factory
 from storage.public_results import PublicResultsRepository
+from tickets.console.snapshots import Month, kept_months
+from tickets.public_figures import kpi_names, month_figures, public_month
 from tickets.public_results import PublicQuery, PublicResults
 from tickets.routing import Directory
 
@@ -73,11 +79,14 @@ class PublicSite:
         taxonomy: Taxonomy,
         directory: Directory,
         clock: Callable[[], datetime],
+        tz: ZoneInfo,
     ) -> None:
         self._readers = readers
         self._results = results
         self._taxonomy = taxonomy
         self._directory = directory
+        self._clock = clock
+        self._tz = tz
         self._cache: TtlCache[Rendered] = TtlCache(clock=clock, ttl_seconds=CACHE_SECONDS)
 
     def routes(self) -> list[web.RouteDef]:
@@ -98,18 +107,27 @@ class PublicSite:
     async def page(self, request: web.Request) -> web.StreamResponse:
         locale = pick_locale(request)
         query = self._query(request)
-        key = (locale, query)
+        month = public_month(request.query.get("month", ""), self._clock().astimezone(self._tz).date())
+        key = (locale, query, month)
         rendered = self._cache.get(key)
         if rendered is None:
-            rendered = await self._render(request, locale, query)
+            rendered = await self._render(request, locale, query, month)
             self._cache.put(key, rendered)
         return _respond(request, rendered.body, rendered.etag, "text/html", locale=rendered.locale)
 
-    async def _render(self, request: web.Request, locale: str, query: PublicQuery) -> Rendered:
+    async def _render(self, request: web.Request, locale: str, query: PublicQuery, month: Month) -> Rendered:
         async with self._readers() as session:
             found = await self._results.search(session, query)
             districts = await self._results.districts(session)
+            figures = await month_figures(
+                session, month=month, directory=self._directory, tz=self._tz, now=self._clock()
+            )
+        this, last = kept_months(self._clock().astimezone(self._tz).date())
         context = {
+            "figures": figures,
+            "figures_as_of": figures.as_of.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
+            "figure_names": kpi_names(locale),
+            "other_month": last if month == this else this,
             "t": labels(locale),
             "locale": locale,
             "other_locale": "en" if locale == "zh" else "zh",
@@ -157,4 +175,5 @@ def public_site(services: Services) -> PublicSite:
         taxonomy=workflow.taxonomy,
         directory=workflow.directory,
         clock=services.clock,
+        tz=workflow.tz,
     )

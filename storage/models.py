@@ -457,6 +457,18 @@ class HotTopicSubscription(Base):
     created_at: Mapped[datetime]
 
 
+class ScorecardSnapshot(Base):
+    """A scorecard as computed at ``computed_at`` for one period and grouping (migration 0015): the
+    console and /public read it instead of counting a month of tickets on every request."""
+
+    __tablename__ = "scorecard_snapshots"
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    period_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    grouping: Mapped[str] = mapped_column(String(16), primary_key=True)
+    computed_at: Mapped[datetime]
+    body: Mapped[dict[str, Any]]
+
+
 class ConsoleView(Base):
     """A staff member's saved desk filter: a name and the desk's query string (migration 0012)."""
 

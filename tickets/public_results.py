@@ -4,8 +4,8 @@ hiding an item.
 Published = the citizen consented (公开), staff did not hide it, and the department answered.
 Everything shown is masked here, in one place (``dialogs.public_mask``): the citizen's words, the
 answer (which often greets the citizen by name), and the place, which never goes finer than the
-street. The per-department figures (响应率, 按时办结率, 满意率) are not here: they use the staff
-console's scorecard definitions (``tickets/console/scorecard.py``, another branch).
+street. The per-department figures (响应率, 按时办结率, 满意率) are not here: they are the staff
+console's scorecard's own (``tickets.public_figures``, from ``tickets/console/scorecard.py``).
 """
 
 from __future__ import annotations

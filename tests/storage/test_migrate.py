@@ -51,6 +51,7 @@ EXPECTED_TABLES = {
     "repeat_requests",
     "api_keys",
     "console_views",
+    "scorecard_snapshots",
 }
 
 

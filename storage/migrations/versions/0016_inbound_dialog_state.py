@@ -1,7 +1,7 @@
 """inbound messages keep the dialog state they left behind
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06 06:45:00
 
 The form state (drafts: SQLite file or Redis) is saved after the message's transaction commits.
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,7 +17,7 @@ from bot.app import build_app
 from bot.services import SERVICES
 from storage.database import create_engine
 from storage.migrate import upgrade
-from storage.models import AuditEntry, Ticket
+from storage.models import AuditEntry, ScorecardSnapshot, Ticket
 from tests.adapters.web.console_helpers import (
     HANDLER,
     OTHER,
@@ -407,3 +407,34 @@ async def test_bulk_claim_without_htmx_goes_back_to_the_same_desk(console: tuple
     assert answer.status == 303
     assert answer.headers["Location"] == "/console/?scope=unassigned&q=%E8%B7%AF%E7%81%AF"
     assert (await _ticket(client, seeded.numbers["lamp"])).status == "assigned"
+
+
+async def test_the_scorecard_of_this_month_is_a_snapshot_with_its_time_and_a_refresh(
+    console: tuple[TestClient[Any, Any], Seeded],
+) -> None:
+    client, seeded = console
+    services = client.app[SERVICES]
+    await sign_in(client, seeded.tokens[SUPERVISOR])
+    page = await (await client.get("/console/scorecard?by=department")).text()
+    async with services.sessions() as session:
+        first = (await session.execute(select(ScorecardSnapshot))).scalars().all()
+    assert [(s.grouping, s.period_start.day) for s in first] == [("department", 1)]
+    shown = first[0].computed_at.astimezone(services.workflow.tz).strftime("%Y-%m-%d %H:%M")
+    assert f"统计截至 {shown}" in page and "立即更新" in page
+    ranged = await (await client.get("/console/scorecard?from=2020-01-01&to=2020-01-31")).text()
+    assert "统计截至" not in ranged  # a period without a snapshot is counted on request
+    csrf = await csrf_of(client, "/console/scorecard")
+    month = first[0].period_start.strftime("%Y-%m")
+    refreshed = await client.post(
+        "/console/scorecard/refresh",
+        data={"csrf": csrf, "by": "department", "month": month},
+        allow_redirects=False,
+    )
+    assert refreshed.status == 303
+    assert refreshed.headers["Location"] == f"/console/scorecard?by=department&month={month}"
+    async with services.sessions() as session:
+        again = (await session.execute(select(ScorecardSnapshot))).scalars().one()
+    assert again.computed_at > first[0].computed_at
+    assert (await client.post("/console/scorecard/refresh", data={"by": "department"})).status == 403  # no CSRF
+    await sign_in(client, seeded.tokens[HANDLER])
+    assert (await client.post("/console/scorecard/refresh", data={"csrf": await csrf_of(client)})).status == 403

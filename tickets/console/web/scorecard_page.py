@@ -4,6 +4,10 @@ exports, and the failed-pushes page.
 Every figure links to the desk with the tickets behind it (``/console/?kpi=…``: the desk asks
 ``tickets.console.scorecard.tickets_behind`` for their numbers). The chart is an SVG drawn by the
 template from the same rows: no chart library, nothing loaded from elsewhere.
+
+This month and last month are shown from their stored snapshots (``tickets.console.snapshots``,
+refreshed every minute), with the moment they were counted and a refresh button; other periods,
+and the downloads, are counted on request.
 """
 
 from __future__ import annotations
@@ -12,18 +16,18 @@ import contextlib
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiMapping
+from multidict import MultiDict, MultiMapping
 
 from tickets import staff_actions
 from tickets.console.export import Names, scorecard_csv, scorecard_xlsx, tickets_csv, tickets_xlsx
 from tickets.console.operations import undelivered
-from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, GroupBy, Kpi, Part, ScoreRow, scorecard
+from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, GroupBy, Kpi, Part, Scorecard, ScoreRow, scorecard
+from tickets.console.snapshots import Snapshot, Snapshots, is_kept
 from tickets.console.web.desk import NOTHING, filter_with_behind
-from tickets.console.web.rendering import refusal, render
+from tickets.console.web.rendering import refusal, render, see_other
 from tickets.console.web.security import DEPS, viewer_of
 from tickets.console.web.texts import t
 
@@ -95,7 +99,8 @@ def row_label(request: web.Request, by: GroupBy, row: ScoreRow) -> str:
     return row.key
 
 
-async def _card(request: web.Request) -> tuple[Any, Period, GroupBy]:
+async def _card(request: web.Request) -> tuple[Scorecard, Period, GroupBy]:
+    """Counted now (the downloads, and periods without a snapshot)."""
     deps = request.app[DEPS]
     tz = deps.workflow.tz
     period = period_from(request.query, deps.clock().astimezone(tz).date())
@@ -103,6 +108,23 @@ async def _card(request: web.Request) -> tuple[Any, Period, GroupBy]:
     async with deps.readers() as session:
         card = await scorecard(session, start=period.start, end=period.end, tz=tz, by=by, now=deps.clock())
     return card, period, by
+
+
+async def _shown(request: web.Request, period: Period, by: GroupBy) -> tuple[Scorecard, Snapshot | None]:
+    """This or last month: the stored snapshot (counted and stored now if there is none yet, e.g.
+    just after start); any other period: counted now, no snapshot."""
+    deps = request.app[DEPS]
+    now = deps.clock()
+    snapshots = Snapshots(tz=deps.workflow.tz)
+    if not is_kept(period.start, period.end, now.astimezone(deps.workflow.tz).date()):
+        async with deps.readers() as session:
+            card = await scorecard(session, start=period.start, end=period.end, tz=deps.workflow.tz, by=by, now=now)
+        return card, None
+    async with deps.readers() as session:
+        found = await snapshots.stored(session, start=period.start, end=period.end, by=by)
+    if found is None:
+        found = await snapshots.refresh(deps.readers, deps.sessions, start=period.start, end=period.end, by=by, now=now)
+    return found.card, found
 
 
 def _supervisor_only(request: web.Request) -> web.Response | None:
@@ -116,8 +138,11 @@ async def page(request: web.Request) -> web.StreamResponse:
     refused = _supervisor_only(request)
     if refused is not None:
         return refused
+    deps = request.app[DEPS]
     loc = viewer_of(request).locale
-    card, period, by = await _card(request)
+    period = period_from(request.query, deps.clock().astimezone(deps.workflow.tz).date())
+    by = group_from(request.query)
+    card, snapshot = await _shown(request, period, by)
     query = {
         "by": by.value,
         **(
@@ -142,8 +167,27 @@ async def page(request: web.Request) -> web.StreamResponse:
             "link": lambda row, kpi, part: behind_link(period, by, row, kpi, Part(part)),
             "download_query": urlencode(query),
             "chart_kpi": Kpi.ON_TIME_RATE,
+            "as_of": (snapshot.as_of.astimezone(deps.workflow.tz).strftime("%Y-%m-%d %H:%M") if snapshot else None),
         },
     )
+
+
+async def refresh(request: web.Request) -> web.StreamResponse:
+    """A supervisor's "refresh now": count this (month, grouping) again, store it, show it."""
+    refused = _supervisor_only(request)
+    if refused is not None:
+        return refused
+    deps = request.app[DEPS]
+    posted = await request.post()
+    form = MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
+    now = deps.clock()
+    period = period_from(form, now.astimezone(deps.workflow.tz).date())
+    by = group_from(form)
+    if period.month and is_kept(period.start, period.end, now.astimezone(deps.workflow.tz).date()):
+        await Snapshots(tz=deps.workflow.tz).refresh(
+            deps.readers, deps.sessions, start=period.start, end=period.end, by=by, now=now
+        )
+    return see_other("/console/scorecard?" + urlencode({"by": by.value, "month": period.month}))
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -212,6 +256,7 @@ async def pushes(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_route("GET", "/scorecard", page, name="scorecard")
+    app.router.add_route("POST", "/scorecard/refresh", refresh, name="scorecard_refresh")
     app.router.add_route("GET", "/scorecard.{kind:csv|xlsx}", download, name="scorecard_download")
     app.router.add_route("GET", "/tickets.{kind:csv|xlsx}", export_tickets, name="tickets_download")
     app.router.add_route("GET", "/pushes", pushes, name="pushes")

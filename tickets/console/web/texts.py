@@ -219,6 +219,11 @@ _TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "score_tickets_xlsx": ("工单明细 Excel", "Tickets Excel"),
         "score_empty": ("这段时间没有到期的工单。", "No tickets fell due in this period."),
         "score_total": ("合计", "Total"),
+        "score_as_of": (
+            "统计截至 {time}（每分钟自动更新，数字在该时刻准确；此后的办理在下次更新时计入）",
+            "As of {time} (updated every minute; exact as of then: later work counts at the next update)",
+        ),
+        "score_refresh": ("立即更新", "Refresh now"),
         "score_chart": ("按时办结率", "Answered on time"),
         "unknown_group": ("（未知）", "(unknown)"),
         # failed pushes
