@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import MetaData, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine
@@ -23,8 +23,16 @@ def _h(hours: float) -> datetime:
 
 async def _rows(engine: AsyncEngine) -> None:
     async def add(model: Any, *rows: dict[str, Any]) -> None:
+        # The table as the database has it at 0010, not the model: later revisions add columns
+        # (with defaults the model would write) that do not exist yet.
         async with engine.begin() as conn:
-            await conn.execute(insert(model.__table__), list(rows))
+            table = await conn.run_sync(lambda c: Table(model.__tablename__, MetaData(), autoload_with=c))
+            defaults = {
+                c.name: c.default.arg
+                for c in model.__table__.columns
+                if c.name in table.c and c.default is not None and c.default.is_scalar
+            }
+            await conn.execute(insert(table), [{**defaults, **row} for row in rows])
 
     await add(Citizen, {"id": 1, "created_at": T0, "locale": "zh"})
     await add(
@@ -98,7 +106,8 @@ async def test_0011_backfills_the_first_round_from_the_history(database_url: str
         await _rows(engine)
         await upgrade(engine, "0011")
         async with engine.connect() as conn:
-            rows = {r.id: r for r in (await conn.execute(select(Ticket.__table__))).all()}
+            tickets = await conn.run_sync(lambda c: Table("tickets", MetaData(), autoload_with=c))  # as at 0011
+            rows = {r.id: r for r in (await conn.execute(select(tickets))).all()}
     finally:
         await engine.dispose()
     first, quiet = rows[1], rows[2]

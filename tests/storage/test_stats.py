@@ -237,7 +237,7 @@ class History:
 
 async def test_rollups_equal_group_by_after_a_random_history_through_the_workflow(services: Services) -> None:
     history = History(services, seed=7)
-    await history.run(260)
+    await history.run(400)
 
     # The history exercised every path that changes a count (and some that must change nothing).
     for action in ("file", "claim", "note", "reply", "transfer", "extend", "reject", "close", "duplicate"):
