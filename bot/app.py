@@ -321,7 +321,7 @@ def build_app(
     protect(config_secrets(config))  # no token or password in any log line, however the app is run
     services = build_services(config, clock)
     client_max = max(config.server.max_body_bytes, config.channels.webchat.max_upload_bytes + 65536)
-    app = web.Application(client_max_size=client_max, middlewares=[stamp_arrival(services.loop_lag), access_log])
+    app = web.Application(client_max_size=client_max, middlewares=[stamp_arrival, access_log])
     app[SERVICES] = services
     app[HEALTH] = health = HealthCheck(db=services.db, store=services.store)
     app.router.add_get("/healthz", healthz)

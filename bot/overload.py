@@ -2,12 +2,14 @@
 
 WeChat and Weibo give up on an answer after 5 s (then retry, and WeChat may show the citizen
 "该公众号暂时无法提供服务"). Under a burst the time that matters is not the dialog's but the whole
-request's, and most of it can be spent before our handler even runs: on a saturated event loop a
-request waits behind every ready callback. So:
+request's, so:
 
-* ``LoopLag`` measures how late the loop runs (a 50 ms tick that notes its own oversleep). A
-  request's arrival is stamped as it enters the app, minus the current lag: the best estimate of
-  when its bytes came in, since they were read on the same late loop.
+* The app's first middleware stamps when a request entered it (``stamp_arrival``); the channels'
+  budgets count from that stamp, so parsing, decryption and waiting for the conversation's lock
+  are inside the budget. (An earlier version also subtracted the loop's measured lag, as a guess at
+  how long the bytes had waited before that: after any stall it made every following request look
+  seconds old and shed it. The guess is gone; the lag only feeds the admission estimate.)
+* ``LoopLag`` measures how late the event loop runs (a 50 ms tick that notes its own oversleep).
 * ``Admission`` decides, for a message with a budget, whether storing it can still happen in time:
   the writer's backlog times the recent time per job (``storage.group_commit``), plus the lag,
   against what is left of the budget. If not, the channel answers 503 at once (a fast, retryable
@@ -23,7 +25,7 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 
 from adapters.base import ARRIVED
 
@@ -51,16 +53,12 @@ class LoopLag:
             self._lag = LAG_DECAY * self._lag + (1 - LAG_DECAY) * late if late < self._lag else late
 
 
-def stamp_arrival(lag: LoopLag) -> Middleware:
-    """The first middleware: when the request arrived (monotonic seconds), for the channels'
-    budgets (``adapters.base.ARRIVED``)."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[ARRIVED] = time.monotonic() - lag.seconds
-        return await handler(request)
-
-    return middleware
+@web.middleware
+async def stamp_arrival(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The first middleware: when the request entered the app (monotonic seconds), for the
+    channels' budgets (``adapters.base.ARRIVED``)."""
+    request[ARRIVED] = time.monotonic()
+    return await handler(request)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,7 +52,7 @@ class _Pending(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class BatchStats:
-    """What the batches looked like so far (sizes, solo re-runs): for metrics and benchmarks."""
+    """What the batches looked like so far (sizes, solo re-runs): for tests and benchmarks."""
 
     batches: int = 0
     jobs: int = 0
@@ -66,7 +66,6 @@ class _Counters:
     jobs: int = 0
     reruns: int = 0
     largest: int = 0
-    observers: list[Callable[[int], None]] = field(default_factory=list)
 
 
 class GroupCommitter:
@@ -98,10 +97,6 @@ class GroupCommitter:
         waited out a stalled database does not make the estimate shed load long after): with
         ``waiting``, how long a job queued now should wait (``bot.overload.Admission``)."""
         return statistics.median(self._per_job) if self._per_job else 0.0
-
-    def on_batch(self, observer: Callable[[int], None]) -> None:
-        """Called with each committed batch's size (the metrics histogram)."""
-        self._counters.observers.append(observer)
 
     @property
     def stats(self) -> BatchStats:
@@ -196,5 +191,3 @@ class GroupCommitter:
         c.batches += 1
         c.jobs += size
         c.largest = max(c.largest, size)
-        for observer in c.observers:
-            observer(size)

@@ -121,30 +121,10 @@ class IdentityRepository:
     async def get_or_create(
         self, session: AsyncSession, channel: str, account: str, chat_id: str, now: datetime, locale: str
     ) -> Identity:
-        found = await self.find(session, channel, account, chat_id)
-        if found is not None:
-            return found
-        async with session.begin_nested():
-            citizen = Citizen(created_at=now, locale=locale)
-            session.add(citizen)
-            await session.flush()
-            new_id = await insert_ignore(
-                session,
-                table_of(Identity),
-                {
-                    "citizen_id": citizen.id,
-                    "channel": channel,
-                    "account": account,
-                    "chat_id": chat_id,
-                    "reachable": True,
-                    "created_at": now,
-                    "last_inbound_at": None,
-                },
-                ["channel", "account", "chat_id"],
-            )
-            if new_id is None:  # another worker created it between our read and write
-                await session.delete(citizen)
-        identity = await self.find(session, channel, account, chat_id)
+        """The identity as an object, for callers that read more than its ids (one creation path:
+        ``ref_for``'s)."""
+        ref = await self.ref_for(session, channel, account, chat_id, now, locale)
+        identity = await session.get(Identity, ref.id)
         assert identity is not None
         return identity
 

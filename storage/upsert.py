@@ -16,17 +16,17 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     return cast(Table, model.__table__)
 
 
+def _insert(dialect: str, table: Table) -> Any:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+# The statements below are built once per shape (``cache``): a statement object is reused with new
+# parameters, so neither its construction nor its cache key is paid again per message.
+
+
 @cache
 def _insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...], returning: str) -> Any:
-    """Built once per table: a statement object is reused with new parameters, so neither its
-    construction nor its cache key is paid again per message."""
-    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return base.on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c[returning])
-
-
-def _insert(session: AsyncSession, table: Table) -> Any:
-    name = session.get_bind().dialect.name
-    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+    return _insert(dialect, table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c[returning])
 
 
 async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any], conflict: list[str]) -> int | None:
@@ -47,8 +47,7 @@ async def insert_ignore_key(session: AsyncSession, table: Table, values: dict[st
 
 @cache
 def _incrementing(dialect: str, table: Table, key_col: str, col: str) -> Any:
-    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    stmt = base.on_conflict_do_update(index_elements=[key_col], set_={col: table.c[col] + 1})
+    stmt = _insert(dialect, table).on_conflict_do_update(index_elements=[key_col], set_={col: table.c[col] + 1})
     return stmt.returning(table.c[col])
 
 
@@ -61,9 +60,9 @@ async def increment_counter(session: AsyncSession, table: Table, key_col: str, k
 
 @cache
 def _adding(dialect: str, table: Table, key: tuple[str, ...], counters: tuple[str, ...]) -> Any:
-    """Built once per shape: building ``ON CONFLICT … DO UPDATE`` with its ``excluded`` columns
-    anew for every change was the biggest single cost of filing a ticket (BENCHMARKS.md, #14)."""
-    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    """Building ``ON CONFLICT … DO UPDATE`` with its ``excluded`` columns anew for every change was
+    the biggest single cost of filing a ticket (BENCHMARKS.md, #14)."""
+    base = _insert(dialect, table)
     return base.on_conflict_do_update(
         index_elements=list(key), set_={col: table.c[col] + base.excluded[col] for col in counters}
     )
