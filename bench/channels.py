@@ -40,7 +40,7 @@ CHOICE_LABELS: dict[str, tuple[str, ...]] = {
     SEPARATE: ("仍要单独提交", "File mine anyway"),
 }
 OFFER_ANSWER = TURNS
-"""The ``index`` ``follow`` gets for the answer to 已有人反映: like turn 1, it waits for a number."""
+"""The ``index`` ``follow`` gets for the answer to 已有人反映: a number (关注它) or the summary (仍要单独提交)."""
 POLL_S = 10.0  # one long-poll on the fake platform (its own cap is 30 s)
 MAX_POLLS = 200  # long-polls within one ``follow``, whatever the deadline
 
@@ -166,7 +166,8 @@ class ChannelClient(Protocol):
 
 
 def offered(shown: Shown) -> bool:
-    """Whether the answer to 提交 was 已有人反映 (follow it, or file anyway) rather than a number."""
+    """Whether the answer to the first message was 已有人反映 (follow it, or file anyway) rather than
+    the summary."""
     return FOLLOW in shown.choices
 
 
@@ -479,15 +480,17 @@ class TelegramClient:
         if index not in (0, 1, OFFER_ANSWER):
             return Shown()
 
-        def buttons(seen: list[dict[str, Any]]) -> bool:
-            return any(_carries(s.get("message"), SUBMIT) for s in seen)
+        def buttons(seen: list[dict[str, Any]]) -> bool:  # the summary's 提交, or 已有人反映's 关注它
+            return any(_carries(s.get("message"), SUBMIT) or _carries(s.get("message"), FOLLOW) for s in seen)
 
         def number(seen: list[dict[str, Any]]) -> bool:
             return _has_number(tuple(s["text"] for s in seen))
 
-        seen, found = await fetch_texts(
-            http, self._p.fake_url, "telegram", citizen.credential, deadline, buttons if index == 0 else number, after
-        )
+        def summary_or_number(seen: list[dict[str, Any]]) -> bool:  # 仍要单独提交, or 关注它
+            return number(seen) or any(_carries(s.get("message"), SUBMIT) for s in seen)
+
+        wanted = {0: buttons, 1: number}.get(index, summary_or_number)
+        seen, found = await fetch_texts(http, self._p.fake_url, "telegram", citizen.credential, deadline, wanted, after)
         # The last message with buttons (the summary's 提交, or 已有人反映's 关注它 / 仍要单独提交).
         carrier = next((s["message"] for s in reversed(seen) if _buttons(s.get("message"))), None)
         return Shown(
@@ -586,14 +589,20 @@ async def _passive_or_fetched(
     (the number) need it."""
     if inline.texts or index not in (0, 1, OFFER_ANSWER):
         return Shown(inline.texts, choices=listed_choices(inline.texts), late=not inline.texts)
-    want: Callable[[list[dict[str, Any]]], bool] = (
-        (lambda seen: any(s.get("menu") or _numbered(s["text"]) for s in seen))
-        if index == 0
-        else (lambda seen: _has_number(tuple(s["text"] for s in seen)))
+
+    def choices(seen: list[dict[str, Any]]) -> bool:  # the summary's, or 已有人反映's
+        return any(s.get("menu") or _numbered(s["text"]) for s in seen)
+
+    def number(seen: list[dict[str, Any]]) -> bool:
+        return _has_number(tuple(s["text"] for s in seen))
+
+    want: Callable[[list[dict[str, Any]]], bool] = {0: choices, 1: number}.get(
+        index,
+        lambda seen: number(seen) or choices(seen),  # 关注它 (a number), or 仍要单独提交 (the summary)
     )
     seen, found = await fetch_texts(http, fake_url, platform, citizen.credential, deadline, want, after)
     texts = tuple(s["text"] for s in seen)
-    # The latest menu is the one to tap (the offer's, after the summary's).
+    # The latest menu is the one to tap (the summary's, after 仍要单独提交 answered the offer).
     carrier: dict[str, Any] = next((s for s in reversed(seen) if s.get("menu")), {})
     menu = tuple((str(m[0]), str(m[1])) for m in carrier.get("menu", []))
     return Shown(

@@ -8,10 +8,11 @@ server that files nothing (the bare ceiling) gets a placeholder number, so every
 the same number of requests of the same size.
 
 Citizens share eight first messages, as many citizens write about one matter after a public
-notice, so the service often answers 提交 with 已有人反映 (another citizen's ticket on the same
-matter). The citizen then answers it as a real one would: a share follows that ticket (关注它: no
-ticket of their own; turns 4 and 5 quote the followed number), the rest file anyway (仍要单独提交).
-That answer is one more message: such a conversation has ``TURNS + 1``.
+notice, so the service often answers the first message with 已有人反映 (another citizen's ticket on
+the same matter) before the summary. The citizen then answers it as a real one would: a share
+follows that ticket (关注它: no ticket of their own, no 提交; turns 3 and 4 quote the followed
+number), the rest go on with their own (仍要单独提交: the summary, then 提交). That answer is one
+more message: a conversation that files anyway has ``TURNS + 1``, one that follows ``TURNS``.
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ reply), are fetched from the fake platform before the next turn that needs them;
 measured apart ("reply latency", from sending the turn to seeing the reply), per turn, and turns
 without a passive reply are counted ("late").
 
-When the service answers 提交 with 已有人反映 (another citizen reported the same matter), the
-citizen answers it (``bench.conversation.offer_answer``): ``--follow-share`` of them follow that
-ticket, the rest file anyway. Offers, follows and separate filings are counted; the answer is one
-more message, counted like any other ("messages_per_conversation" says how many were sent).
+When the service answers the first message with 已有人反映 instead of the summary (another citizen
+reported the same matter), the citizen answers it (``bench.conversation.offer_answer``):
+``--follow-share`` of them follow that ticket (and send no 提交), the rest go on to the summary and
+提交. Offers, follows and separate filings are counted; the answer is one more message, counted like
+any other ("messages_per_conversation" says how many were sent).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from bench.conversation import (
     DEFAULT_FOLLOW_SHARE,
     FOLLOW,
     RICH_FIRST_MESSAGES,
+    SUBMIT,
     TURNS,
     Turn,
     find_number,
@@ -68,10 +70,10 @@ class Tally:
     error_samples: list[str] = field(default_factory=list)
     conversations: int = 0
     filed: int = 0  # conversations that got a ticket of their own (at 提交, or 仍要单独提交)
-    offers: int = 0  # 提交 answered with 已有人反映
+    offers: int = 0  # the first message answered with 已有人反映 (before the summary)
     follows: int = 0  # ... and the citizen followed that ticket (关注它): no ticket of their own
     separate: int = 0  # ... and the citizen filed anyway (仍要单独提交): counted in ``filed`` too
-    sent: int = 0  # messages sent, whatever their window: per conversation, 6, or 7 with an offer
+    sent: int = 0  # messages sent, whatever their window: per conversation 6, or 7 when filed anyway
     shed: int = 0
     late: int = 0  # turns answered without a passive reply (WeChat ``success``, Weibo empty)
     reply_missing: int = 0  # waits for a later reply that ended at the deadline empty-handed
@@ -152,27 +154,28 @@ async def conversation(
             return False  # what the next turn needs never came: nothing a citizen could go on with
         return True
 
-    for i in range(TURNS):
+    i = 0
+    while i < TURNS:
         if not await say(i, turn(index, i, number, matters)):
             return
-        if i != 1:
-            continue
-        number = find_number(list(shown.texts))
-        if not offered(shown):
+        if i == 1:
+            number = find_number(list(shown.texts))
             tally.filed += number is not None
+        i += 1
+        if i != 1 or not offered(shown):
             continue
-        # 已有人反映: the number shown is the other citizen's; the answer says what is ours to quote.
+        # 已有人反映 came before the summary: the number shown is the other citizen's ticket.
         tally.offers += 1
         answer = offer_answer(index, follow_share)
         if not await say(OFFER_ANSWER, answer):
             return
-        mine = find_number(list(shown.texts))
-        if answer.choice == FOLLOW and mine is not None and mine == number:
-            tally.follows += 1
-        else:  # filed anyway (or the follow could not be made, and the service filed instead)
-            tally.separate += mine is not None
-            tally.filed += mine is not None
-        number = mine
+        followed = find_number(list(shown.texts))
+        if answer.choice == FOLLOW and followed is not None and SUBMIT not in shown.choices:
+            tally.follows += 1  # no ticket of their own: no 提交, and turns 3 and 4 quote the followed one
+            number = followed
+            i = 2
+        else:  # 仍要单独提交 (or the ticket closed meanwhile): the summary, then 提交 as usual
+            tally.separate += 1
 
 
 async def closed_loop(http: ClientSession, args: argparse.Namespace, channel: ChannelClient, tally: Tally) -> None:

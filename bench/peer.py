@@ -58,7 +58,7 @@ class Timing:
 
     rounds: tuple[float, ...] = ()  # the rate of each interleaved round
     cpu_seconds: float = 0.0  # process CPU time over the same spans: robust on a busy machine
-    offered: int = 0  # conversations whose 提交 met 已有人反映 (and answered "2": one more update)
+    offered: int = 0  # conversations whose first message met 已有人反映 (answered "2": one more update)
 
     @property
     def cpu_rate(self) -> float:
@@ -80,8 +80,8 @@ class Timing:
         )
 
 
-ANSWER_OFFER = TURNS  # the step index of the answer to 已有人反映, between turns 1 and 2
-FILE_ANYWAY = "2"  # typed, as on a text channel: the offer's second choice, 仍要单独提交
+ANSWER_OFFER = TURNS  # the step index of the answer to 已有人反映, between turns 0 and 1
+FILE_ANYWAY = "2"  # typed, as on a text channel: the offer's second choice, 仍要单独提交 (the summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +104,15 @@ Process = Callable[[Any], Awaitable[Answer]]
 
 
 async def _timed(conversations: int, offset: int, prepare: Prepare, process: Process, concurrency: int = 1) -> Timing:
-    """All citizens' turn 0, then all citizens' turn 1, then the answers of those offered 已有人反映,
-    then all citizens' turn 2, ...; only ``process`` is timed. ``concurrency``: how many citizens'
+    """All citizens' turn 0, then the answers of those offered 已有人反映 (before the summary), then
+    all citizens' turn 1 (提交), turn 2, ...; only ``process`` is timed. ``concurrency``: how many citizens'
     updates are in flight at once (1: one after another)."""
     numbers: dict[int, str | None] = dict.fromkeys(range(offset, offset + conversations))
     offered: set[int] = set()
     elapsed = cpu = 0.0
     updates = replies_seen = 0
     hard_stop = time.monotonic() + MAX_SECONDS
-    for index in (0, 1, ANSWER_OFFER, *range(2, TURNS)):
+    for index in (0, ANSWER_OFFER, *range(1, TURNS)):
         citizens = sorted(offered) if index == ANSWER_OFFER else list(numbers)
         inputs = [(c, prepare(c, index, numbers[c])) for c in citizens]
         done = 0
@@ -127,9 +127,9 @@ async def _timed(conversations: int, offset: int, prepare: Prepare, process: Pro
                 answer = await process(prepared)
             replies_seen += len(answer.texts)
             done += 1
-            if index == 1 and FOLLOW in answer.choices:
-                offered.add(citizen)  # the number shown is the other citizen's: the answer brings ours
-            elif index in (1, ANSWER_OFFER) and FOLLOW not in answer.choices:  # offered again: not filed
+            if index == 0 and FOLLOW in answer.choices:
+                offered.add(citizen)  # the number shown is the other citizen's: 提交 brings ours
+            elif index == 1:
                 numbers[citizen] = find_number(answer.texts)
 
         if concurrency == 1:

@@ -3,8 +3,8 @@ python-telegram-bot 22's ``ConversationHandler`` (in-memory conversation state, 
 
 Handlers do the same domain work as ours: the service's extractor guesses type, topic and place
 from the first message, the summary uses the same texts, filing uses the same deadline clock and
-routing (``bench.peer_desk``), and 提交 first looks for the same matter reported by another citizen
-(已有人反映: follow it, "1", or file anyway, "2", as the service offers it on text channels).
+routing (``bench.peer_desk``), and before the summary it looks for the same matter reported by another
+citizen (已有人反映: follow it, "1", or go on with one's own, "2", as the service offers it on text channels).
 Replies go through PTB's ``Bot`` as they must (PTB 20+ cannot answer
 inline in a webhook's HTTP response), to an in-process fake Bot API (``FakeBotApi``): no network.
 """
@@ -37,7 +37,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 
 CONFIRM = 1
-DUPLICATE = 2  # 已有人反映 was offered: "1" follows it (this desk keeps no followers), "2" files anyway
+DUPLICATE = 2  # 已有人反映 was offered: "1" follows it (this desk keeps no followers), "2" shows the summary
 LOCALE = "zh"
 BOT_USER: dict[str, Any] = {"id": 1, "is_bot": True, "first_name": "Wenzheng", "username": "wenzheng_bench_bot"}
 _NUMBER_ONLY = r"^WZ\d{8}-\d{4,6}$"
@@ -144,41 +144,11 @@ class PtbIntake:
         draft = {"type": type_code, "topic": topic_code, "place": place, "details": said.strip(), "phone": found.phone}
         assert context.user_data is not None
         context.user_data["draft"] = draft
-        kind, topic = self._taxonomy.type_by_code(type_code), self._taxonomy.topic_by_code(topic_code)
-        guess = text("guessed", LOCALE)
-        lines = [
-            text("summary_title", LOCALE),
-            text("summary_type", LOCALE, value=(kind.name.get(LOCALE) if kind else "-") + guess),
-            text("summary_topic", LOCALE, value=(topic.name.get(LOCALE) if topic else "-") + guess),
-            text("summary_location", LOCALE, value=(place.describe() if place else text("not_given", LOCALE)) + guess),
-            text("summary_details", LOCALE, value=said.strip()),
-            text("summary_phone_none", LOCALE),
-            "",
-            text("summary_hint", LOCALE),
-        ]
-        buttons = [
-            [
-                InlineKeyboardButton(text(f"btn_{b}", LOCALE), callback_data=f"confirm:{b}")
-                for b in ("submit", "edit", "cancel")
-            ]
-        ]
-        await update.message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
-        return CONFIRM
-
-    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        query = update.callback_query
-        assert query is not None and context.user_data is not None and update.effective_chat is not None
-        await query.answer()
-        if query.data != "confirm:submit":
-            await context.bot.send_message(update.effective_chat.id, text("cancelled", LOCALE))
-            return ConversationHandler.END
-        draft = context.user_data["draft"]
-        place = draft["place"]
-        chat = str(update.effective_chat.id)
-        district, address = (place.district, place.address) if place else (None, "")
-        same = self._desk.similar(chat, draft["topic"], district, address, draft["details"])
-        if same is not None:
-            context.user_data["intake_key"] = str(query.id)
+        chat = update.effective_chat
+        assert chat is not None
+        place_district, place_address = (place.district, place.address) if place else (None, "")
+        same = self._desk.similar(str(chat.id), topic_code, place_district, place_address, draft["details"])
+        if same is not None:  # 已有人反映, before the summary
             offered = self._desk.offered(same)
             said = text(
                 "duplicate_offer",
@@ -191,17 +161,52 @@ class PtbIntake:
                 InlineKeyboardButton(text(label, LOCALE), callback_data=data)
                 for label, data in (("btn_follow", "dup:follow"), ("btn_file_anyway", "dup:separate"))
             ]
-            await context.bot.send_message(update.effective_chat.id, said, reply_markup=InlineKeyboardMarkup([buttons]))
+            await update.message.reply_text(said, reply_markup=InlineKeyboardMarkup([buttons]))
             return DUPLICATE
+        await self._summary(update, context, draft)
+        return CONFIRM
+
+    async def _summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]) -> None:
+        assert update.effective_chat is not None
+        kind, topic = self._taxonomy.type_by_code(draft["type"]), self._taxonomy.topic_by_code(draft["topic"])
+        place = draft["place"]
+        guess = text("guessed", LOCALE)
+        lines = [
+            text("summary_title", LOCALE),
+            text("summary_type", LOCALE, value=(kind.name.get(LOCALE) if kind else "-") + guess),
+            text("summary_topic", LOCALE, value=(topic.name.get(LOCALE) if topic else "-") + guess),
+            text("summary_location", LOCALE, value=(place.describe() if place else text("not_given", LOCALE)) + guess),
+            text("summary_details", LOCALE, value=draft["details"]),
+            text("summary_phone_none", LOCALE),
+            "",
+            text("summary_hint", LOCALE),
+        ]
+        buttons = [
+            [
+                InlineKeyboardButton(text(f"btn_{b}", LOCALE), callback_data=f"confirm:{b}")
+                for b in ("submit", "edit", "cancel")
+            ]
+        ]
+        await context.bot.send_message(
+            update.effective_chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
+        )
+
+    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        assert query is not None and context.user_data is not None and update.effective_chat is not None
+        await query.answer()
+        if query.data != "confirm:submit":
+            await context.bot.send_message(update.effective_chat.id, text("cancelled", LOCALE))
+            return ConversationHandler.END
         await self._file(update, context, str(query.id))
         return ConversationHandler.END
 
     async def answer_offer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        """ "2" files anyway; "1" would follow, which this desk cannot keep, so it files too (as the
-        service does when a follow cannot be made)."""
+        """ "2" goes on to the summary; "1" would follow, which this desk cannot keep, so it goes on
+        too (as the service does when a follow cannot be made)."""
         assert context.user_data is not None
-        await self._file(update, context, context.user_data.pop("intake_key"))
-        return ConversationHandler.END
+        await self._summary(update, context, context.user_data["draft"])
+        return CONFIRM
 
     async def _file(self, update: Update, context: ContextTypes.DEFAULT_TYPE, intake_key: str) -> None:
         assert context.user_data is not None and update.effective_chat is not None

@@ -1,5 +1,6 @@
-"""At 提交: when another citizen already reported the same matter, offer to follow it (关注它) or
-to file anyway (仍要单独提交). Never merged for them: the choice is the citizen's."""
+"""Before the summary: when another citizen already reported the same matter, offer to follow it
+(关注它) or to go on with their own (仍要单独提交: the summary, then 提交). Never merged for them:
+the choice is the citizen's."""
 
 from __future__ import annotations
 

@@ -116,7 +116,47 @@ class DialogEngine:
         if not isinstance(turn, Turn):
             return turn
         step = _IDLE if turn.state.form is None else turn.state.step
-        return await _BY_STEP.get(step or "", DialogEngine._answer_slot)(self, turn)
+        moved, replies = await _BY_STEP.get(step or "", DialogEngine._answer_slot)(self, turn)
+        return await self._offer_before_summary(moved, replies, port, now)
+
+    async def _offer_before_summary(
+        self, state: SessionState, replies: list[Outbound], port: IntakePort, now: datetime
+    ) -> Reply:
+        """已有人反映, asked before the summary: when the form is complete and its matter (topic and
+        place) was not looked up yet, another citizen's ticket on the same matter is offered in the
+        summary's place. Once per matter: showing the summary again (帮助, 返回) asks nothing."""
+        if state.form is None or state.step != CONFIRM or state.editing or state.offered_ticket is not None:
+            return state, replies
+        matter = _matter_key(state.draft)
+        if matter is None or matter == state.checked_matter:
+            return state, replies
+        ctx = self._ctx(state, now)
+        checked = replace(state, checked_matter=matter)
+        if self._form.next_slot(ctx, state.draft) is not None or state.intake_key is None:
+            return checked, replies
+        offer = await duplicate_offer.offer(port, self._ticket_draft(state, ctx), ctx.locale)
+        if offer is None:
+            return checked, replies
+        message, number = offer
+        summary = self.views.summary(ctx, state.draft)
+        kept = replies[:-1] if replies and replies[-1] == summary else replies
+        return replace(checked, offered_ticket=number), [*kept, message]
+
+    def _ticket_draft(self, state: SessionState, ctx: Context) -> TicketDraft:
+        draft = state.draft
+        assert state.intake_key is not None
+        assert draft.type_code is not None and draft.topic_code is not None and draft.details is not None
+        return TicketDraft(
+            intake_key=state.intake_key,
+            type_code=draft.type_code,
+            topic_code=draft.topic_code,
+            place=draft.place,
+            details=draft.details,
+            media=draft.media,
+            phone=draft.phone,
+            locale=ctx.locale,
+            publish=draft.publish,
+        )
 
     async def _first(self, table: tuple[Route, ...], turn: Turn) -> Reply | Turn:
         """The first answer a route of ``table`` gives, or the turn as the routes left it."""
@@ -322,9 +362,13 @@ class DialogEngine:
             if picked is duplicate_offer.FOLLOW:
                 if await port.follow(offered, loc):
                     return state.idle(), [Outbound(text("followed", loc, number=offered))]
-                return await self._submit(state, port, now, offer_duplicates=False)
+                # Closed (or withdrawn) since it was offered: their own inquiry is what is left.
+                return state, [
+                    Outbound(text("follow_unavailable", loc, number=offered)),
+                    self.views.summary(ctx, state.draft),
+                ]
             if picked is duplicate_offer.SEPARATE:
-                return await self._submit(state, port, now, offer_duplicates=False)
+                return state, [self.views.summary(ctx, state.draft)]
         option = match_option(confirm_options(state.draft), inbound)
         if option in (PUBLISH_YES, PUBLISH_NO):
             toggled = replace(state, draft=replace(state.draft, publish=option is PUBLISH_YES))
@@ -366,31 +410,32 @@ class DialogEngine:
         return moved, [*notes[:-1], replace(last, choices=buttons)]
 
     async def _submit(
-        self, state: SessionState, port: IntakePort, now: datetime, *, offer_duplicates: bool = True
+        self, state: SessionState, port: IntakePort, now: datetime
     ) -> tuple[SessionState, list[Outbound]]:
         ctx = self._ctx(state, now)
         missing = self._form.next_slot(ctx, state.draft)
         if missing is not None or state.intake_key is None:
             return self._advance(replace(state, step=None), now)
-        draft = state.draft
-        assert draft.type_code is not None and draft.topic_code is not None and draft.details is not None
-        ticket_draft = TicketDraft(
-            intake_key=state.intake_key,
-            type_code=draft.type_code,
-            topic_code=draft.topic_code,
-            place=draft.place,
-            details=draft.details,
-            media=draft.media,
-            phone=draft.phone,
-            locale=ctx.locale,
-            publish=draft.publish,
-        )
-        if offer_duplicates and (offer := await duplicate_offer.offer(port, ticket_draft, ctx.locale)) is not None:
-            message, number = offer  # 已有人反映: follow it, or file anyway (dialogs/duplicate_offer.py)
-            return replace(state, offered_ticket=number), [message]
+        ticket_draft = self._ticket_draft(state, ctx)
+        if _matter_key(state.draft) != state.checked_matter:
+            # The place changed on the summary itself (a map pin): look for the same matter there first.
+            offer = await duplicate_offer.offer(port, ticket_draft, ctx.locale)
+            state = replace(state, checked_matter=_matter_key(state.draft))
+            if offer is not None:
+                message, number = offer
+                return replace(state, offered_ticket=number), [message]
         filed = await port.file_ticket(ticket_draft)
         done = replace(state.idle(), last_filed=filed.number)
         return done, [self.views.filed(filed, ctx.locale)]
+
+
+def _matter_key(draft: IntakeDraft) -> str | None:
+    """What the duplicate lookup depends on besides the text: the topic and the place."""
+    if draft.topic_code is None:
+        return None
+    place = draft.place
+    where = "" if place is None else f"{place.district}|{place.address}|{place.lat}|{place.lon}"
+    return f"{draft.topic_code}|{where}"
 
 
 def _mostly_latin(said: str) -> bool:

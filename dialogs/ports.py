@@ -164,6 +164,7 @@ class IntakePort(Protocol):
 
     async def follow(self, number: str, locale: str) -> bool:
         """Follow that ticket instead of filing (关注); False when it cannot be followed."""
+
     async def set_publication(self, number: str, consent: bool) -> bool:
         """Give (公开) or withdraw (不公开) consent to publish one of the citizen's tickets; False
         when the citizen has no such ticket."""

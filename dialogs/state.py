@@ -41,8 +41,12 @@ class SessionState:
     locale_explicit: bool = False  # the citizen chose a language: stop guessing it from their text
     rating_ticket: str | None = None  # 不满意 was tapped: the next text is the reason
     withdraw_ticket: str | None = None  # "撤回 N" was asked to confirm: the next answer decides
-    # 已有人反映 was offered at 提交 (dialogs/duplicate_offer.py): the ticket the next answer is about.
+    # 已有人反映 was offered before the summary (dialogs/duplicate_offer.py): the ticket the next
+    # answer is about.
     offered_ticket: str | None = None
+    # The matter (topic and place) last looked up for 已有人反映: asked once per matter, not again
+    # each time the summary is shown; an edit of the topic or the place looks again.
+    checked_matter: str | None = None
 
     def idle(self) -> SessionState:
         return replace(
@@ -54,6 +58,7 @@ class SessionState:
             intake_key=None,
             editing=False,
             offered_ticket=None,
+            checked_matter=None,
         )
 
     def to_json(self) -> str:
@@ -95,6 +100,7 @@ class SessionState:
             "rating_ticket": self.rating_ticket,
             "withdraw_ticket": self.withdraw_ticket,
             "offered_ticket": self.offered_ticket,
+            "checked_matter": self.checked_matter,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -129,4 +135,5 @@ class SessionState:
             rating_ticket=data.get("rating_ticket"),
             withdraw_ticket=data.get("withdraw_ticket"),
             offered_ticket=data.get("offered_ticket"),
+            checked_matter=data.get("checked_matter"),
         )

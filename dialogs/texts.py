@@ -246,9 +246,15 @@ _CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "Your inquiry {number} concerns the same issue as {original}; follow {original} for progress.",
         ),
         "push_duplicate_other": (
-            "您的问政{number}反映的问题已有其他市民反映，正在合并办理，本问政不再单独答复。",
-            "The issue of your inquiry {number} was already reported by someone else and is being handled"
-            " there; this inquiry will not be answered separately.",
+            "您的问政{number}反映的问题已有其他市民反映（问政{original}），将一并办理，本问政不再单独答复；"
+            "{original}的办理进展和答复会推送给您，届时请您评价。",
+            "The issue of your inquiry {number} was already reported by someone else ({original}) and is"
+            " handled there; yours will not be answered separately. {original}'s progress and answer will"
+            " reach you here, and you can rate the answer.",
+        ),
+        "push_unlinked": (
+            "您的问政{number}已恢复单独办理，工作人员会尽快处理。",
+            "Your inquiry {number} will be handled on its own again; staff will deal with it soon.",
         ),
         "push_answered": (
             "【{department}】答复：{answer}\n（问政编号{number}）",

@@ -98,7 +98,15 @@ CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "已关注问政{number}，办理进展会推送给您。",
             "You now follow {number}; its updates will reach you here.",
         ),
+        "follow_unavailable": (
+            "问政{number}已办结，无法关注。请确认下面您自己的问政后提交。",
+            "{number} has been closed and cannot be followed. Please check your own inquiry below and submit it.",
+        ),
         "followed_prefix": ("【您关注的问政{number}】", "[{number}, which you follow] "),
+        "card_unlinked": (
+            "已取消与{original}的关联，本问政重新待办，时限重新计算。",
+            "Unlinked from {original}: this inquiry is a to-do again, with fresh deadlines.",
+        ),
         "dup_suggest_title": (
             "疑似重复（请核实，不会自动合并）：",
             "Possible duplicates (check; never merged automatically):",

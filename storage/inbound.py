@@ -15,9 +15,7 @@ from storage.upsert import insert_ignore, table_of
 # Prebuilt and run on the session's connection (Core): both run for every message.
 _FIND = select(
     InboundMessage.id, InboundMessage.processed_at, InboundMessage.replies, InboundMessage.dialog_state
-).where(
-    InboundMessage.channel == bindparam("channel"), InboundMessage.message_key == bindparam("message_key")
-)
+).where(InboundMessage.channel == bindparam("channel"), InboundMessage.message_key == bindparam("message_key"))
 _MARK_PROCESSED = (
     update(InboundMessage)
     .where(InboundMessage.id == bindparam("message_id"))

@@ -17,9 +17,7 @@ CANCELLED = "cancelled"
 
 _INSERT = insert(Timer)
 _CANCEL_ALL = (
-    update(Timer)
-    .where(Timer.ticket_id == bindparam("of_ticket"), Timer.status == PENDING)
-    .values(status=CANCELLED)
+    update(Timer).where(Timer.ticket_id == bindparam("of_ticket"), Timer.status == PENDING).values(status=CANCELLED)
 )
 _CANCEL_KINDS = _CANCEL_ALL.where(Timer.kind.in_(bindparam("kinds", expanding=True)))
 

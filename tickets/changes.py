@@ -91,6 +91,15 @@ class DuplicateOf:
 
 
 @dataclass(frozen=True, slots=True)
+class Unlinked:
+    """取消关联: a 重复件 is a to-do again, owed a response and an answer from now, as if new (the
+    time it spent linked is held against nobody); nobody holds it."""
+
+    respond_due: datetime
+    answer_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Retopiced:
     topic_code: str
 
@@ -107,6 +116,7 @@ Change = (
     | Laddered
     | Closed
     | DuplicateOf
+    | Unlinked
     | Retopiced
 )
 
@@ -157,5 +167,14 @@ def apply(ticket: Ticket, *changes: Change) -> None:
                 ticket.closed_at = at
             case DuplicateOf(original=original):
                 ticket.duplicate_of = original
+            case Unlinked(respond_due=respond_due, answer_due=answer_due):
+                ticket.duplicate_of = None
+                ticket.closed_at = None
+                ticket.assignee_staff_id = None
+                ticket.responded_at = None
+                ticket.respond_due_at = respond_due
+                ticket.answer_due_at = answer_due
+                if ticket.rework_count == 0:  # 按时办结 is judged against this round's deadline
+                    ticket.first_answer_due_at = answer_due
             case Retopiced(topic_code=topic_code):
                 ticket.topic_code = topic_code

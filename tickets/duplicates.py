@@ -4,7 +4,7 @@ A candidate is an open ticket (or one answered in the last ``answered_days``) on
 near in place (``citizen_radius_m`` for a citizen filing, ``staff_radius_m`` for staff suggestions:
 FixMyStreet's 250 m / 1 km) or at the same named place (district and address), filed within
 ``lookback_days``, whose description is similar (``tickets.similarity``, threshold calibrated on
-labelled pairs). The citizen is offered to follow it (关注) or file anyway; staff see suggestions
+labelled pairs). Before the summary, the citizen is offered to follow it (关注) or file anyway; staff see suggestions
 on ``查看`` and link (关联) or unlink (取消关联) them. A follower gets the ticket's pushes; a ticket
 is counted once in every statistic. The same citizen filing the same matter within
 ``repeat_days`` is flagged 重复诉求 (stored, for the scorecard), and still filed.
@@ -22,8 +22,7 @@ from dialogs.ports import SimilarTicket, TicketDraft
 from dialogs.privacy import mask_personal_data
 from dialogs.texts import text
 from storage.identities import IdentityRef
-from storage.models import Staff, Ticket
-from tickets.context import Refused
+from storage.models import Ticket
 from tickets.duplicate_finder import Match, Matter, distance_m
 from tickets.lifecycle import OPEN, Status
 from tickets.similarity import cosine
@@ -62,7 +61,7 @@ async def follow(
 async def similar_for_citizen(
     flow: Workflow, session: AsyncSession, draft: TicketDraft, citizen_id: int, now: datetime
 ) -> list[SimilarTicket]:
-    """What to offer a citizen at 提交: other citizens' tickets on the same matter within 250 m
+    """What to offer a citizen before the summary: other citizens' tickets on the same matter within 250 m
     (or at the same named place); their own earlier ones are flagged 重复诉求 instead."""
     place = draft.place
     matter = Matter(
@@ -133,59 +132,13 @@ async def flag_repeat(flow: Workflow, session: AsyncSession, ticket: Ticket, now
     return False
 
 
-# --- staff: suggestions, link, unlink -----------------------------------------------------------
+# --- staff: suggestions (关联 / 取消关联: tickets.linking) ------------------------------------------
 
 
 async def suggestions(flow: Workflow, session: AsyncSession, ticket: Ticket, now: datetime) -> list[Match]:
     """Suggested duplicates of a ticket for staff (1 km), other citizens' and its own excluded."""
     return await flow.duplicates.find(
         session, Matter.of(ticket), now, radius_m=flow.duplicates.rules.staff_radius_m, exclude_ticket=ticket.id
-    )
-
-
-async def link(
-    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, original_number: str, now: datetime
-) -> None:
-    """关联: the ticket's citizen follows the original and gets its progress. Nothing is merged."""
-    original = await flow.tickets.by_number(session, original_number)
-    if original is None or original.id == ticket.id:
-        raise Refused("staff_unknown_ticket", number=original_number)
-    if await flow.duplicates.repo.link_of(session, ticket.id) is not None:
-        raise Refused("link_exists", number=ticket.number)
-    actor = f"staff:{staff.id}"
-    await flow.duplicates.repo.link(session, ticket.id, original.id, actor, now)
-    await flow.duplicates.repo.follow(
-        session,
-        ticket_id=original.id,
-        citizen_id=ticket.citizen_id,
-        identity_id=ticket.identity_id,
-        locale=ticket.locale,
-        source="link",
-        now=now,
-    )
-    await flow.tickets.add_event(session, ticket.id, "linked", actor, {"original": original.number}, now)
-    await flow.tickets.add_event(session, original.id, "linked_from", actor, {"ticket": ticket.number}, now)
-    await flow.audit.record(
-        session,
-        actor=actor,
-        action="link",
-        ticket_id=ticket.id,
-        allowed=True,
-        detail={"original": original.number},
-        now=now,
-    )
-
-
-async def unlink(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, now: datetime) -> None:
-    found = await flow.duplicates.repo.link_of(session, ticket.id)
-    if found is None:
-        raise Refused("link_none", number=ticket.number)
-    actor = f"staff:{staff.id}"
-    await flow.duplicates.repo.unlink(session, ticket.id)
-    await flow.duplicates.repo.unfollow(session, found.original_id, ticket.citizen_id, "link")
-    await flow.tickets.add_event(session, ticket.id, "unlinked", actor, {}, now)
-    await flow.audit.record(
-        session, actor=actor, action="unlink", ticket_id=ticket.id, allowed=True, detail={}, now=now
     )
 
 

@@ -33,7 +33,8 @@ class Action(StrEnum):
     EXTEND = "extend"
     REJECT = "reject"
     CLOSE = "close"
-    MARK_DUPLICATE = "duplicate"
+    MARK_DUPLICATE = "duplicate"  # 重复 / 关联 (tickets.linking)
+    UNLINK = "unlink"  # 取消关联: a 重复件 back to its department as a new to-do
     WITHDRAW = "withdraw"
     RATE_SATISFIED = "rate_satisfied"
     RATE_UNSATISFIED = "rate_unsatisfied"
@@ -71,6 +72,9 @@ TRANSITIONS: MappingProxyType[Action, MappingProxyType[Status, Status | None]] =
         Action.REJECT: MappingProxyType({s: Status.REJECTED for s in (Status.SUBMITTED, *OPEN)}),
         Action.CLOSE: MappingProxyType({Status.ANSWERED: Status.CLOSED}),
         Action.MARK_DUPLICATE: MappingProxyType({s: Status.DUPLICATE for s in (Status.SUBMITTED, *OPEN)}),
+        # The one way out of a final status: a link was staff's judgement, and the ticket never had
+        # an answer of its own (tickets.linking).
+        Action.UNLINK: MappingProxyType({Status.DUPLICATE: Status.ACCEPTED}),
         Action.WITHDRAW: MappingProxyType({s: Status.WITHDRAWN for s in (Status.SUBMITTED, *OPEN)}),
         Action.RATE_SATISFIED: MappingProxyType({Status.ANSWERED: Status.CLOSED}),
         Action.RATE_UNSATISFIED: MappingProxyType({Status.ANSWERED: Status.REOPENED}),

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.formatting import day
-from dialogs.texts import text
 from storage.models import OutboxMessage, Staff, Ticket
 from storage.staff import Role
 from tickets import changes, notices, timers
@@ -153,27 +152,6 @@ async def close(flow: Workflow, session: AsyncSession, staff: Staff, ticket: Tic
     await flow.move(session, ticket, Action.CLOSE, actor(staff), now)
     await flow.finish(session, ticket, now)
     await notices.push_status(flow, session, ticket, "push_closed", now, linked=False)
-
-
-async def mark_duplicate(
-    flow: Workflow, session: AsyncSession, staff: Staff, ticket: Ticket, original: str, now: datetime
-) -> None:
-    """重复: only into a ticket still being handled, so the citizen's issue is still answered
-    (a closed original would leave it unanswered). The citizen is told the original's number only
-    when it is their own: another citizen's ticket is one they cannot look up."""
-    first = await flow.tickets.by_number(session, original.strip().upper())
-    if first is None or first.id == ticket.id:
-        raise Refused("staff_unknown_ticket", number=original)
-    if Status(first.status) not in OPEN and first.status != Status.SUBMITTED:
-        status = text(f"status_{first.status}", staff.locale)
-        raise Refused("staff_duplicate_not_open", original=first.number, status=status)
-    await flow.move(session, ticket, Action.MARK_DUPLICATE, actor(staff), now, original=first.number)
-    changes.apply(ticket, changes.DuplicateOf(first.number))
-    await flow.finish(session, ticket, now)
-    if first.citizen_id == ticket.citizen_id:
-        await notices.push_status(flow, session, ticket, "push_duplicate", now, original=first.number)
-    else:
-        await notices.push_status(flow, session, ticket, "push_duplicate_other", now, linked=False)
 
 
 async def queue(flow: Workflow, session: AsyncSession, staff: Staff, limit: int = 20) -> list[Ticket]:

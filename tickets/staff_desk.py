@@ -22,7 +22,16 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from storage.tickets import TicketRepository
-from tickets import duplicates, escalation, hot_desk, public_results, routing, staff_actions, supervision_desk
+from tickets import (
+    duplicates,
+    escalation,
+    hot_desk,
+    linking,
+    public_results,
+    routing,
+    staff_actions,
+    supervision_desk,
+)
 from tickets.context import Refused, Workflow
 from tickets.lifecycle import IllegalTransition, Status
 
@@ -231,7 +240,7 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
             flow, session, staff, ticket, c.text, now
         ),
         Verb.CLOSE: lambda flow, session, staff, ticket, c, now: staff_actions.close(flow, session, staff, ticket, now),
-        Verb.DUPLICATE: lambda flow, session, staff, ticket, c, now: staff_actions.mark_duplicate(
+        Verb.DUPLICATE: lambda flow, session, staff, ticket, c, now: linking.link(  # 重复 is 关联
             flow, session, staff, ticket, c.argument or "", now
         ),
         Verb.RETOPIC: lambda flow, session, staff, ticket, c, now: routing.retopic(
@@ -240,10 +249,10 @@ _ACTIONS: Final[Mapping[Verb, Act]] = MappingProxyType(
         Verb.UNSUPERVISE: lambda flow, session, staff, ticket, c, now: escalation.clear(
             flow, session, staff, ticket, c.text, now
         ),
-        Verb.LINK: lambda flow, session, staff, ticket, c, now: duplicates.link(
+        Verb.LINK: lambda flow, session, staff, ticket, c, now: linking.link(
             flow, session, staff, ticket, c.argument or "", now
         ),
-        Verb.UNLINK: lambda flow, session, staff, ticket, c, now: duplicates.unlink(flow, session, staff, ticket, now),
+        Verb.UNLINK: lambda flow, session, staff, ticket, c, now: linking.unlink(flow, session, staff, ticket, now),
         Verb.HIDE: lambda flow, session, staff, ticket, c, now: public_results.hide(
             flow, session, staff, ticket, c.text, now
         ),

@@ -29,7 +29,7 @@ from storage.identities import IdentityRepository
 from storage.models import Citizen, DepartmentDailyRatings, DepartmentDailyStats, Identity, Rating, Staff, Ticket
 from storage.upsert import table_of
 from tests.app_helpers import make_config
-from tickets import citizen_actions, rating, routing, staff_actions, timers
+from tickets import citizen_actions, linking, rating, routing, staff_actions, timers
 from tickets.context import Refused
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
 from tickets.intake_port import SqlIntakePort
@@ -40,13 +40,27 @@ START = datetime(2026, 10, 30, 14, 0, tzinfo=UTC)  # 22:00 on 30 October in Beij
 TOPICS = ("urban", "transport", "environment", "market", "housing", "education", "other")
 DISTRICTS = ("市南区", "市北区", "崂山区", None)
 
-ACTIONS = ("claim", "note", "reply", "transfer", "extend", "reject", "close", "duplicate", "withdraw", "rate", "expire")
+ACTIONS = (
+    "claim",
+    "note",
+    "reply",
+    "transfer",
+    "extend",
+    "reject",
+    "close",
+    "duplicate",
+    "unlink",
+    "withdraw",
+    "rate",
+    "expire",
+)
 LIKELY = {
     "accepted": ("claim", "claim", "reply", "transfer", "reject", "duplicate", "withdraw"),
     "assigned": ("note", "reply", "reply", "transfer", "extend", "withdraw"),
     "in_progress": ("note", "reply", "reply", "transfer", "reject"),
     "answered": ("rate", "rate", "rate", "rate", "close", "expire", "note"),
     "reopened": ("claim", "reply", "transfer", "duplicate"),
+    "duplicate": ("unlink",),  # 取消关联: the one way back from a final status
 }
 FINAL = ("closed", "rejected", "withdrawn", "duplicate")
 
@@ -192,7 +206,9 @@ class History:
                 await staff_actions.close(workflow, session, admin, ticket, now)
             case "duplicate":
                 original = rng.choice(self.numbers)
-                await staff_actions.mark_duplicate(workflow, session, admin, ticket, original, now)
+                await linking.link(workflow, session, admin, ticket, original, now)
+            case "unlink":
+                await linking.unlink(workflow, session, admin, ticket, now)
             case "withdraw":
                 await citizen_actions.withdraw(workflow, session, ticket, f"citizen:{ticket.citizen_id}", now)
             case "rate":
@@ -240,7 +256,7 @@ async def test_rollups_equal_group_by_after_a_random_history_through_the_workflo
     await history.run(400)
 
     # The history exercised every path that changes a count (and some that must change nothing).
-    for action in ("file", "claim", "note", "reply", "transfer", "extend", "reject", "close", "duplicate"):
+    for action in ("file", "claim", "note", "reply", "transfer", "extend", "reject", "close", "duplicate", "unlink"):
         assert history.done[action] > 0, (action, history.done)
     for action in ("withdraw", "rate_1", "rate_2", "rate_3", "expire", "refused"):
         assert history.done[action] > 0, (action, history.done)

@@ -1,6 +1,6 @@
 """Duplicates: the threshold calibrated on labelled pairs (held-out precision and recall), the
-lookup's place and time rules on stored tickets, and the whole story on the real app: the offer at
-提交, 关注 and its pushes, 仍要单独提交, staff suggestions on 查看, 关联 / 取消关联, 重复诉求."""
+lookup's place and time rules on stored tickets, and the whole story on the real app: the offer
+before the summary, 关注 and its pushes, 仍要单独提交, staff suggestions on 查看, 关联 / 取消关联, 重复诉求."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bench.duplicate_pairs import PAIRS, splits
-from storage.models import Citizen, Identity, RepeatRequest, Ticket, TicketFollower
+from storage.models import Citizen, Identity, RepeatRequest, Ticket, TicketFollower, Timer
 from storage.upsert import table_of
 from tests.tickets.test_workflow import CHAT, DESK, Person, World, texts, world
 from tickets.duplicate_finder import DuplicateFinder, Matter
@@ -151,12 +151,21 @@ async def test_place_time_topic_and_status_rules(world: World) -> None:
 RICH_LAMP = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
 
 
-async def _file(citizen: Person, said: str, choice: str = "confirm:submit") -> str:
-    """Describe it; when the bot is unsure of the area, it is 城市管理 (urban); then 提交."""
+async def _describe(citizen: Person, said: str) -> str:
+    """Describe it; when the bot is unsure of the area, it is 城市管理 (urban)."""
     reply = await citizen.say(CHAT, said)
-    if "领域" in reply:
-        await citizen.tap(CHAT, "topic:urban")
-    return await citizen.tap(CHAT, choice)
+    if "领域" in reply and "请确认您的问政内容" not in reply and "已有人反映" not in reply:
+        reply = await citizen.tap(CHAT, "topic:urban")
+    return reply
+
+
+async def _file(citizen: Person, said: str) -> str:
+    """Describe it and 提交; when 已有人反映 comes first (before the summary), that offer is returned."""
+    reply = await _describe(citizen, said)
+    if "已有人反映" in reply:
+        return reply
+    assert "请确认您的问政内容" in reply, reply
+    return await citizen.tap(CHAT, "confirm:submit")
 
 
 def _number(reply: str) -> str:
@@ -189,23 +198,43 @@ async def test_offer_follow_file_anyway_link_and_repeat(world: World) -> None:
 
     offered = await _file(fourth, "投诉：青岛市市南区香港中路那边路灯晚上不亮，黑乎乎的")
     assert "已有人反映" in offered
-    separate = _number(await fourth.tap(CHAT, "dup:separate"))
+    summary = await fourth.tap(CHAT, "dup:separate")  # 仍要单独提交: their own summary, then 提交
+    assert "请确认您的问政内容" in summary and original not in summary
+    separate = _number(await fourth.tap(CHAT, "confirm:submit"))
     assert separate != original
     shown = await zhang.say(DESK, f"查看 {separate}")
     assert "疑似重复" in shown and original in shown and "同一地点" in shown
+    assert separate in await zhang.say(DESK, "待办")
     assert "已关联" in await zhang.say(DESK, f"关联 {separate} {original}")
     assert "已关联其他问政" in await zhang.say(DESK, f"关联 {separate} {original}")
+    # Linked: a 重复件 out of the queue, its timers (reminders, 督办) stopped, out of every KPI.
+    linked = await world.ticket(separate)
+    assert (linked.status, linked.duplicate_of) == ("duplicate", original) and linked.closed_at is not None
+    assert await world.count(Timer, Timer.ticket_id == linked.id, Timer.status == "pending") == 0
+    assert separate not in await zhang.say(DESK, "待办")
+    assert f"已有其他市民反映（问政{original}）" in texts(await world.inbox(fourth))
     await zhang.say(DESK, f"回复 {original} 路灯已修复")
-    assert "路灯已修复" in texts(await world.inbox(fourth))
+    told = texts(await world.inbox(fourth))
+    assert "路灯已修复" in told and f"【您关注的问政{original}】" in told
+    # 取消关联: a to-do again, with fresh deadlines from now and its timers back; the citizen is told.
+    world.clock.now += timedelta(days=10)
+    again, again.counter = await world.staff("张三"), zhang.counter  # signed in again, ten days on
+    zhang = again
     assert "已取消关联" in await zhang.say(DESK, f"取消关联 {separate}")
+    back = await world.ticket(separate)
+    assert (back.status, back.duplicate_of, back.closed_at) == ("accepted", None, None)
+    assert back.answer_due_at.replace(tzinfo=UTC) > world.clock.now + timedelta(days=5)
+    assert await world.count(Timer, Timer.ticket_id == back.id, Timer.status == "pending") == 4
+    assert "已恢复单独办理" in texts(await world.inbox(fourth))
+    assert separate in await zhang.say(DESK, "待办")
     async with world.services.sessions() as session:
         sources = sorted(f.source for f in (await session.execute(select(TicketFollower))).scalars())
     assert sources == ["follow"]
 
     again = await _file(first, "投诉：青岛市市南区香港中路的路灯还是不亮，晚上很危险，一个星期了")
     assert separate in again and original not in again  # one's own earlier ticket is never offered...
-    again = await first.tap(CHAT, "dup:separate")
-    repeat = _number(again)
+    await first.tap(CHAT, "dup:separate")
+    repeat = _number(await first.tap(CHAT, "confirm:submit"))
     async with world.services.sessions() as session:
         flags = list((await session.execute(select(RepeatRequest))).scalars())
     assert [(f.ticket_id, f.earlier_id) for f in flags] == [
@@ -224,8 +253,40 @@ async def test_on_a_text_only_channel_the_offer_is_answered_by_its_own_numbers(w
     assert "已关注" in await second.say(CHAT, "1")
     offered = await _file(third, "投诉：青岛市市南区香港中路那边路灯晚上不亮，黑乎乎的")
     assert "已有人反映" in offered
-    separate = _number(await third.say(CHAT, "2"))
+    summary = await third.say(CHAT, "2")
+    assert "请确认您的问政内容" in summary, summary
+    separate = _number(await third.say(CHAT, "1"))  # now 1 is the summary's 提交
     assert separate != original
     async with world.services.sessions() as session:
         followers = list((await session.execute(select(TicketFollower))).scalars())
     assert len(followers) == 1 and len(list((await session.execute(select(Ticket.id))).scalars())) == 2
+
+
+async def test_the_offer_comes_before_the_summary_once_per_matter(world: World) -> None:
+    """已有人反映 takes the summary's place; 仍要单独提交 shows the summary; the summary shown again
+    (帮助) asks nothing more. A ticket closed between the offer and 关注 leaves the citizen their own."""
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    first, second, third = [await world.citizen() for _ in range(3)]
+    original = _number(await _file(first, RICH_LAMP))
+
+    offered = await _describe(second, "投诉：青岛市市南区香港中路路灯不亮好几天了，晚上走路看不见")
+    assert "已有人反映" in offered and original in offered
+    assert "请确认您的问政内容" not in offered  # before the summary, not after 提交
+    summary = await second.tap(CHAT, "dup:separate")
+    assert "请确认您的问政内容" in summary and "已有人反映" not in summary
+    again = await second.say(CHAT, "帮助")
+    assert "请确认您的问政内容" in again and "已有人反映" not in again  # once per matter
+    mine = _number(await second.tap(CHAT, "confirm:submit"))
+    assert mine != original
+
+    offered = await _describe(third, "投诉：青岛市市南区香港中路那边路灯晚上不亮，黑乎乎的")
+    assert "已有人反映" in offered
+    number = _number(offered)
+    owner = first if number == original else second
+    await owner.say(CHAT, f"撤回 {number}")
+    assert "已撤回" in await owner.tap(CHAT, f"withdraw:yes:{number}")
+    closed = await third.tap(CHAT, "dup:follow")
+    assert "无法关注" in closed and "请确认您的问政内容" in closed
+    async with world.services.sessions() as session:
+        assert list((await session.execute(select(TicketFollower))).scalars()) == []
+    assert _number(await third.tap(CHAT, "confirm:submit")) not in (original, mine)

@@ -66,12 +66,14 @@ async def test_duplicate_only_into_an_open_ticket(world: World) -> None:
         ).scalars()
         assert [d["why"] for d in whys] == ["staff_duplicate_not_open"] * 2
 
-    theirs = await file(world, bob)  # open, but bob's: alice could not look it up
+    theirs = await file(world, bob)  # open, but bob's: alice follows it from now on (tickets.linking)
     await world.inbox(alice)
     assert "已标记重复" in await zhang.say(DESK, f"重复 {number} {theirs}")
     told = texts(await world.inbox(alice))
-    assert "已有其他市民反映" in told and theirs not in told
+    assert "已有其他市民反映" in told and f"{theirs}的办理进展和答复会推送给您" in told
     assert (await world.ticket(number)).duplicate_of == theirs
+    await zhang.say(DESK, f"接单 {theirs}")
+    assert f"【您关注的问政{theirs}】" in texts(await world.inbox(alice))
 
     own = await file(world, alice)
     again = await file(world, alice)

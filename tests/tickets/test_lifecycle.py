@@ -24,6 +24,7 @@ EXPECTED: dict[tuple[Status, Action], Status] = {
     **{(s, A.REJECT): S.REJECTED for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
     (S.ANSWERED, A.CLOSE): S.CLOSED,
     **{(s, A.MARK_DUPLICATE): S.DUPLICATE for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
+    (S.DUPLICATE, A.UNLINK): S.ACCEPTED,  # 取消关联: the one way out of a final status (tickets.linking)
     **{(s, A.WITHDRAW): S.WITHDRAWN for s in (S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)},
     (S.ANSWERED, A.RATE_SATISFIED): S.CLOSED,
     (S.ANSWERED, A.RATE_UNSATISFIED): S.REOPENED,
@@ -44,7 +45,9 @@ def test_every_pair(status: Status, action: Action) -> None:
 
 
 @pytest.mark.parametrize("final", [S.CLOSED, S.REJECTED, S.WITHDRAWN, S.DUPLICATE])
-def test_nothing_leaves_a_final_status(final: Status) -> None:
+def test_nothing_leaves_a_final_status_but_an_undone_link(final: Status) -> None:
     for action in Action:
+        if (final, action) == (S.DUPLICATE, A.UNLINK):
+            continue
         with pytest.raises(IllegalTransition):
             transition(final, action)

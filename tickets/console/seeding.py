@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.ports import Place, TicketDraft
 from storage.models import Staff, Ticket
-from tickets import rating, routing, staff_actions, timers
+from tickets import linking, rating, routing, staff_actions, timers
 from tickets.context import Refused, Workflow
 from tickets.intake_port import SqlIntakePort
 from tickets.lifecycle import IllegalTransition
@@ -137,9 +137,7 @@ class Script:
             key,
             name,
             at,
-            lambda s, staff, t, now: staff_actions.mark_duplicate(
-                self.flow, s, staff, t, self.numbers[original_key], now
-            ),
+            lambda s, staff, t, now: linking.link(self.flow, s, staff, t, self.numbers[original_key], now),
         )
 
     def rate(self, key: str, at: datetime, score: int, comment: str = "") -> None:
