@@ -200,6 +200,9 @@ class MemoryPort:
     async def awaiting_rating(self) -> str | None:
         return None
 
+    async def rating_pending(self, number: str) -> bool:
+        return False
+
     async def rate(self, number: str, score: int, comment: str) -> RatingResult:
         return RatingResult.NOT_PENDING
 

@@ -147,7 +147,7 @@ class PtbIntake:
         chat = update.effective_chat
         assert chat is not None
         place_district, place_address = (place.district, place.address) if place else (None, "")
-        same = self._desk.similar(str(chat.id), topic_code, place_district, place_address, draft["details"])
+        same = self._desk.similar(str(chat.id), topic_code, place_district, place_address, said.strip())
         if same is not None:  # 已有人反映, before the summary
             offered = self._desk.offered(same)
             said = text(

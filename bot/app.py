@@ -25,7 +25,7 @@ from adapters.web.webchat import WebchatChannel
 from bot import console_ops, hot_topics
 from bot.access_log import access_log
 from bot.channels import PLATFORMS, BackgroundChannel, ChannelDeps, platform_channels
-from bot.config import AppConfig
+from bot.config import AppConfig, DuplicatesConfig
 from bot.dispatcher import Dispatcher, Repositories
 from bot.health import HealthCheck
 from bot.logs import config_secrets, protect
@@ -63,7 +63,7 @@ from storage.tickets import TicketRepository
 from storage.timers import TimerRepository
 from tickets.context import Workflow, WorkflowSettings
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, OfficeHours, WorkingCalendar
-from tickets.duplicate_finder import DuplicateFinder
+from tickets.duplicate_finder import DuplicateFinder, DuplicateRules
 from tickets.ladder import Ladder
 from tickets.routing import DepartmentInfo, Directory
 from tickets.segment import Segmenter
@@ -89,6 +89,17 @@ def directory_from(config: AppConfig) -> Directory:
             for d in config.departments
         ),
         default=config.default_department,
+    )
+
+
+def duplicate_rules(config: DuplicatesConfig) -> DuplicateRules:
+    return DuplicateRules(
+        enabled=config.enabled,
+        citizen_radius_m=config.citizen_radius_m,
+        staff_radius_m=config.staff_radius_m,
+        answered_days=config.answered_days,
+        lookback_days=config.lookback_days,
+        repeat_days=config.repeat_days,
     )
 
 
@@ -156,7 +167,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         timers=timer_repo,
         ratings=RatingRepository(),
         staff_channels=enabled_platforms,
-        duplicates=DuplicateFinder(similarity=TextSimilarity(segmenter)),
+        duplicates=DuplicateFinder(rules=duplicate_rules(config.duplicates), similarity=TextSimilarity(segmenter)),
     )
     dispatcher = Dispatcher(
         sessions=sessions,

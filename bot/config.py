@@ -259,6 +259,22 @@ class HotTopicsConfig(_Strict):
         return v.strip()
 
 
+class DuplicatesConfig(_Strict):
+    """Duplicates at filing (tickets/duplicates.py): candidates on the same topic within
+    ``citizen_radius_m`` (offered to a citizen before the summary) or ``staff_radius_m`` (suggested
+    to staff on 查看), or at the same named place; open, or answered in the last ``answered_days``;
+    filed in the last ``lookback_days``. The same citizen's same matter within ``repeat_days`` is
+    flagged 重复诉求. FixMyStreet's 250 m / 1 km are the defaults. The text threshold is not here:
+    it is calibrated with the method (tickets/similarity.py, bench/duplicate_pairs.py)."""
+
+    enabled: bool = True
+    citizen_radius_m: float = Field(250.0, gt=0, le=5000)
+    staff_radius_m: float = Field(1000.0, gt=0, le=20000)
+    answered_days: int = Field(14, ge=0, le=365)
+    lookback_days: int = Field(60, ge=1, le=730)
+    repeat_days: int = Field(30, ge=1, le=365)
+
+
 class OutboxConfig(_Strict):
     max_attempts: int = Field(8, ge=1)
     base_delay_seconds: float = Field(2.0, gt=0)
@@ -283,6 +299,7 @@ class AppConfig(_Strict):
     staff: list[StaffConfig] = []
     workflow: WorkflowConfig = WorkflowConfig()
     hot_topics: HotTopicsConfig = HotTopicsConfig()
+    duplicates: DuplicatesConfig = DuplicatesConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -34,8 +34,7 @@ async def rating_button(
     _, number, score_text = [*choice_id.split(":"), "", ""][:3]
     if score_text not in ("1", "2", "3"):
         return state, [Outbound(text("choose_from_list", state.locale))]
-    mine = await port.find_my_ticket(number)
-    if mine is None or mine.status != "answered":  # someone else's, or already rated
+    if not await port.rating_pending(number):  # someone else's (not followed), or already rated
         return state, [Outbound(text("rating_not_pending", state.locale, number=number))]
     if score_text == "3":  # ask why first; the reason goes to the staff who rework it
         asking = replace(state, rating_ticket=number)

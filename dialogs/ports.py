@@ -144,7 +144,12 @@ class IntakePort(Protocol):
     async def find_my_ticket(self, number: str) -> TicketSummary | None: ...
 
     async def awaiting_rating(self) -> str | None:
-        """The number of the citizen's latest answer that waits for a rating."""
+        """The number of the citizen's latest answer that waits for a rating (their own first,
+        then one they follow)."""
+        ...
+
+    async def rating_pending(self, number: str) -> bool:
+        """Whether the citizen may rate that ticket's answer now: their own, or one they follow."""
         ...
 
     async def rate(self, number: str, score: int, comment: str) -> RatingResult: ...

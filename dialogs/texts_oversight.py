@@ -103,6 +103,14 @@ CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
             "{number} has been closed and cannot be followed. Please check your own inquiry below and submit it.",
         ),
         "followed_prefix": ("【您关注的问政{number}】", "[{number}, which you follow] "),
+        "follower_unsatisfied": (
+            "关注问政{number}的市民对答复不满意（不影响本问政的评价与考核）：{comment}",
+            "A citizen following {number} is not satisfied with the answer (not part of its rating or KPIs): {comment}",
+        ),
+        "follower_ratings": (
+            "关注者评价：满意{s1}，基本满意{s2}，不满意{s3}（不计入考核）",
+            "Followers' ratings: satisfied {s1}, fairly satisfied {s2}, not satisfied {s3} (not counted in KPIs)",
+        ),
         "card_unlinked": (
             "已取消与{original}的关联，本问政重新待办，时限重新计算。",
             "Unlinked from {original}: this inquiry is a to-do again, with fresh deadlines.",

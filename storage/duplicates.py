@@ -128,6 +128,20 @@ class DuplicateRepository:
             )
         )
 
+    async def is_follower(self, session: AsyncSession, ticket_id: int, citizen_id: int) -> bool:
+        return await session.get(TicketFollower, (ticket_id, citizen_id)) is not None
+
+    async def followed_answered(self, session: AsyncSession, citizen_id: int, statuses: Sequence[str]) -> list[Ticket]:
+        """Tickets this citizen follows in ``statuses``, latest answer first (their ratings to give)."""
+        stmt = (
+            select(Ticket)
+            .join(TicketFollower, TicketFollower.ticket_id == Ticket.id)
+            .where(TicketFollower.citizen_id == citizen_id, Ticket.status.in_(list(statuses)))
+            .order_by(Ticket.answered_at.desc())
+            .limit(5)
+        )
+        return list((await session.execute(stmt)).scalars())
+
     async def followers(self, session: AsyncSession, ticket_id: int) -> list[TicketFollower]:
         stmt = select(TicketFollower).where(TicketFollower.ticket_id == ticket_id).order_by(TicketFollower.created_at)
         return list((await session.execute(stmt)).scalars())

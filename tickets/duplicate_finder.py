@@ -24,6 +24,7 @@ METRES_PER_DEGREE = 111_320.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DuplicateRules:
+    enabled: bool = True  # off: no offer before the summary, no suggestions on 查看
     citizen_radius_m: float = 250.0
     staff_radius_m: float = 1000.0
     answered_days: int = 14
@@ -80,6 +81,8 @@ class DuplicateFinder:
         limit: int = 3,
     ) -> list[Match]:
         """The likeliest same-matter tickets, best first (at most ``limit``)."""
+        if not self.rules.enabled:
+            return []
         common = {
             "topic_code": matter.topic_code,
             "open_statuses": OPEN_STATUSES,

@@ -18,7 +18,7 @@ from dialogs.ports import FiledTicket, RatingResult, SimilarTicket, TicketDraft,
 from storage.identities import IdentityRef
 from storage.models import Ticket
 from storage.tickets import NewTicket, TicketRepository
-from tickets import citizen_actions, duplicates, escalation, rating, routing
+from tickets import citizen_actions, duplicates, escalation, follower_rating, rating, routing
 from tickets.context import Refused, Workflow
 from tickets.deadlines import DeadlineClock
 from tickets.lifecycle import OPEN, Action, IllegalTransition, Status, transition
@@ -145,14 +145,37 @@ class SqlIntakePort:
         return f"citizen:{self._identity.citizen_id}"
 
     async def awaiting_rating(self) -> str | None:
+        citizen_id = self._identity.citizen_id
         ticket = await self._tickets.latest_for_citizen(
-            self._session, self._identity.citizen_id, statuses=[Status.ANSWERED.value], by_answer=True
+            self._session, citizen_id, statuses=[Status.ANSWERED.value], by_answer=True
         )
-        return None if ticket is None else ticket.number
+        if ticket is not None:
+            return ticket.number
+        statuses = [Status.ANSWERED.value, Status.CLOSED.value]
+        for followed in await self._workflow.duplicates.repo.followed_answered(self._session, citizen_id, statuses):
+            if await follower_rating.pending(self._workflow, self._session, followed, citizen_id, self._now):
+                return followed.number
+        return None
+
+    async def rating_pending(self, number: str) -> bool:
+        ticket = await self._tickets.by_number(self._session, number.upper())
+        if ticket is None:
+            return False
+        if ticket.citizen_id == self._identity.citizen_id:
+            return ticket.status == Status.ANSWERED.value
+        return await follower_rating.pending(
+            self._workflow, self._session, ticket, self._identity.citizen_id, self._now
+        )
 
     async def rate(self, number: str, score: int, comment: str) -> RatingResult:
-        ticket = await self._mine(number)
-        if ticket is None or ticket.status != Status.ANSWERED.value:
+        ticket = await self._tickets.by_number(self._session, number.upper())
+        if ticket is None:
+            return RatingResult.NOT_PENDING
+        if ticket.citizen_id != self._identity.citizen_id:  # a follower's: recorded, never a KPI
+            return await follower_rating.rate(
+                self._workflow, self._session, ticket, self._identity.citizen_id, score, comment, self._now
+            )
+        if ticket.status != Status.ANSWERED.value:
             return RatingResult.NOT_PENDING
         return await rating.rate(self._workflow, self._session, ticket, score, comment, self._actor, self._now)
 
@@ -197,9 +220,12 @@ class SqlIntakePort:
         return await escalation.urge(self._workflow, self._session, ticket, self._actor, self._now)
 
     async def similar(self, draft: TicketDraft) -> Sequence[SimilarTicket]:
-        return await duplicates.similar_for_citizen(
-            self._workflow, self._session, draft, self._identity.citizen_id, self._now
-        )
+        # Nothing this transaction wrote can be the same matter: no flush before the lookup, so the
+        # message's writes still go in one go at commit (and a database that hangs, hangs there).
+        with self._session.sync_session.no_autoflush:
+            return await duplicates.similar_for_citizen(
+                self._workflow, self._session, draft, self._identity.citizen_id, self._now
+            )
 
     async def follow(self, number: str, locale: str) -> bool:
         ticket = await self._tickets.by_number(self._session, number.upper())

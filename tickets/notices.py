@@ -69,14 +69,28 @@ async def push_status(
     await duplicates.tell_followers(flow, session, ticket, key, now, **values)  # who chose 关注 or were linked
 
 
-def rating_prompt(ticket: Ticket) -> Outbound:
-    loc = ticket.locale
+def rating_prompt(ticket: Ticket, locale: str | None = None, *, following: bool = False) -> Outbound:
+    """满意 / 基本满意 / 不满意 buttons for the ticket's answer; ``following``: to a follower, in
+    their language, headed like their other pushes of it."""
+    loc = locale or ticket.locale
+    head = text("followed_prefix", loc, number=ticket.number) if following else ""
     return Outbound(
-        text("rating_prompt", loc, number=ticket.number),
+        head + text("rating_prompt", loc, number=ticket.number),
         choices=tuple(Choice(f"rate:{ticket.number}:{n}", text(f"rate_{n}", loc)) for n in RATING_SCORES),
         purpose=Purpose.RATING,
         ticket_number=ticket.number,
     )
+
+
+async def ask_followers_to_rate(flow: Workflow, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """With the answer: each follower is asked to rate it too (``tickets.follower_rating``)."""
+    for follower in await flow.duplicates.repo.followers(session, ticket.id):
+        identity = await flow.identities.get(session, follower.identity_id)
+        if identity is None or not identity.reachable:
+            continue
+        ref = ConversationRef(identity.channel, identity.account, identity.chat_id)
+        prompt = rating_prompt(ticket, follower.locale, following=True)
+        await flow.outbox.enqueue(session, ref, prompt, now, ticket_id=ticket.id)
 
 
 # --- staff ------------------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ async def reply(
         flow, session, ticket, "push_answered", now, department=flow.dept_name(ticket, ticket.locale), answer=answer
     )
     await notices.tell_citizen(flow, session, ticket, notices.rating_prompt(ticket), now)
+    await notices.ask_followers_to_rate(flow, session, ticket, now)
 
 
 async def extend(

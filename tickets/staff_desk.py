@@ -25,6 +25,7 @@ from storage.tickets import TicketRepository
 from tickets import (
     duplicates,
     escalation,
+    follower_rating,
     hot_desk,
     linking,
     public_results,
@@ -141,6 +142,10 @@ class StaffDesk:
         suggested = duplicates.suggestion_lines(
             self._workflow, await duplicates.suggestions(self._workflow, session, ticket, now), loc
         )
+        followers = await follower_rating.tally(self._workflow, session, ticket)
+        if followers:
+            counts = {f"s{n}": followers.get(n, 0) for n in (1, 2, 3)}
+            suggested = "\n".join(x for x in (text("follower_ratings", loc, **counts), suggested) if x)
         return Outbound(
             text(
                 "staff_show",

@@ -54,6 +54,9 @@ class MemoryIntakePort:
     async def awaiting_rating(self) -> str | None:
         return self.answered[-1] if self.answered else None
 
+    async def rating_pending(self, number: str) -> bool:
+        return number in self.answered
+
     async def rate(self, number: str, score: int, comment: str) -> RatingResult:
         if number not in self.answered:
             return RatingResult.NOT_PENDING

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import insert, select
 
 from bench.duplicate_pairs import PAIRS, splits
-from storage.models import Citizen, Identity, RepeatRequest, Ticket, TicketFollower, Timer
+from bot.app import duplicate_rules
+from bot.config import AppConfig
+from storage.models import Citizen, Identity, Rating, RepeatRequest, Ticket, TicketFollower, Timer
 from storage.upsert import table_of
 from tests.tickets.test_workflow import CHAT, DESK, Person, World, texts, world
 from tickets.duplicate_finder import DuplicateFinder, Matter
@@ -19,6 +23,7 @@ from tickets.segment import Segmenter
 from tickets.similarity import DEFAULT_THRESHOLD, TextSimilarity, calibrate, measure
 
 __all__ = ["world"]
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +151,16 @@ async def test_place_time_topic_and_status_rules(world: World) -> None:
     assert numbers(staff) == [0, 1, 4, 7]
     by_number = {int(m.ticket.number[-4:]) - 9000: m for m in staff}
     assert by_number[7].distance_m is None and 190 < (by_number[0].distance_m or 0) < 210
+
+    # The rules come from config (``duplicates:``): a city may widen the answered window or turn it off.
+    config = AppConfig.model_validate(
+        {**yaml.safe_load(CONFIG.read_text()), "duplicates": {"answered_days": 30, "lookback_days": 120}}
+    )
+    wider = DuplicateFinder(rules=duplicate_rules(config.duplicates))
+    off = DuplicateFinder(rules=duplicate_rules(config.duplicates.model_copy(update={"enabled": False})))
+    async with world.services.sessions() as session:
+        assert numbers(await wider.find(session, matter, NOW, radius_m=250, limit=10)) == [0, 3, 4, 6, 7]
+        assert await off.find(session, matter, NOW, radius_m=1000, limit=10) == []
 
 
 RICH_LAMP = "青岛市市南区香港中路的路灯坏了一个星期了，晚上很危险"
@@ -290,3 +305,39 @@ async def test_the_offer_comes_before_the_summary_once_per_matter(world: World) 
     async with world.services.sessions() as session:
         assert list((await session.execute(select(TicketFollower))).scalars()) == []
     assert _number(await third.tap(CHAT, "confirm:submit")) not in (original, mine)
+
+
+async def test_followers_rate_the_answer_which_counts_once(world: World) -> None:
+    """A follower is asked to rate the answer too; their rating is on the ticket for staff to see,
+    reaches whoever answered when it is 不满意, and never moves the ticket or its KPIs: those are
+    its own citizen's. One rating per follower per answer; typed 满意 works as on their own."""
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    owner, follower, typist, stranger = [await world.citizen() for _ in range(4)]
+    zhang = await world.staff("张三")
+    original = _number(await _file(owner, RICH_LAMP))
+    for person in (follower, typist):
+        assert "已有人反映" in await _describe(person, "投诉：青岛市市南区香港中路路灯不亮好几天了，晚上走路看不见")
+        assert "已关注" in await person.tap(CHAT, "dup:follow")
+    await zhang.say(DESK, f"接单 {original}")
+    await zhang.say(DESK, f"回复 {original} 路灯已修复")
+
+    asked = await world.inbox(follower)
+    prompt = next(m for m in asked if "请对问政" in m["text"])
+    assert f"【您关注的问政{original}】" in prompt["text"]
+    assert [c["id"] for c in prompt["choices"]] == [f"rate:{original}:{n}" for n in (1, 2, 3)]
+    assert "不满意的原因" in await follower.tap(CHAT, f"rate:{original}:3")
+    assert "感谢您的评价" in await follower.say(CHAT, "灯修了两天又灭了")
+    assert "当前不需要评价" in await follower.tap(CHAT, f"rate:{original}:1")  # once per answer
+    assert "当前不需要评价" in await stranger.tap(CHAT, f"rate:{original}:1")  # not theirs, not followed
+
+    ticket = await world.ticket(original)
+    assert ticket.status == "answered" and ticket.latest_score is None  # the follower moved nothing
+    assert await world.count(Rating) == 0  # ...and no KPI counts their rating
+    told = texts(await world.inbox(zhang))
+    assert "关注问政" in told and "灯修了两天又灭了" in told  # 不满意 reaches whoever answered
+    assert "关注者评价：满意0，基本满意0，不满意1" in await zhang.say(DESK, f"查看 {original}")
+
+    assert "感谢您的评价" in await owner.tap(CHAT, f"rate:{original}:1")  # the citizen's own: closes it
+    assert (await world.ticket(original)).status == "closed" and await world.count(Rating) == 1
+    assert "感谢您的评价" in await typist.say(CHAT, "满意")  # typed, after it closed: within the window
+    assert "关注者评价：满意1，基本满意0，不满意1" in await zhang.say(DESK, f"查看 {original}")
