@@ -4,7 +4,7 @@ The real schema (Alembic), bulk-loaded by ``bench.seed`` (two years, pins all ov
 
 - the duplicate lookup a citizen's 提交 runs (``DuplicateFinder.find``, 250 m): drafts drawn from
   recent tickets (their topic, place and words), p50/p95 over ``query_samples`` lookups, after
-  jieba and the IDF table are loaded (the service loads them once);
+  jieba's dictionary is loaded (the service loads it once);
 - the daily hot-topic run (``HotTopicFinder.compute``: read the 35 days' tickets, segment them,
   find the topics), once, timed whole, jieba's dictionary loaded before (the service loads it at
   start), with the growth of the process's peak RSS during the run. The seed has bursts planted in
@@ -107,7 +107,7 @@ async def measure(opts: Options, workdir: Path) -> list[Row]:
                 ).scalars()
             )
             drafts = [Matter.of(t) for t in rng.sample(recent, min(len(recent), opts.query_samples))]
-            finder.similarity.vector("预热")  # jieba's dictionary and the IDF table: loaded once per process
+            finder.similarity.profile("预热")  # jieba's dictionary: loaded once per process
             found = 0
             times: list[float] = []
             for matter in drafts:

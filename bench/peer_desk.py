@@ -21,7 +21,6 @@ from dialogs.privacy import mask_personal_data
 from tickets.deadlines import DeadlineClock, DeadlinePolicy, WorkingCalendar
 from tickets.duplicate_finder import DuplicateFinder
 from tickets.routing import Directory
-from tickets.similarity import cosine
 
 CANDIDATES = 50  # newest tickets at one place and topic compared with a new filing
 
@@ -120,8 +119,8 @@ class MemoryDesk:
         if not candidates:
             return None
         similarity, threshold = self._duplicates.similarity, self._duplicates.rules.threshold
-        wanted = similarity.vector(details)
-        scored = [(cosine(wanted, similarity.vector(t.details)), t) for t in candidates]
+        wanted = similarity.profile(details)
+        scored = [(similarity.compare(wanted, similarity.profile(t.details)), t) for t in candidates]
         best = max(scored, key=lambda pair: pair[0], default=None)
         return best[1] if best is not None and best[0] >= threshold else None
 

@@ -15,7 +15,7 @@ from storage.duplicates import DuplicateRepository
 from storage.models import Ticket
 from tickets.lifecycle import OPEN, Status
 from tickets.segment import Segmenter
-from tickets.similarity import DEFAULT_THRESHOLD, TextSimilarity, cosine
+from tickets.similarity import DEFAULT_THRESHOLD, TextSimilarity
 
 OPEN_STATUSES = tuple(s.value for s in (Status.SUBMITTED, *OPEN))
 ANSWERED_STATUSES = (Status.ANSWERED.value, Status.CLOSED.value)
@@ -102,7 +102,9 @@ class DuplicateFinder:
                 **common,  # type: ignore[arg-type]
             ):
                 found[t.id] = t
-        wanted = self.similarity.vector(matter.details) if found else {}
+        if not found:
+            return []
+        wanted = self.similarity.profile(matter.details)
         matches: list[Match] = []
         for ticket in found.values():
             if ticket.id == exclude_ticket or ticket.citizen_id == exclude_citizen:
@@ -110,7 +112,7 @@ class DuplicateFinder:
             distance = distance_m(matter, ticket)
             if distance is not None and distance > radius_m and not same_place(matter, ticket):
                 continue  # the box's corners
-            score = cosine(wanted, self.similarity.vector(ticket.details))
+            score = self.similarity.compare(wanted, self.similarity.profile(ticket.details))
             if score >= self.rules.threshold:
                 matches.append(Match(ticket, round(score, 3), None if same_place(matter, ticket) else distance))
         matches.sort(key=lambda m: (-m.score, m.ticket.id))

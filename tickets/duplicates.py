@@ -3,8 +3,9 @@
 A candidate is an open ticket (or one answered in the last ``answered_days``) on the same topic,
 near in place (``citizen_radius_m`` for a citizen filing, ``staff_radius_m`` for staff suggestions:
 FixMyStreet's 250 m / 1 km) or at the same named place (district and address), filed within
-``lookback_days``, whose description is similar (``tickets.similarity``, threshold calibrated on
-labelled pairs). Before the summary, the citizen is offered to follow it (关注) or file anyway; staff see suggestions
+``lookback_days``, whose description is the same matter (``tickets.similarity``: object and
+condition agree; weights and threshold fitted on labelled pairs). Before the summary, the citizen
+is offered to follow it (关注) or file anyway; staff see suggestions
 on ``查看`` and link (关联) or unlink (取消关联) them. A follower gets the ticket's pushes; a ticket
 is counted once in every statistic. The same citizen filing the same matter within
 ``repeat_days`` is flagged 重复诉求 (stored, for the scorecard), and still filed.
@@ -25,7 +26,6 @@ from storage.identities import IdentityRef
 from storage.models import Ticket
 from tickets.duplicate_finder import Match, Matter, distance_m
 from tickets.lifecycle import OPEN, Status
-from tickets.similarity import cosine
 
 if TYPE_CHECKING:
     from tickets.context import Workflow
@@ -116,13 +116,13 @@ async def flag_repeat(flow: Workflow, session: AsyncSession, ticket: Ticket, now
     )
     if not earlier:
         return False
-    wanted = finder.similarity.vector(ticket.details)
+    wanted = finder.similarity.profile(ticket.details)
     matter = Matter.of(ticket)
     for other in earlier:
         distance = distance_m(matter, other)
         if distance is not None and distance > finder.rules.staff_radius_m:
             continue
-        score = cosine(wanted, finder.similarity.vector(other.details))
+        score = finder.similarity.compare(wanted, finder.similarity.profile(other.details))
         if score >= finder.rules.threshold:
             await finder.repo.flag_repeat(session, ticket=ticket, earlier=other, score=round(score, 3), now=now)
             await flow.tickets.add_event(
