@@ -78,15 +78,17 @@ async def _file_as_citizen(phone: Page, base_url: str) -> str:
     box = phone.get_by_role("textbox")
     await box.fill(FIRST_MESSAGE)
     await box.press("Enter")
-    submit = phone.locator(".msg.bot .choices button", has_text="提交").last
+    # The seeded street lamp is the same matter: before the summary the bot offers it (已有人反映,
+    # #16); this citizen files anyway (仍要单独提交: the summary, then 提交), as the desk should then
+    # show both.
+    choices = phone.locator(".msg.bot .choices").last
+    await choices.wait_for(timeout=STEP_MS)
+    separate = choices.get_by_role("button", name="仍要单独提交")
+    if await separate.count():
+        await separate.click()
+    submit = phone.locator(".msg.bot .choices").last.get_by_role("button", name="提交", exact=True)
     await submit.wait_for(timeout=STEP_MS)
     await submit.click()
-    await phone.locator(".msg.bot .bubble", has_text=TICKET).last.wait_for(timeout=STEP_MS)
-    # The seeded street lamp is the same matter: the bot offers it (已有人反映, #16); this citizen
-    # files anyway, as the desk should then show both.
-    separate = phone.locator(".msg.bot .choices button", has_text="仍要单独提交")
-    if await separate.count():
-        await separate.last.click()
     filed = phone.locator(".msg.bot .bubble", has_text=TICKET, has_not_text="已有人反映").last
     await filed.wait_for(timeout=STEP_MS)
     match = TICKET.search(await filed.inner_text())
