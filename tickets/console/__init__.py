@@ -11,6 +11,8 @@ rules: ``staff_actions.authorize`` before any of them):
   ``behind(session, ...)`` lists the ticket numbers behind it.
 * ``tickets.console.export``: ``tickets_csv`` / ``tickets_xlsx`` / ``scorecard_csv`` /
   ``scorecard_xlsx``: bytes to send as a download.
+* ``tickets.console.supervision``: ``supervision(flow, session, viewer=, now=)`` -> the 督办 list
+  with each ticket's cards (since when, why); clearing is ``StaffDesk.perform`` (解除督办).
 * ``tickets.console.operations``: ``undelivered(session, viewer=)`` dead and held pushes,
   ``department_load(session, now=)`` open and overdue per department (the /metrics gauges).
 """
