@@ -45,12 +45,13 @@ from bot.cli import report as report_cli
 from bot.services import Services
 from storage.database import session_factory
 from storage.models import Ticket
+from storage.scorecard_snapshots import ScorecardSnapshotRepository
 from tests.bot.cli.test_report import parse
 from tests.tickets.console.month import month_config, open_services
 from tickets.console.export import Names, scorecard_csv, scorecard_xlsx
 from tickets.console.scorecard import GroupBy, Kpi, Part, ScoreRow, Tally, scorecard, tally_behind, tickets_behind
 from tickets.console.seeding import Filing, Script
-from tickets.console.snapshots import Snapshots, decode, encode
+from tickets.console.snapshots import Month, Snapshots, decode, encode
 
 TZ = ZoneInfo("Asia/Shanghai")
 START, END = date(2026, 12, 1), date(2026, 12, 31)
@@ -232,3 +233,28 @@ async def test_the_counts_reach_the_snapshot_the_exports_and_the_report(
     urban_line = next(line.split() for line in table if line.startswith("urban"))
     assert urban_line[-8:-1] == ["2", "2", "1", "4", "3", "2", "2"]  # 督办, 逾期 (B, E), then the counts
     assert "重复诉求：" in out and "Repeat requests:" in out  # the definitions, in both languages
+
+
+async def test_a_snapshot_stored_before_the_counts_is_counted_again(december: December) -> None:
+    """A row in the format before #16 (no ``version``, no counts; from before the upgrade, or from
+    a worker not yet upgraded) is neither shown nor left to age: it is due at once."""
+    services = december.services
+    snapshots = Snapshots(tz=TZ)
+    readers = session_factory(services.reader_db)
+    made = await snapshots.refresh(readers, services.sessions, start=START, end=END, by=GroupBy.DEPARTMENT, now=UNTIL)
+    old = encode(made.card)
+    del old["version"]
+    for row in (*old["rows"], old["total"]):
+        del row["tallies"]
+    async with services.sessions.begin() as session:
+        await ScorecardSnapshotRepository().put(
+            session, start=START, end=END, grouping="department", computed_at=UNTIL, body=old
+        )
+    async with readers() as session:
+        assert await snapshots.stored(session, start=START, end=END, by=GroupBy.DEPARTMENT) is None
+        due = await snapshots.due(session, UNTIL)
+    assert (Month(START, END), GroupBy.DEPARTMENT) in due
+    await snapshots.refresh_due(readers, services.sessions, UNTIL)
+    async with readers() as session:
+        again = await snapshots.stored(session, start=START, end=END, by=GroupBy.DEPARTMENT)
+    assert again is not None and _tallies(again.card.total)[Tally.REMINDERS] == 5
