@@ -153,6 +153,16 @@ class DuplicateRepository:
     async def link_of(self, session: AsyncSession, ticket_id: int) -> TicketLink | None:
         return await session.get(TicketLink, ticket_id)
 
+    async def linked_to(self, session: AsyncSession, original_id: int) -> list[str]:
+        """The numbers of the tickets linked to an original (``ix_ticket_links_original_id``)."""
+        stmt = (
+            select(Ticket.number)
+            .join(TicketLink, TicketLink.ticket_id == Ticket.id)
+            .where(TicketLink.original_id == original_id)
+            .order_by(Ticket.number)
+        )
+        return [str(n) for n in (await session.execute(stmt)).scalars()]
+
     async def unlink(self, session: AsyncSession, ticket_id: int) -> None:
         await session.execute(delete(TicketLink).where(TicketLink.ticket_id == ticket_id))
 

@@ -41,6 +41,17 @@ class EscalationRepository:
         stmt = select(EscalationStep).where(EscalationStep.ticket_id == ticket_id).order_by(EscalationStep.id)
         return list((await session.execute(stmt)).scalars())
 
+    async def steps_of(self, session: AsyncSession, ticket_ids: Sequence[int]) -> list[EscalationStep]:
+        """Every step of several tickets at once, oldest first (the console's 督办 page: one query)."""
+        if not ticket_ids:
+            return []
+        stmt = (
+            select(EscalationStep)
+            .where(EscalationStep.ticket_id.in_(list(ticket_ids)))
+            .order_by(EscalationStep.ticket_id, EscalationStep.id)
+        )
+        return list((await session.execute(stmt)).scalars())
+
     async def last(self, session: AsyncSession, ticket_id: int, step: str) -> EscalationStep | None:
         stmt = (
             select(EscalationStep)

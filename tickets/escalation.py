@@ -237,6 +237,7 @@ class Supervised:
     status: str
     deadline: datetime
     overdue: bool
+    ticket_id: int
 
 
 async def under_supervision(flow: Workflow, session: AsyncSession, staff: Staff, now: datetime) -> list[Supervised]:
@@ -259,6 +260,7 @@ async def under_supervision(flow: Workflow, session: AsyncSession, staff: Staff,
             status=t.status,
             deadline=_deadline(t),
             overdue=_deadline(t) < now and Status(t.status) not in FINAL and t.status != Status.ANSWERED,
+            ticket_id=t.id,
         )
         for t in rows
     ]

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 VERBS = frozenset({Verb.HOT, Verb.SUBSCRIBE_HOT, Verb.UNSUBSCRIBE_HOT})
 
 
-async def handle(flow: Workflow, session: AsyncSession, staff: Staff, verb: Verb, now: datetime) -> Outbound:
-    loc = staff.locale
+async def handle(
+    flow: Workflow, session: AsyncSession, staff: Staff, verb: Verb, now: datetime, *, locale: str | None = None
+) -> Outbound:
+    """``locale``: the console's chosen language, else the person's own (as ``StaffDesk.perform``)."""
+    loc = locale or staff.locale
     if not staff_actions.supervises(staff):
         await staff_actions.refuse(flow, session, staff, verb.value, None, "supervisors only", now)
         return Outbound(text("staff_forbidden_list", loc))

@@ -4,9 +4,10 @@
 ``server.timezone`` (like ticket numbers): per department, topic or district (``--by``), each of
 签收率, 响应率, 办结率, 按时办结率, 满意率 (each ticket's latest rating), 参评率, 重办率, 回退率 as a rate
 with its numerator and denominator, the 督办 count, the overdue count (answer-due tickets not
-concluded by their deadline) and the median hours to the first answer. The current month is the
-month so far (deadlines that have not come yet are not counted). The definitions, and what
-"due in the month" means, are written once, in that module. ``--json`` is for scripts,
+concluded by their deadline), the counts of 重复诉求, reminders, 黄牌, 红牌 and 催办 in the month, and
+the median hours to the first answer. The current month is the month so far (deadlines that have
+not come yet are not counted). The definitions, and what "due in the month" means, are written
+once, in that module, and printed under the table in Chinese and English. ``--json`` is for scripts,
 ``--csv FILE`` / ``--xlsx FILE`` write the same table for Excel. ``rebuild`` recounts the daily
 department roll-ups (``storage.stats``) from the tickets and ratings: needed only after
 ``server.timezone`` changes or after rows were loaded around the service. Operator mistakes are one
@@ -34,7 +35,17 @@ from bot.config import AppConfig
 from storage import stats
 from storage.models import utcnow
 from tickets.console.export import Names, scorecard_csv, scorecard_xlsx
-from tickets.console.scorecard import KPI_NAMES, GroupBy, Kpi, Scorecard, ScoreRow, scorecard
+from tickets.console.scorecard import (
+    KPI_NAMES,
+    TALLY_NAMES,
+    GroupBy,
+    Kpi,
+    Scorecard,
+    ScoreRow,
+    Tally,
+    definitions,
+    scorecard,
+)
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 UNROUTED_NAME = "未分派"  # tickets filed but not routed yet
@@ -135,7 +146,15 @@ def as_text(card: Scorecard, config: AppConfig, names: Names) -> str:
     title = f"{card.start:%Y-%m} ({config.server.timezone})"
     if not card.rows:
         return f"{title}: no tickets due"
-    header = [card.by.value.upper(), "NAME", *(KPI_NAMES[k]["zh"] for k in RATES), "督办", "逾期", "时长中位(h)"]
+    header = [
+        card.by.value.upper(),
+        "NAME",
+        *(KPI_NAMES[k]["zh"] for k in RATES),
+        "督办",
+        "逾期",
+        *(TALLY_NAMES[c]["zh"] for c in Tally),
+        "时长中位(h)",
+    ]
     rows = [header]
     for row, code, name in [
         *((r, r.key or "-", _label(r, card.by, names)) for r in card.rows),
@@ -148,6 +167,7 @@ def as_text(card: Scorecard, config: AppConfig, names: Names) -> str:
                 *(_cell(row, k) for k in RATES),
                 str(row.figures[Kpi.ESCALATIONS].numerator),
                 str(overdue(row)),
+                *(str(row.tallies[c]) for c in Tally),
                 _median(row),
             ]
         )
@@ -155,8 +175,19 @@ def as_text(card: Scorecard, config: AppConfig, names: Names) -> str:
         f"{title} by {card.by.value}: tickets whose first deadline fell in the month, rate(numerator/denominator); "
         "满意率 counts each ticket's latest rating (definitions: tickets/console/scorecard.py)",
         *text_table(rows),
+        "",
+        *_definitions(),
     ]
     return "\n".join(lines)
+
+
+def _definitions() -> list[str]:
+    """Every figure's definition, Chinese then English (``scorecard.DEFINITIONS``)."""
+    lines = ["口径 / Definitions:"]
+    for (zh_name, zh), (en_name, en) in zip(definitions("zh"), definitions("en"), strict=True):
+        lines.append(f"  {zh_name}：{zh}" if zh_name else f"  {zh}")
+        lines.append(f"    {en_name}: {en}" if en_name else f"    {en}")
+    return lines
 
 
 def _row_json(row: ScoreRow, by: GroupBy, names: Names) -> dict[str, Any]:
@@ -167,6 +198,7 @@ def _row_json(row: ScoreRow, by: GroupBy, names: Names) -> dict[str, Any]:
         "answer_due": row.answer_due,
         "overdue": overdue(row),
         "median_hours": row.median_hours,
+        "counts": {c.value: n for c, n in row.tallies.items()},
         "figures": {
             k.value: {"numerator": f.numerator, "denominator": f.denominator, "rate": f.rate}
             for k, f in row.figures.items()

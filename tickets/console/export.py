@@ -3,8 +3,10 @@
 For console-web: ``await tickets_csv(session, viewer=, filt=, now=, tz=, names=Names(...), locale=)``
 (and ``tickets_xlsx``) export every ticket a ``QueueFilter`` selects for that viewer (paging is
 ignored; the scope rule is the queue's); ``scorecard_csv(card, names=, locale=)`` /
-``scorecard_xlsx`` export a ``Scorecard``. All return bytes. CSV is UTF-8 with a BOM, which is
-what Excel needs to open Chinese text correctly; times are local (``tz``), ``YYYY-MM-DD HH:MM``.
+``scorecard_xlsx`` export a ``Scorecard`` (each KPI as rate, numerator and denominator, then the
+counts: 重复诉求 and the 督办 steps; the workbook adds a sheet with every definition). All return
+bytes. CSV is UTF-8 with a BOM, which is what Excel needs to open Chinese text correctly; times are
+local (``tz``), ``YYYY-MM-DD HH:MM``.
 
 Big months: tickets are read in batches (``yield_per``) and the workbook is written with openpyxl's
 write-only mode, so memory holds one batch and the rows written so far in compressed form.
@@ -28,7 +30,7 @@ from dialogs.taxonomy import Taxonomy
 from dialogs.texts import text
 from storage.models import Staff, Ticket
 from tickets.console.queue import QueueFilter, criteria
-from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, GroupBy, Kpi, Scorecard
+from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, TALLY_NAMES, GroupBy, Kpi, Scorecard, Tally, definitions
 from tickets.routing import Directory
 
 BATCH = 2_000
@@ -204,6 +206,7 @@ def scorecard_table(card: Scorecard, *, names: Names, locale: str = "zh") -> lis
         name = KPI_NAMES[kpi][locale]
         header += [name, f"{name} ({'分子' if locale == 'zh' else 'numerator'})"]
         header += [f"{name} ({'分母' if locale == 'zh' else 'denominator'})"]
+    header += [TALLY_NAMES[c][locale] for c in Tally]
     header.append(MEDIAN_NAME[locale])
     table = [header]
     for row, title in [*((r, None) for r in card.rows), (card.total, TOTAL_LABEL)]:
@@ -213,6 +216,7 @@ def scorecard_table(card: Scorecard, *, names: Names, locale: str = "zh") -> lis
             figure = row.figures[kpi]
             rate: Cell = figure.numerator if kpi is Kpi.ESCALATIONS else _rate(figure.rate)
             cells += [rate, figure.numerator, figure.denominator]
+        cells += [row.tallies[c] for c in Tally]
         cells.append("" if row.median_hours is None else f"{row.median_hours:.1f}")
         table.append(cells)
     return table
@@ -227,6 +231,9 @@ def scorecard_xlsx(card: Scorecard, *, names: Names, locale: str = "zh") -> byte
     sheet = book.create_sheet(title=f"{card.start:%Y%m%d}-{card.end:%Y%m%d}")
     for cells in scorecard_table(card, names=names, locale=locale):
         sheet.append(cells)
+    notes = book.create_sheet(title="口径" if _locale(locale) == "zh" else "Definitions")
+    for name, meaning in definitions(_locale(locale)):
+        notes.append([name, meaning])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,12 +1,15 @@
 """The mayor's scorecard: 签收率, 响应率, 办结率, 按时办结率, 满意率, 参评率, 重办率, 回退率, 督办, median
-handling time, per department, handler, topic or district, for any range of local days.
+handling time, and the counts of 重复诉求 and of the 督办 ladder's steps, per department, handler,
+topic or district, for any range of local days.
 
 What "due" means, and every definition (the one place they are written; ``wenzheng report month``,
-the console and the exports all read them from here):
+the console and the exports all read them from here; ``DEFINITIONS`` says them in Chinese and
+English for the pages and the reports):
 
 * The period is ``start``..``end``, local days in the service's time zone, both inclusive; given
   ``now``, it ends there too (a deadline later this month has not fallen yet: the month so far).
-* Tickets withdrawn by the citizen or merged as duplicates are left out: nothing was owed on them.
+* Tickets withdrawn by the citizen or merged as duplicates (关联: a 重复件) are left out of every
+  figure and every count: nothing was owed on them, and the matter is counted on the original.
 * **Respond-due** tickets: those whose *first-round* respond deadline (``first_respond_due_at``,
   kept by migration 0011: rework and 督办 do not move it) fell in the period.
 * **Answer-due** tickets: those whose first-round answer deadline (``first_answer_due_at``, moved
@@ -24,19 +27,33 @@ the console and the exports all read them from here):
   (each ticket once, with its latest rating: two 不满意 on one ticket count once).
 * 参评率 = answer-due tickets rated ÷ answer-due tickets answered.
 * 重办率 = answer-due tickets reopened after 不满意 (退回重办) ÷ answer-due tickets answered.
-* 督办 = answer-due tickets escalated (overdue or a second 不满意) ÷ answer-due tickets.
+* 督办 = answer-due tickets that were ever put under 督办 (a 黄牌 or 红牌 in ``escalation_steps``;
+  for tickets from before that table, the ``escalated`` flag) ÷ answer-due tickets. A supervisor's
+  解除督办 does not take it back: the card was shown, so it counts.
 * Median handling time = the median, over answer-due tickets answered, of the hours from filing to
   the first answer.
 
-Grouping: by the ticket's current department (回退率: its first department), by handler (who
-answered it, else who holds it), by topic, by district. ``None`` keys are "not routed" /
-"nobody" / "unknown district".
+Counts (``Tally``): events that happened in the period, not a cohort, so they have no rate:
+
+* 重复诉求 = tickets filed in the period that were flagged as the same citizen's same matter again
+  (``repeat_requests``); by department, where the repeat was filed.
+* 提醒, 黄牌, 红牌 = the 督办 ladder's steps taken in the period (``escalation_steps``): reminders
+  before a deadline, yellow cards at a passed deadline (or a second 不满意, or a 催办 after the
+  deadline), red cards; 催办 = citizens' 催办 that counted (one per ticket per interval), before
+  or after the deadline. By department, a step counts where it was taken (the department the
+  ticket was in then), so a 黄牌 stays with the department that missed the deadline.
+
+Grouping: by the ticket's current department (回退率: its first department; the counts: see
+above), by handler (who answered it, else who holds it), by topic, by district. ``None`` keys are
+"not routed" / "nobody" / "unknown district".
 
 For console-web: ``scorecard(session, start=, end=, tz=, by=, now=)`` -> ``Scorecard``; each
-``ScoreRow.figures[Kpi.X]`` is a ``Figure`` with ``numerator``, ``denominator`` and ``rate``; the
-tickets behind a figure: ``tickets_behind(session, start=, end=, tz=, by=, key=row.key, kpi=,
-part=Part.NUMERATOR, now=)`` -> ticket numbers, shown with ``QueueFilter(numbers=..., statuses=())``.
-Speed: each cohort is a range on ``ix_tickets_first_respond_due`` / ``ix_tickets_first_answer_due``.
+``ScoreRow.figures[Kpi.X]`` is a ``Figure`` with ``numerator``, ``denominator`` and ``rate``, and
+``ScoreRow.tallies[Tally.X]`` a count; the tickets behind a figure: ``tickets_behind(session,
+start=, end=, tz=, by=, key=row.key, kpi=, part=Part.NUMERATOR, now=)`` (a count: ``tally_behind``)
+-> ticket numbers, shown with ``QueueFilter(numbers=..., statuses=())``.
+Speed: each cohort is a range on ``ix_tickets_first_respond_due`` / ``ix_tickets_first_answer_due``;
+the counts are ranges on ``ix_escalation_steps_day`` / ``ix_repeat_requests_day``.
 """
 
 from __future__ import annotations
@@ -50,11 +67,12 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Staff, Ticket
+from storage.models import EscalationStep, RepeatRequest, Staff, Ticket
+from tickets.escalation import Step
 from tickets.lifecycle import Status
 
 RESPONSE_WINDOW = timedelta(hours=8)  # 响应率: first contact within 8 hours of filing
@@ -102,6 +120,112 @@ KPI_NAMES: Mapping[Kpi, Mapping[str, str]] = MappingProxyType(
     }
 )
 MEDIAN_NAME: Mapping[str, str] = MappingProxyType({"zh": "办理时长中位数(小时)", "en": "Median hours to answer"})
+
+
+class Tally(StrEnum):
+    """Counts of what happened in the period (no cohort, no rate): see the module docstring."""
+
+    REPEAT_REQUESTS = "repeat_requests"  # 重复诉求
+    REMINDERS = "reminders"  # 提醒: the ladder's first rung
+    YELLOW_CARDS = "yellow_cards"  # 黄牌
+    RED_CARDS = "red_cards"  # 红牌
+    URGES = "urges"  # 催办
+
+
+TALLY_NAMES: Mapping[Tally, Mapping[str, str]] = MappingProxyType(
+    {
+        Tally.REPEAT_REQUESTS: {"zh": "重复诉求", "en": "Repeat requests"},
+        Tally.REMINDERS: {"zh": "提醒", "en": "Reminders"},
+        Tally.YELLOW_CARDS: {"zh": "黄牌", "en": "Yellow cards"},
+        Tally.RED_CARDS: {"zh": "红牌", "en": "Red cards"},
+        Tally.URGES: {"zh": "催办", "en": "Chased by citizens (催办)"},
+    }
+)
+
+# Each figure's definition in words, Chinese and English: the console's scorecard shows them, the
+# report prints them and the workbook carries them on a sheet of their own.
+DEFINITIONS: Mapping[Kpi | Tally | str, tuple[str, str]] = MappingProxyType(
+    {
+        Kpi.CLAIM_RATE: (
+            "首轮签收时限落在期间内的工单中，在时限前签收的比例。",
+            "Of the tickets whose first respond deadline fell in the period, those claimed by it.",
+        ),
+        Kpi.RESPONSE_RATE: (
+            "同上工单中，提交后 8 小时内签收或答复的比例。",
+            "Of the same tickets, those claimed or answered within 8 hours of filing.",
+        ),
+        Kpi.TRANSFER_RATE: (
+            "同上工单中，被转办出去的比例（按首个承办部门统计）。",
+            "Of the same tickets, those transferred away (counted for the department that received them first).",
+        ),
+        Kpi.CONCLUSION_RATE: (
+            "首轮办结时限落在期间内的工单中，已答复或不予受理的比例。",
+            "Of the tickets whose first answer deadline fell in the period, those answered or rejected.",
+        ),
+        Kpi.ON_TIME_RATE: (
+            "同上工单中，在首轮办结时限前答复或不予受理的比例。",
+            "Of the same tickets, those answered or rejected by that deadline.",
+        ),
+        Kpi.SATISFACTION_RATE: (
+            "同上工单中已评价的，最后一次评价为满意或基本满意的比例。",
+            "Of the same tickets rated, those whose latest rating is satisfied or mostly satisfied.",
+        ),
+        Kpi.RATING_RATE: (
+            "同上工单中已答复的，市民作出评价的比例。",
+            "Of the same tickets answered, those the citizen rated.",
+        ),
+        Kpi.REWORK_RATE: (
+            "同上工单中已答复的，因不满意退回重办的比例。",
+            "Of the same tickets answered, those sent back for rework after a 不满意.",
+        ),
+        Kpi.ESCALATIONS: (
+            "同上工单中，曾被黄牌或红牌督办的件数（解除督办后仍计入）。",
+            "Of the same tickets, those that ever got a yellow or red card (still counted after the card was cleared).",
+        ),
+        Tally.REPEAT_REQUESTS: (
+            "期间内同一市民 30 天内再次反映同一问题的件数，计入受理该件的部门。",
+            "Tickets filed in the period by a citizen raising the same matter again within 30 days, "
+            "counted for the department that received the repeat.",
+        ),
+        Tally.REMINDERS: (
+            "期间内到期前发给承办人的提醒次数。",
+            "Reminders sent to handlers before a deadline in the period.",
+        ),
+        Tally.YELLOW_CARDS: (
+            "期间内的黄牌督办次数（超期、第二次不满意或超期催办），计入当时的承办部门。",
+            "Yellow cards in the period (a passed deadline, a second 不满意, or a 催办 after the deadline), "
+            "counted for the department the ticket was in then.",
+        ),
+        Tally.RED_CARDS: (
+            "期间内的红牌督办次数，计入当时的承办部门。",
+            "Red cards in the period, counted for the department the ticket was in then.",
+        ),
+        Tally.URGES: (
+            "期间内市民有效催办的次数（到期前提醒承办人，超期则督办升级）。",
+            "Citizens' 催办 that counted in the period (before the deadline a reminder, after it a card).",
+        ),
+        "median": (
+            "首轮办结时限落在期间内且已答复的工单，从提交到首次答复的小时数中位数。",
+            "Of the tickets due an answer in the period and answered, the median hours from filing to "
+            "the first answer.",
+        ),
+        "left_out": (
+            "市民撤回的工单和关联为重复件的工单不计入任何指标。",
+            "Tickets the citizen withdrew and tickets linked as duplicates are left out of every figure.",
+        ),
+    }
+)
+
+
+def definitions(locale: str) -> list[tuple[str, str]]:
+    """(name, definition) for every figure and count, in the table's order, then the general rule."""
+    lang = "en" if locale == "en" else "zh"
+    pick = 1 if lang == "en" else 0
+    named: list[tuple[str, str]] = [(KPI_NAMES[k][lang], DEFINITIONS[k][pick]) for k in Kpi]
+    named += [(TALLY_NAMES[c][lang], DEFINITIONS[c][pick]) for c in Tally]
+    named.append((MEDIAN_NAME[lang], DEFINITIONS["median"][pick]))
+    named.append(("", DEFINITIONS["left_out"][pick]))
+    return named
 
 
 class Part(StrEnum):
@@ -157,6 +281,17 @@ def _concluded_on_time(dialect: str) -> ColumnElement[bool]:
     return and_(_concluded_at().is_not(None), _concluded_at() <= Ticket.first_answer_due_at)
 
 
+CARD_STEPS = (Step.YELLOW.value, Step.RED.value)
+
+
+def _carded(dialect: str) -> ColumnElement[bool]:
+    """Ever under 督办: a 黄牌/红牌 step (one probe of ``ix_escalation_steps_ticket_id``), which a
+    later 解除督办 does not remove; ``escalated`` for tickets escalated before steps were kept
+    (migration 0014)."""
+    card = exists().where(EscalationStep.ticket_id == Ticket.id, EscalationStep.step.in_(CARD_STEPS))
+    return or_(Ticket.escalated.is_(True), card)
+
+
 RULES: Mapping[Kpi, KpiRule] = MappingProxyType(
     {
         Kpi.CLAIM_RATE: KpiRule(Cohort.RESPOND, _always, _claimed_on_time),
@@ -167,7 +302,7 @@ RULES: Mapping[Kpi, KpiRule] = MappingProxyType(
         Kpi.SATISFACTION_RATE: KpiRule(Cohort.ANSWER, _rated, lambda d: Ticket.latest_score.in_(SATISFIED_SCORES)),
         Kpi.RATING_RATE: KpiRule(Cohort.ANSWER, _answered, lambda d: _rated()),
         Kpi.REWORK_RATE: KpiRule(Cohort.ANSWER, _answered, lambda d: Ticket.rework_count > 0),
-        Kpi.ESCALATIONS: KpiRule(Cohort.ANSWER, _always, lambda d: Ticket.escalated.is_(True)),
+        Kpi.ESCALATIONS: KpiRule(Cohort.ANSWER, _always, _carded),
     }
 )
 
@@ -192,6 +327,7 @@ class ScoreRow:
     median_hours: float | None  # filing to first answer, answer-due tickets answered
     respond_due: int  # tickets in the respond cohort
     answer_due: int  # tickets in the answer cohort
+    tallies: Mapping[Tally, int]  # every ``Tally``, 0 when none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -291,6 +427,63 @@ async def _durations(
     return found
 
 
+def _tally_group(by: GroupBy, department: Any) -> Any:
+    """A count's group: by department where it happened (the row's stored department), else as
+    the figures (the ticket's handler, topic, district)."""
+    return department if by is GroupBy.DEPARTMENT else _group_column(by, None)
+
+
+def _step_flags() -> dict[Tally, ColumnElement[bool]]:
+    urged = and_(EscalationStep.cause == "urge", EscalationStep.step.in_((Step.URGE.value, *CARD_STEPS)))
+    return {
+        Tally.REMINDERS: EscalationStep.step == Step.REMIND.value,
+        Tally.YELLOW_CARDS: EscalationStep.step == Step.YELLOW.value,
+        Tally.RED_CARDS: EscalationStep.step == Step.RED.value,
+        Tally.URGES: urged,
+    }
+
+
+def _step_where(low: datetime, high: datetime) -> list[ColumnElement[bool]]:
+    return [EscalationStep.created_at >= low, EscalationStep.created_at < high, Ticket.status.not_in(LEFT_OUT)]
+
+
+def _repeat_where(low: datetime, high: datetime) -> list[ColumnElement[bool]]:
+    return [RepeatRequest.created_at >= low, RepeatRequest.created_at < high, Ticket.status.not_in(LEFT_OUT)]
+
+
+async def _tallies(
+    session: AsyncSession, by: GroupBy, low: datetime, high: datetime
+) -> dict[str | None, dict[Tally, int]]:
+    """Steps and 重复诉求 in the period per group: two range reads, each joined to its ticket (for
+    the grouping and to leave out withdrawn tickets and 重复件)."""
+    found: dict[str | None, dict[Tally, int]] = {}
+    flags = _step_flags()
+    group = _tally_group(by, EscalationStep.department_code).label("g")
+    stmt = (
+        select(group, *(func.sum(case((flag, 1), else_=0)) for flag in flags.values()))
+        .select_from(EscalationStep)
+        .join(Ticket, Ticket.id == EscalationStep.ticket_id)
+        .where(*_step_where(low, high))
+        .group_by(group)
+    )
+    for row in (await session.execute(stmt)).all():
+        counts = found.setdefault(_key(row[0]), {})
+        for i, tally in enumerate(flags):
+            counts[tally] = counts.get(tally, 0) + int(row[1 + i] or 0)
+    group = _tally_group(by, RepeatRequest.department_code).label("g")
+    stmt = (
+        select(group, func.count())
+        .select_from(RepeatRequest)
+        .join(Ticket, Ticket.id == RepeatRequest.ticket_id)
+        .where(*_repeat_where(low, high))
+        .group_by(group)
+    )
+    for key, count in (await session.execute(stmt)).all():
+        counts = found.setdefault(_key(key), {})
+        counts[Tally.REPEAT_REQUESTS] = counts.get(Tally.REPEAT_REQUESTS, 0) + int(count)
+    return {key: counts for key, counts in found.items() if any(counts.values())}
+
+
 async def _handler_names(session: AsyncSession, keys: set[str | None]) -> dict[str, str]:
     ids = [int(k) for k in keys if k is not None and k.isdigit()]
     if not ids:
@@ -322,10 +515,13 @@ async def scorecard(
     low, high = bounds(start, end, tz, now)
     merged = await _count(session, by, low, high)
     durations = await _durations(session, by, low, high)
-    keys = set(merged) | set(durations)
+    tallies = await _tallies(session, by, low, high)
+    keys = set(merged) | set(durations) | set(tallies)
     names = await _handler_names(session, keys) if by is GroupBy.HANDLER else {}
 
-    def row(key: str | None, figures: Mapping[Kpi, Figure], hours: Counter[float]) -> ScoreRow:
+    def row(
+        key: str | None, figures: Mapping[Kpi, Figure], hours: Counter[float], counts: Mapping[Tally, int]
+    ) -> ScoreRow:
         complete = {k: figures.get(k, Figure(k, 0, 0)) for k in Kpi}
         return ScoreRow(
             key=key,
@@ -334,10 +530,11 @@ async def scorecard(
             median_hours=_median(hours),
             respond_due=complete[Kpi.CLAIM_RATE].denominator,
             answer_due=complete[Kpi.CONCLUSION_RATE].denominator,
+            tallies=MappingProxyType({c: counts.get(c, 0) for c in Tally}),
         )
 
     ordered = sorted(keys, key=lambda k: (k is None, k or ""))
-    rows = tuple(row(k, merged.get(k, {}), durations.get(k, Counter())) for k in ordered)
+    rows = tuple(row(k, merged.get(k, {}), durations.get(k, Counter()), tallies.get(k, {})) for k in ordered)
     totals = {
         kpi: Figure(
             kpi,
@@ -349,7 +546,8 @@ async def scorecard(
     every_duration: Counter[float] = Counter()
     for hours in durations.values():
         every_duration.update(hours)
-    return Scorecard(start=start, end=end, by=by, rows=rows, total=row(None, totals, every_duration))
+    counted = {c: sum(r.tallies[c] for r in rows) for c in Tally}
+    return Scorecard(start=start, end=end, by=by, rows=rows, total=row(None, totals, every_duration, counted))
 
 
 async def tickets_behind(
@@ -378,4 +576,41 @@ async def tickets_behind(
         group = _group_column(by, kpi)
         where.append(group.is_(None) if key is None else cast(group, Ticket.number.type) == key)
     stmt = select(Ticket.number).where(*where).order_by(Ticket.number).limit(limit)
+    return [str(n) for n in (await session.execute(stmt)).scalars()]
+
+
+async def tally_behind(
+    session: AsyncSession,
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    by: GroupBy,
+    key: str | None,
+    tally: Tally,
+    whole: bool = False,
+    limit: int = BEHIND_LIMIT,
+    now: datetime | None = None,
+) -> list[str]:
+    """The numbers of the tickets behind a count (a ticket with two reminders is listed once), by
+    number, with the conditions ``scorecard`` counts with."""
+    low, high = bounds(start, end, tz, now)
+    if tally is Tally.REPEAT_REQUESTS:
+        table: Any = RepeatRequest
+        where = [*_repeat_where(low, high)]
+    else:
+        table = EscalationStep
+        where = [*_step_where(low, high), _step_flags()[tally]]
+    if not whole:
+        group = _tally_group(by, table.department_code)
+        where.append(group.is_(None) if key is None else cast(group, Ticket.number.type) == key)
+    stmt = (
+        select(Ticket.number)
+        .select_from(table)
+        .join(Ticket, Ticket.id == table.ticket_id)
+        .where(*where)
+        .distinct()
+        .order_by(Ticket.number)
+        .limit(limit)
+    )
     return [str(n) for n in (await session.execute(stmt)).scalars()]

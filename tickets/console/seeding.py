@@ -1,7 +1,8 @@
 """Acting out tickets through the real actions at chosen moments: ``wenzheng demo``'s month and the
 scorecard's hand-computed test month.
 
-A ``Script`` is a list of steps (file, claim, reply, rate, transfer, extend, reject, note), each at
+A ``Script`` is a list of steps (file, claim, reply, rate, transfer, extend, reject, note, link,
+unlink, a citizen's 催办, a supervisor's 解除督办), each at
 its own time; ``run`` plays them in time order, each in its own transaction, and fires the stored
 timers (reminders, 督办 at an overdue deadline, unrated answers closed) at their due times in
 between, exactly as the timer worker would. Every change therefore goes through the functions the
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.ports import Place, TicketDraft
 from storage.models import Staff, Ticket
-from tickets import linking, rating, routing, staff_actions, timers
+from tickets import escalation, linking, rating, routing, staff_actions, timers
 from tickets.context import Refused, Workflow
 from tickets.intake_port import SqlIntakePort
 from tickets.lifecycle import IllegalTransition
@@ -139,6 +140,22 @@ class Script:
             at,
             lambda s, staff, t, now: linking.link(self.flow, s, staff, t, self.numbers[original_key], now),
         )
+
+    def unlink(self, key: str, name: str, at: datetime) -> None:
+        self._staff_step(key, name, at, lambda s, staff, t, now: linking.unlink(self.flow, s, staff, t, now))
+
+    def clear_supervision(self, key: str, name: str, at: datetime, reason: str = "已约谈承办人，限期办结") -> None:
+        """解除督办 by a supervisor."""
+        self._staff_step(key, name, at, lambda s, staff, t, now: escalation.clear(self.flow, s, staff, t, reason, now))
+
+    def urge(self, key: str, at: datetime) -> None:
+        """The citizen's 催办 (a reminder before the deadline, a rung up after it)."""
+
+        async def step(session: AsyncSession, now: datetime) -> None:
+            ticket = await self._ticket(session, key)
+            await escalation.urge(self.flow, session, ticket, f"citizen:{ticket.citizen_id}", now)
+
+        self._add(at, step)
 
     def rate(self, key: str, at: datetime, score: int, comment: str = "") -> None:
         async def step(session: AsyncSession, now: datetime) -> None:

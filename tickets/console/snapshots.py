@@ -8,6 +8,10 @@ HH:MM"). A snapshot is exact as of its time; anything filed, answered or rated s
 next refresh (at most a minute for this month, ``PREVIOUS_EVERY`` for last month, whose late
 ratings still count), or at once when a supervisor asks for a refresh. Other periods (a range, an
 older month) are counted on request, as before.
+
+The body carries its format's ``version``: a row written in an older format (before the counts of
+issue #16, or by a worker not yet upgraded) is treated as missing, so it is counted again at once
+rather than shown without them; the table itself did not change, so no migration is needed.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.scorecard_snapshots import ScorecardSnapshotRepository
-from tickets.console.scorecard import Figure, GroupBy, Kpi, Scorecard, ScoreRow, scorecard
+from tickets.console.scorecard import Figure, GroupBy, Kpi, Scorecard, ScoreRow, Tally, scorecard
 
 CURRENT_EVERY = timedelta(seconds=55)  # the loop runs every minute: a snapshot older than this is due
 PREVIOUS_EVERY = timedelta(minutes=10)
+VERSION = 2  # 2: rows carry ``tallies`` (重复诉求 and the 督办 steps) and 督办 counts cleared cards
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +68,7 @@ def _row_body(row: ScoreRow) -> dict[str, Any]:
         "median_hours": row.median_hours,
         "respond_due": row.respond_due,
         "answer_due": row.answer_due,
+        "tallies": {c.value: n for c, n in row.tallies.items()},
     }
 
 
@@ -76,17 +82,24 @@ def _row(body: Mapping[str, Any]) -> ScoreRow:
         median_hours=None if median is None else float(median),
         respond_due=int(body["respond_due"]),
         answer_due=int(body["answer_due"]),
+        tallies=MappingProxyType({c: int(body["tallies"].get(c.value, 0)) for c in Tally}),
     )
 
 
 def encode(card: Scorecard) -> dict[str, Any]:
     return {
+        "version": VERSION,
         "start": card.start.isoformat(),
         "end": card.end.isoformat(),
         "by": card.by.value,
         "rows": [_row_body(r) for r in card.rows],
         "total": _row_body(card.total),
     }
+
+
+def up_to_date(body: Mapping[str, Any]) -> bool:
+    """Written in this format (an older one lacks figures this code shows)."""
+    return body.get("version") == VERSION
 
 
 def decode(body: Mapping[str, Any]) -> Scorecard:
@@ -106,7 +119,7 @@ class Snapshots:
 
     async def stored(self, session: AsyncSession, *, start: date, end: date, by: GroupBy) -> Snapshot | None:
         found = await self._repo.get(session, start=start, end=end, grouping=by.value)
-        if found is None:
+        if found is None or not up_to_date(found.body):
             return None
         return Snapshot(card=decode(found.body), as_of=found.computed_at)
 
@@ -151,7 +164,7 @@ class Snapshots:
         for month, every in ((current, CURRENT_EVERY), (previous, PREVIOUS_EVERY)):
             for by in GroupBy:
                 stored = await self._repo.get(session, start=month.start, end=month.end, grouping=by.value)
-                if stored is None or now - stored.computed_at >= every:
+                if stored is None or now - stored.computed_at >= every or not up_to_date(stored.body):
                     found.append((month, by))
         return found
 

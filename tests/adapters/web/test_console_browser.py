@@ -2,11 +2,13 @@
 
 A citizen files an inquiry on a phone-sized /chat; 张三 (城市管理局) is already signed in to
 /console and sees it arrive on the desk without reloading, filters the desk, opens it with the
-keyboard (j, Enter), claims it (签收) and answers with a reply template; the citizen's chat receives
+keyboard (j, Enter), sees the seeded street lamp suggested as a duplicate, links it (关联) and
+unlinks it (取消关联), claims it (签收) and answers with a reply template; the citizen's chat receives
 the answer through the production path (workflow → outbox → worker → mailbox → event stream).
-王主任 (supervisor) opens the scorecard and follows a figure to the tickets behind it. 李四 of
-another department is refused the ticket (403). Screenshots go to the test's folder (the README's
-pictures come from ``scripts/console_screenshots.py`` on demo data).
+王主任 (supervisor) opens the scorecard and follows a figure to the tickets behind it, clears the
+overdue ticket's 黄牌 on the 督办 page with a reason, and finds no hot topics yet. 李四 of another
+department is refused the ticket (403). Screenshots go to the test's folder (the README's pictures
+come from ``scripts/console_screenshots.py`` on demo data).
 """
 
 from __future__ import annotations
@@ -78,15 +80,12 @@ async def _file_as_citizen(phone: Page, base_url: str) -> str:
     box = phone.get_by_role("textbox")
     await box.fill(FIRST_MESSAGE)
     await box.press("Enter")
-    # The seeded street lamp is the same matter: before the summary the bot offers it (已有人反映,
-    # #16); this citizen files anyway (仍要单独提交: the summary, then 提交), as the desk should then
-    # show both.
-    choices = phone.locator(".msg.bot .choices").last
-    await choices.wait_for(timeout=STEP_MS)
-    separate = choices.get_by_role("button", name="仍要单独提交")
-    if await separate.count():
-        await separate.click()
-    submit = phone.locator(".msg.bot .choices").last.get_by_role("button", name="提交", exact=True)
+    # The seeded street lamp is the same matter: the bot offers it before the summary (已有人反映,
+    # #16); this citizen files anyway (仍要单独提交 shows the summary), as the desk should show both.
+    separate = phone.get_by_role("button", name="仍要单独提交", exact=True)
+    await separate.wait_for(timeout=STEP_MS)
+    await separate.click()
+    submit = phone.get_by_role("button", name="提交", exact=True).last
     await submit.wait_for(timeout=STEP_MS)
     await submit.click()
     filed = phone.locator(".msg.bot .bubble", has_text=TICKET, has_not_text="已有人反映").last
@@ -165,6 +164,16 @@ async def test_handler_and_supervisor_work_the_console(chromium: str, server: Se
             thread = await desk.locator("ol.thread").inner_text()
             assert "提交了问政" in thread and "分派给 城市管理局" in thread and "citizen:" not in thread
 
+            # 4b. The seeded street lamp is suggested as a duplicate: 关联, then 取消关联 (#16).
+            suggestion = desk.locator("li.suggestion", has_text=seeded.numbers["lamp"])
+            assert "同一地点" in await suggestion.inner_text() or "相距" in await suggestion.inner_text()
+            await suggestion.get_by_role("button", name="关联", exact=True).click()
+            await desk.locator(".flash.done", has_text=f"已关联：{number}").wait_for(timeout=STEP_MS)
+            assert seeded.numbers["lamp"] in await desk.locator("p.linked").inner_text()
+            await desk.get_by_role("button", name="取消关联", exact=True).click()
+            await desk.locator(".flash.done", has_text=f"已取消关联：{number}").wait_for(timeout=STEP_MS)
+            assert await desk.locator("p.linked").count() == 0
+
             # 5. 签收, then a reply from the topic's template.
             await desk.get_by_role("button", name="签收", exact=True).click()
             await desk.locator(".flash.done", has_text=f"已接单：{number}").wait_for(timeout=STEP_MS)
@@ -211,6 +220,23 @@ async def test_handler_and_supervisor_work_the_console(chromium: str, server: Se
             await boss.locator("#queue").wait_for(timeout=STEP_MS)
             behind = await boss.locator("tr.ticket").evaluate_all("rs => rs.map(r => r.dataset.number)")
             assert behind == [seeded.numbers["smell"]]
+
+            # 8. The 督办 page: the overdue ticket is on a 黄牌; 王主任 clears it with a reason.
+            await boss.get_by_role("link", name="督办", exact=True).click()
+            card = boss.locator("tr.supervised", has_text=seeded.numbers["smell"])
+            await card.wait_for(timeout=STEP_MS)
+            assert "黄牌" in await card.inner_text() and "超过响应期限仍未接单" in await card.inner_text()
+            await boss.screenshot(path=str(shots / "console-supervision.png"), full_page=True)
+            await card.get_by_placeholder("解除原因（必填）").fill("已电话督促，今天签收")
+            await card.get_by_role("button", name="解除督办").click()
+            await boss.locator(".flash.done", has_text=f"已解除督办：{seeded.numbers['smell']}").wait_for(
+                timeout=STEP_MS
+            )
+            assert await boss.locator("tr.supervised").count() == 0
+
+            # 9. Hot topics: no daily run yet, and the page says so.
+            await boss.get_by_role("link", name="热点", exact=True).click()
+            await boss.locator("#hot-empty", has_text="今日暂无热点").wait_for(timeout=STEP_MS)
             await boss_ctx.close()
             assert not problems, problems
         finally:

@@ -55,20 +55,25 @@ async def test_month_table_is_the_scorecard_with_hand_counted_figures(
     config = november.services.config
     code, out, err = await report(config, "month", "--month", "2026-11", capsys=capsys, clock=Clock(DECEMBER))
     assert (code, err) == (0, "")
-    title, header, *rows = out.splitlines()
+    table, definitions = out.split("\n\n")
+    title, header, *rows = table.splitlines()
     assert title.startswith("2026-11 (Asia/Shanghai) by department:") and "latest rating" in title
     assert header.split() == [
         "DEPARTMENT", "NAME", "签收率", "响应率", "回退率", "办结率", "按时办结率", "满意率", "参评率", "重办率",
-        "督办", "逾期", "时长中位(h)",
+        "督办", "逾期", "重复诉求", "提醒", "黄牌", "红牌", "催办", "时长中位(h)",
     ]  # fmt: skip
+    # The counts (test_scorecard.py): T14 is urban's 重复诉求; T5's reminder came in transport.
     assert [r.split() for r in rows] == [
         ["transport", "交通运输局", "100.0%(1/1)", "100.0%(1/1)", "-", "100.0%(1/1)", "100.0%(1/1)", "-",
-         "0.0%(0/1)", "0.0%(0/1)", "0", "0", "48.0"],
+         "0.0%(0/1)", "0.0%(0/1)", "0", "0", "0", "1", "0", "0", "0", "48.0"],
         ["urban", "城市管理局", "72.7%(8/11)", "63.6%(7/11)", "8.3%(1/12)", "90.9%(10/11)", "81.8%(9/11)",
-         "87.5%(7/8)", "88.9%(8/9)", "33.3%(3/9)", "5", "2", "48.0"],
+         "87.5%(7/8)", "88.9%(8/9)", "33.3%(3/9)", "5", "2", "1", "6", "5", "3", "0", "48.0"],
         ["TOTAL", "75.0%(9/12)", "66.7%(8/12)", "8.3%(1/12)", "91.7%(11/12)", "83.3%(10/12)", "87.5%(7/8)",
-         "80.0%(8/10)", "30.0%(3/10)", "5", "2", "48.0"],
+         "80.0%(8/10)", "30.0%(3/10)", "5", "2", "1", "7", "5", "3", "0", "48.0"],
     ]  # fmt: skip
+    assert (
+        definitions.startswith("口径 / Definitions:") and "督办：" in definitions and "Escalated (督办):" in definitions
+    )
 
 
 async def test_month_by_district_json_and_exports(

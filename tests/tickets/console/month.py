@@ -74,9 +74,11 @@ def write_november(script: Script) -> None:
     script.claim("T1", "张三", at(11, 2, 10))
     script.reply("T1", "张三", at(11, 3, 10))
     script.rate("T1", at(11, 3, 12), 1)
-    # T2: claimed 11 h after filing (respond deadline 17:00 passed: 督办 at 17:00), 基本满意.
+    # T2: claimed 11 h after filing (respond deadline 17:00 passed: 督办 at 17:00), 基本满意. The
+    # supervisor clears the 督办 the next morning (解除督办): it still counts as 督办.
     script.file("T2", at(11, 2, 9), filing("c2"))
     script.claim("T2", "张三", at(11, 2, 20))
+    script.clear_supervision("T2", "李四", at(11, 3, 10))
     script.reply("T2", "张三", at(11, 4, 9))
     script.rate("T2", at(11, 4, 12), 2)
     # T3: answered after its deadline (11-11 23:59:59: 督办), 不满意, reworked, then 满意.
@@ -140,8 +142,9 @@ def write_november(script: Script) -> None:
     script.claim("T13", "张三", at(10, 30, 10))
     script.reply("T13", "张三", at(11, 6, 9))
     script.rate("T13", at(11, 6, 10), 1)
-    # T14: filed 11-30 20:00: respond due 12-01 04:00 local: in no November figure.
-    script.file("T14", at(11, 30, 20), filing("c14"))
+    # T14: filed 11-30 20:00: respond due 12-01 04:00 local: in no November figure. Its citizen is
+    # T1's, about the same street lamp: a 重复诉求, urban's, counted in November (when it was filed).
+    script.file("T14", at(11, 30, 20), filing("c1"))
 
 
 @pytest.fixture

@@ -11,8 +11,16 @@ Answer-due in November (first answer deadline, with T7's 延期 to 11-27; T12's 
   Answered: the 11 less T9 = 10. Rated (latest rating): T1 1, T2 2, T3 1, T4 2, T7 1, T11 3, T13 1,
   T16 2 = 8 (T5, T8 expired unrated); 满意 or 基本满意: 7. 重办 (reopened after 不满意): T3 T4 T11.
   督办: T2 and T6 (respond deadline), T3 (answer deadline), T4 (second 不满意), T11 (its rework
-  deadline 11-26) = 5.
+  deadline 11-26) = 5. T2's was cleared (解除督办) the next morning: it still counts.
   Hours from filing to the first answer: 25 48 263 24 48 384 24 24 168 48 -> median 48.
+Counts of November's events (the 督办 ladder's steps where they were taken, 重复诉求 where filed):
+  提醒 (a deadline 4 h away, or the last office moment before): T2 13:00, T6 13:00, T16 11-16 18:00
+  (its 24-h respond deadline falls at 09:00 the next day), T3 11-11 18:00, T6 11-18 18:00, T11
+  11-26 18:00 = 6 urban's; T5 15:00, after its 转办 at 11:00 reset the respond deadline (urban's
+  13:00 one was cancelled; 王五 claimed at 15:00, just after it) = 1 transport's.
+  黄牌: T2, T6 (respond deadline), T3, T11 (answer deadline), T4 (second 不满意) = 5.
+  红牌 two working days later, still open: T6 11-11, T3 11-13 (reopened by 不满意 that noon), T11 11-30
+  = 3; T2 was answered and T4 closed before theirs. 催办: none. 重复诉求: T14 (T1's citizen again) = 1.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from sqlalchemy import func, select
 
 from storage.models import Rating, Staff, Ticket
 from tests.tickets.console.month import END, START, TZ, Month, at, november
-from tickets.console.scorecard import Figure, GroupBy, Kpi, Part, scorecard, tickets_behind
+from tickets.console.scorecard import Figure, GroupBy, Kpi, Part, Tally, scorecard, tally_behind, tickets_behind
 
 __all__ = ["november"]
 
@@ -121,3 +129,31 @@ async def test_an_empty_period_has_no_rates_not_zero(november: Month) -> None:
         )
     assert card.rows == ()
     assert all(f.rate is None for f in card.total.figures.values())
+
+
+async def test_a_cleared_card_counts_and_the_months_counts(november: Month) -> None:
+    n = november.numbers
+    async with november.services.sessions() as session:
+        card = await scorecard(session, start=START, end=END, tz=TZ, by=GroupBy.DEPARTMENT)
+        t2 = (await session.execute(select(Ticket).where(Ticket.number == n["T2"]))).scalar_one()
+        repeats = await tally_behind(
+            session, start=START, end=END, tz=TZ, by=GroupBy.DEPARTMENT, key="urban", tally=Tally.REPEAT_REQUESTS
+        )
+    assert (t2.escalation_level, t2.escalated) == (0, False)  # 解除督办 took it off the ladder...
+    assert card.total.figures[Kpi.ESCALATIONS].numerator == 5  # ...and it still counts
+    rows = {r.key: dict(r.tallies) for r in card.rows}
+    assert rows["urban"] == {
+        Tally.REPEAT_REQUESTS: 1,
+        Tally.REMINDERS: 6,
+        Tally.YELLOW_CARDS: 5,
+        Tally.RED_CARDS: 3,
+        Tally.URGES: 0,
+    }
+    assert rows["transport"] == {
+        Tally.REPEAT_REQUESTS: 0,
+        Tally.REMINDERS: 1,
+        Tally.YELLOW_CARDS: 0,
+        Tally.RED_CARDS: 0,
+        Tally.URGES: 0,
+    }
+    assert repeats == [n["T14"]]

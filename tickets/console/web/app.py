@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from tickets.console.web import desk, login, scorecard_page, ticket_page
+from tickets.console.web import desk, hot_page, login, scorecard_page, supervision_page, ticket_page
 from tickets.console.web.ports import ConsoleDeps
 from tickets.console.web.rendering import refusal
 from tickets.console.web.security import DEPS, make_guard
@@ -47,4 +47,6 @@ def console_app(deps: ConsoleDeps) -> web.Application:
     desk.add_routes(app)
     ticket_page.add_routes(app)
     scorecard_page.add_routes(app)
+    supervision_page.add_routes(app)
+    hot_page.add_routes(app)
     return app

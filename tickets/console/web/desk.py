@@ -22,7 +22,7 @@ from dialogs.staff_commands import StaffCommand, Verb
 from storage.console_views import delete_view, save_view, views_of
 from storage.models import Staff
 from tickets.console.queue import QUEUED, QueueFilter, QueueOrder, QueuePage, QueueRow, find_tickets
-from tickets.console.scorecard import GroupBy, Kpi, Part, tickets_behind
+from tickets.console.scorecard import GroupBy, Kpi, Part, Tally, tally_behind, tickets_behind
 from tickets.console.web.presentation import NEAR_ANSWER, NEAR_RESPOND, Countdown, countdown
 from tickets.console.web.rendering import render, see_other
 from tickets.console.web.security import DEPS, Viewer, viewer_of
@@ -97,30 +97,33 @@ def page_query(query: Mapping[str, str], **changes: object) -> str:
 
 
 async def filter_with_behind(request: web.Request, viewer: Viewer, *, page_size: int = PAGE_SIZE) -> QueueFilter | None:
-    """The query's filter; for a scorecard figure's link (``kpi=…``) narrowed to the tickets
-    behind it. None: a figure with no tickets behind it (nothing to list)."""
+    """The query's filter; for a scorecard figure's link (``kpi=…``, or ``tally=…`` for a count)
+    narrowed to the tickets behind it. None: a figure with no tickets behind it (nothing to list)."""
     filt = filter_from(request.query, viewer, page_size=page_size)
     query = request.query
     try:
-        kpi = Kpi(query.get("kpi", ""))
+        tally = Tally(query["tally"]) if query.get("tally") else None
+        kpi = Kpi(query.get("kpi", "")) if tally is None else Kpi.ESCALATIONS
         part = Part(query.get("part", Part.NUMERATOR.value))
         by = GroupBy(query.get("by", GroupBy.DEPARTMENT.value))
         start, end = date.fromisoformat(query.get("start", "")), date.fromisoformat(query.get("end", ""))
     except ValueError:
         return filt
     deps = request.app[DEPS]
+    where: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "tz": deps.workflow.tz,
+        "by": by,
+        "key": query.get("key") or None,
+        "whole": query.get("whole") == "1",
+        "now": deps.clock(),  # the same cut-off as the scorecard the link came from
+    }
     async with deps.readers() as session:
-        numbers = await tickets_behind(
-            session,
-            start=start,
-            end=end,
-            tz=deps.workflow.tz,
-            by=by,
-            key=query.get("key") or None,
-            kpi=kpi,
-            part=part,
-            whole=query.get("whole") == "1",
-            now=deps.clock(),  # the same cut-off as the scorecard the link came from
+        numbers = (
+            await tally_behind(session, tally=tally, **where)
+            if tally is not None
+            else await tickets_behind(session, kpi=kpi, part=part, **where)
         )
     return replace(filt, numbers=tuple(numbers), statuses=()) if numbers else None
 

@@ -24,7 +24,19 @@ from multidict import MultiDict, MultiMapping
 from tickets import staff_actions
 from tickets.console.export import Names, scorecard_csv, scorecard_xlsx, tickets_csv, tickets_xlsx
 from tickets.console.operations import undelivered
-from tickets.console.scorecard import KPI_NAMES, MEDIAN_NAME, GroupBy, Kpi, Part, Scorecard, ScoreRow, scorecard
+from tickets.console.scorecard import (
+    KPI_NAMES,
+    MEDIAN_NAME,
+    TALLY_NAMES,
+    GroupBy,
+    Kpi,
+    Part,
+    Scorecard,
+    ScoreRow,
+    Tally,
+    definitions,
+    scorecard,
+)
 from tickets.console.snapshots import Snapshot, Snapshots, is_kept
 from tickets.console.web.desk import NOTHING, filter_with_behind
 from tickets.console.web.rendering import refusal, render, see_other
@@ -64,10 +76,11 @@ def group_from(query: MultiMapping[str]) -> GroupBy:
     return GroupBy.DEPARTMENT
 
 
-def behind_link(period: Period, by: GroupBy, row: ScoreRow | None, kpi: Kpi, part: Part) -> str:
+def behind_link(period: Period, by: GroupBy, row: ScoreRow | None, kpi: Kpi | Tally, part: Part) -> str:
+    """The desk listing the tickets behind a figure (a KPI's part, or a count: ``tally=``)."""
+    which = {"kpi": kpi.value, "part": part.value} if isinstance(kpi, Kpi) else {"tally": kpi.value}
     params = {
-        "kpi": kpi.value,
-        "part": part.value,
+        **which,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         "by": by.value,
@@ -163,6 +176,9 @@ async def page(request: web.Request) -> web.StreamResponse:
             "groups": list(GroupBy),
             "kpis": list(Kpi),
             "kpi_name": lambda kpi: KPI_NAMES[kpi]["en" if loc == "en" else "zh"],
+            "tallies": list(Tally),
+            "tally_name": lambda tally: TALLY_NAMES[tally]["en" if loc == "en" else "zh"],
+            "definitions": definitions(loc),
             "median_name": MEDIAN_NAME["en" if loc == "en" else "zh"],
             "link": lambda row, kpi, part: behind_link(period, by, row, kpi, Part(part)),
             "download_query": urlencode(query),

@@ -64,7 +64,9 @@ def describe(
         "original": data.get("original") or "-",
         "text": data.get("text") or "",
         "topic": topic_name(str(data.get("topic") or "") or None),
-        "why": _why(data.get("why"), locale),
+        "why": _why(data.get("why") or data.get("cause"), locale),  # 督办 steps (#16) say ``cause``
+        "ticket": data.get("ticket") or "-",
+        "earlier": data.get("earlier") or "-",
         "due": _due(data.get("due"), locale, tz),
         "assignee": _assignee(data),
     }

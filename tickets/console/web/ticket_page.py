@@ -4,6 +4,10 @@ it through ``StaffDesk.perform``: the same department check, rules, refusals and
 
 Photos are served only here (``…/media/{index}``), after the same department check as the page;
 a citizen's upload is never reachable by a guessable public URL.
+
+Duplicates (#16): an open ticket shows its suggested duplicates (``tickets.duplicates.suggestions``,
+what the chat's 查看 lists) each with a 关联 button; a linked one shows its original and 取消关联;
+an original lists the tickets linked to it. 关联, 取消关联 and 解除督办 are the chat's verbs too.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
+from dialogs.privacy import mask_personal_data
 from dialogs.staff_commands import StaffCommand, Verb
 from storage.models import Ticket
-from tickets import staff_actions
+from tickets import duplicates, staff_actions
 from tickets.console.queue import QUEUED, QueueFilter, find_tickets
 from tickets.console.web.presentation import NEAR_ANSWER, NEAR_RESPOND, countdown
 from tickets.console.web.rendering import refusal, render
@@ -28,7 +33,7 @@ from tickets.lifecycle import OPEN, Status
 
 _STORED_PHOTO = re.compile(r"^webchat:([0-9a-f]{32}\.(?:jpg|jpeg|png|gif|webp))$")
 _MEDIA_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
-_NUMBER = re.compile(r"^WZ\d{8}-\d{4,}$")
+NUMBER = re.compile(r"^WZ\d{8}-\d{4,}$")
 MAX_TEXT = 2000
 
 # The form's ``verb`` -> (the command's verb, needs text, needs argument)
@@ -43,7 +48,24 @@ _FORMS: dict[str, tuple[Verb, bool, bool]] = {
     "close": (Verb.CLOSE, False, False),
     "duplicate": (Verb.DUPLICATE, False, True),
     "retopic": (Verb.RETOPIC, False, True),
+    "link": (Verb.LINK, False, True),
+    "unlink": (Verb.UNLINK, False, False),
+    "unsupervise": (Verb.UNSUPERVISE, True, False),
 }
+NEEDS_REASON = frozenset({Verb.TRANSFER, Verb.EXTEND, Verb.REJECT, Verb.UNSUPERVISE})
+SUMMARY = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A possible duplicate of the ticket, as the chat's 查看 lists it, with a masked summary."""
+
+    number: str
+    status: str
+    score: float
+    distance_m: int | None  # None: at the same named place (no coordinates to measure)
+    summary: str
+    linkable: bool  # still open: 关联 refuses an original that is answered or closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +91,7 @@ async def _ticket_for(request: web.Request, action: str) -> Ticket | web.Respons
     viewer = viewer_of(request)
     number = request.match_info["number"].upper()
     async with deps.readers() as session:
-        ticket = await deps.workflow.tickets.by_number(session, number) if _NUMBER.match(number) else None
+        ticket = await deps.workflow.tickets.by_number(session, number) if NUMBER.match(number) else None
     if ticket is None:
         return refusal(request, 404, "not_found", viewer.locale, number=number[:40])
     if not staff_actions.authorize(viewer.staff, ticket):
@@ -79,6 +101,40 @@ async def _ticket_for(request: web.Request, action: str) -> Ticket | web.Respons
             )
         return refusal(request, 403, "forbidden_ticket", viewer.locale, number=ticket.number)
     return ticket
+
+
+def _summary(details: str) -> str:
+    return mask_personal_data(details[:SUMMARY] + ("…" if len(details) > SUMMARY else ""))
+
+
+async def _duplicates(request: web.Request, ticket: Ticket, is_open: bool) -> dict[str, Any]:
+    """The original it is linked to, the tickets linked to it, and (open, not linked) suggestions."""
+    deps = request.app[DEPS]
+    flow = deps.workflow
+    repo = flow.duplicates.repo
+    suggested: list[Suggestion] = []
+    async with deps.readers() as session:
+        link = await repo.link_of(session, ticket.id)
+        original = await session.get(Ticket, link.original_id) if link is not None else None
+        linked_from = await repo.linked_to(session, ticket.id)
+        if link is None and is_open:
+            for match in await duplicates.suggestions(flow, session, ticket, deps.clock()):
+                other = match.ticket
+                suggested.append(
+                    Suggestion(
+                        number=other.number,
+                        status=other.status,
+                        score=match.score,
+                        distance_m=None if match.distance_m is None else round(match.distance_m),
+                        summary=_summary(other.details),
+                        linkable=Status(other.status) in OPEN or other.status == Status.SUBMITTED,
+                    )
+                )
+    return {
+        "linked_to": original.number if original is not None else None,
+        "linked_from": linked_from,
+        "suggestions": suggested,
+    }
 
 
 async def _context(request: web.Request, ticket: Ticket, viewer: Viewer) -> dict[str, Any]:
@@ -110,10 +166,12 @@ async def _context(request: web.Request, ticket: Ticket, viewer: Viewer) -> dict
         topic_name=topic_name,
     )
     place = " ".join(p for p in ("".join(x for x in (ticket.city, ticket.district) if x), ticket.address) if p)
+    is_open = status in OPEN or status is Status.SUBMITTED
     return {
+        **await _duplicates(request, ticket, is_open),
         "ticket": ticket,
         "status": status,
-        "is_open": status in OPEN or status is Status.SUBMITTED,
+        "is_open": is_open,
         "can_close": status is Status.ANSWERED,
         "type_name": kind.name.get(loc) if kind else ticket.type_code,
         "topic_name": topic_name(ticket.topic_code),
@@ -173,7 +231,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     argument = _field(form, "argument")
     problem = None
     if needs_text and not said:
-        problem = "reason_required" if verb in (Verb.TRANSFER, Verb.EXTEND, Verb.REJECT) else "text_required"
+        problem = "reason_required" if verb in NEEDS_REASON else "text_required"
     elif needs_argument and not argument:
         problem = "pick_required"
     flash_ok, flash = False, ""
