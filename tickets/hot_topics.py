@@ -29,8 +29,12 @@ One matter is one topic, however citizens put it, and a word two matters share g
   (most of them) that rise by themselves there, against their baseline tickets carrying no lead:
   夜里 and 工地 in a wording that never says 地铁, but not 危险 on the street-light complaints of
   every week that a 井盖 burst lifted.
-- A three-character word also counts as the word it starts with when others in the city use that
-  word alone (jieba keeps 地铁站, 暖气片, 停车场 whole).
+- A word of three or four characters also counts as the two it starts with when others in the city
+  use those alone (jieba keeps 地铁站, 暖气片, 燃气公司 whole).
+- Everyday words (老人, 小区, 受不了, 上个月: ``tickets.segment.EVERYDAY_WORDS``) are not counted:
+  bursts lift them and matters share them.
+- Groups most of whose tickets each carry the same word are one matter put different ways (燃气费
+  翻了一倍 and 燃气公司乱收费); that word leads the topic if it is hot.
 
 A topic is listed with its lead and then its terms by how many of its tickets carry them, its count,
 the growth and baseline of its lead, its districts and its ticket numbers.
@@ -51,7 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from tickets.segment import Segmenter
+from tickets.segment import EVERYDAY_WORDS, Segmenter
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -131,7 +135,10 @@ def find_topics(tickets: Sequence[TicketText], *, end: datetime, rules: HotRules
     topics: list[Topic] = []
     for city in sorted(by_city):
         in_city = by_city[city]
-        words = _with_heads([segmenter.terms(t.details, exclude=(t.city, t.district)) for t in in_city])
+        words = [
+            ws - EVERYDAY_WORDS
+            for ws in _with_heads([segmenter.terms(t.details, exclude=(t.city, t.district)) for t in in_city])
+        ]
         city_wide = _topics(in_city, words, recent_start, rules)
         topics += city_wide
         # Per district: a rise in one district that the rest of the city dilutes (growth counted
@@ -147,11 +154,12 @@ def find_topics(tickets: Sequence[TicketText], *, end: datetime, rules: HotRules
 
 
 def _with_heads(terms_of: list[frozenset[str]]) -> list[frozenset[str]]:
-    """A three-character word also counts as the word it starts with, where others in the city use
-    that word alone: jieba keeps 地铁站, 暖气片, 停车场 whole, and a citizen who writes 地铁站施工 is
-    about the same 地铁 as one who writes 地铁施工 (石老人, the beach, stays itself: nobody writes 石老)."""
+    """A word of three or four characters also counts as the two it starts with, where others in
+    the city use those alone: jieba keeps 地铁站, 暖气片, 停车场, 燃气公司 whole, and a citizen who
+    writes 地铁站施工 is about the same 地铁 as one who writes 地铁施工 (石老人, the beach, stays
+    itself: nobody writes 石老)."""
     used = set().union(*terms_of) if terms_of else set()
-    heads = {w: w[:2] for w in used if len(w) == 3 and _CJK.fullmatch(w) and w[:2] in used}
+    heads = {w: w[:2] for w in used if len(w) in (3, 4) and _CJK.fullmatch(w) and w[:2] in used}
     if not heads:
         return terms_of
     return [ws | {heads[w] for w in ws if w in heads} if any(w in heads for w in ws) else ws for ws in terms_of]
@@ -287,7 +295,49 @@ class _Grouping:
                         votes.setdefault(index, Counter())[n] += 1
         for index, count in votes.items():
             member[index] = min(count, key=lambda g: (-count[g], g))
-        return groups, member
+        return self._merged(groups, member, terms)
+
+    def _merged(
+        self, groups: list[_Group], member: dict[int, int], hot: dict[str, _Term]
+    ) -> tuple[list[_Group], dict[int, int]]:
+        """Groups most of whose tickets each carry the same word are one matter put different ways:
+        燃气费翻了一倍 and 燃气公司乱收费 (燃气), 又停电了 and 停电也不通知 (停电, even where it is
+        not hot itself, its rise diluted by the city's steady complaints). That word leads the
+        topic if it is hot; else the biggest group's lead does."""
+        tickets_of: dict[int, list[int]] = {}
+        for index, g in member.items():
+            tickets_of.setdefault(g, []).append(index)
+        carried_by: dict[str, list[int]] = {}
+        for g, indexes in tickets_of.items():
+            for word, count in Counter(w for i in indexes for w in self._terms_of[i]).items():
+                if count * 2 > len(indexes):
+                    carried_by.setdefault(word, []).append(g)
+        into = list(range(len(groups)))
+
+        def root(g: int) -> int:
+            while into[g] != g:
+                g = into[g]
+            return g
+
+        size = {g: len(indexes) for g, indexes in tickets_of.items()}
+        merged_by: dict[int, list[str]] = {}
+        for word, sharing in carried_by.items():
+            for g in sharing[1:]:
+                a, b = sorted((root(sharing[0]), root(g)), key=lambda r: (-size.get(r, 0), r))
+                if a != b:
+                    into[b] = a
+                    size[a] = size.get(a, 0) + size.get(b, 0)
+                    merged_by.setdefault(a, []).extend([word, *merged_by.pop(b, [])])
+        for g, group in enumerate(groups):
+            if root(g) != g:
+                groups[root(g)].joined += group.words
+        for g, words in merged_by.items():
+            leads = sorted((w for w in dict.fromkeys(words) if w in hot), key=lambda w: -len(hot[w].recent))
+            if leads and leads[0] != groups[g].lead:
+                group = groups[g]
+                group.joined = [group.lead, *(w for w in group.joined if w != leads[0])]
+                group.lead, group.term = leads[0], hot[leads[0]]
+        return groups, {i: root(g) for i, g in member.items()}
 
     def _pass(self, hot: list[tuple[str, _Term]], shared: set[str]) -> tuple[list[_Group], dict[int, int]]:
         """Strongest first (the shared words last: they may only join)."""

@@ -1,0 +1,275 @@
+"""Held-out tickets for hot topics: written after the rules were designed (on tests/tickets/hot_data.py
+and bench/hot_bursts.py) and used only to measure them, never to shape them.
+
+Two cities over five weeks, drawn at random (``seed``) so the background is as noisy as life:
+
+- 武汉市, six districts, fifteen everyday matters (路灯, 占道经营, KTV, 物业, 停车, 欠薪, 上学, 医保,
+  漏水, 停电, 垃圾, 养老, 狗, 公交, 燃气), each put two or three ways, each week a Poisson number per
+  district around its mean; citizens drawn from a pool, a few of them writing often;
+- 长沙市, four districts, five everyday matters, fewer tickets;
+- planted bursts, rising over the last week, in citizens' own words (dialect: 搞么斯, 冇得, 咋个,
+  臭死哒; typos: 燃汽费, 拉圾站):
+  - 燃气费: gas bills doubled, all over 武汉市 (city-wide), put six ways, 天然气/煤气/燃气;
+  - 垃圾中转站: a new transfer station stinks, in 洪山区 only;
+  - 停电: power cuts in 汉阳区 only, on top of the city's steady 停电 complaints (diluted city-wide);
+    it shares 老人, 孩子, 受不了, 小区 with the 垃圾中转站 burst;
+  - 出租车: taxis at 长沙南站 refuse the meter, in 长沙市;
+- traps that are not topics: one citizen writing 25 times (装修噪音, 江岸区); a slow steady growth
+  (飞线充电, about 15% a week, x1.4 on the baseline); four citizens about broken gym equipment.
+
+``scale`` multiplies every count (the background and the bursts alike).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tests.tickets.hot_data import Row
+from tickets.hot_topics import Topic
+
+WUHAN = "武汉市"
+CHANGSHA = "长沙市"
+WUHAN_DISTRICTS = ("江汉区", "武昌区", "洪山区", "汉阳区", "江岸区", "青山区")
+CHANGSHA_DISTRICTS = ("岳麓区", "雨花区", "天心区", "开福区")
+
+# (matter, mean tickets per district per week, wordings)
+WUHAN_BACKGROUND: tuple[tuple[str, float, tuple[str, ...]], ...] = (
+    ("路灯", 2.0, ("小区路灯坏了好久，晚上黑漆漆的", "路灯一到晚上就不亮，老人走路怕摔", "这条路的路灯冇得一个是好的")),
+    ("占道", 1.5, ("小摊贩占道经营，人行道走不通", "早餐摊占道，垃圾到处扔", "夜市占道经营到半夜，油烟大")),
+    ("KTV", 1.2, ("楼下KTV唱到凌晨两点，吵死了", "酒吧音乐声音太大，晚上睡不着觉")),
+    ("物业", 2.5, ("物业费涨了服务却越来越差", "物业不管事，楼道垃圾几天没人清", "物业乱收停车费，业主不同意")),
+    ("停车", 2.0, ("小区停车位不够，车停到消防通道", "路边乱停车，公交车过不去", "小区车位被外来车占了")),
+    ("欠薪", 1.0, ("公司拖欠工资两个月，老板跑路了", "装修工地老板不发工钱", "单位拖欠工资，找谁都冇得用")),
+    ("上学", 1.0, ("孩子上学要走好远，附近没有小学", "学校门口接孩子的车堵成一团")),
+    ("医保", 1.2, ("医保报销比例怎么算", "异地就医备案怎么办理", "医保卡丢了怎么补办")),
+    ("漏水", 1.5, ("楼上漏水到我家，物业不管", "房子墙面渗水，开发商不给修", "卫生间漏水，楼下邻居天天找我")),
+    ("停电", 3.0, ("家里停电了，什么时候来电", "突然断电，冰箱里东西都坏了", "小区停电也不通知一下")),
+    ("垃圾", 2.0, ("小区垃圾桶满了没人清运", "垃圾分类点臭气熏天", "楼下垃圾堆了好几天")),
+    ("养老", 1.0, ("老人养老金什么时候发", "社区有没有老年食堂", "老人高龄补贴怎么申请")),
+    ("狗", 1.0, ("邻居养狗不拴绳，吓到孩子", "小区狗屎到处都是，踩一脚")),
+    ("公交", 1.5, ("公交车班次太少，等了四十分钟", "公交司机开车太猛，老人差点摔倒", "公交站台冇得遮雨棚")),
+    ("燃气", 0.5, ("燃气灶打不着火，燃气公司不上门", "天然气开户怎么办理")),
+)
+CHANGSHA_BACKGROUND: tuple[tuple[str, float, tuple[str, ...]], ...] = (
+    ("噪音", 1.5, ("广场舞音响太大声，吵得人脑壳疼", "工地晚上施工，吵得睡不着")),
+    ("物业", 1.5, ("物业冇管事，电梯坏了一个星期", "物业费收了不做事")),
+    ("出租车", 0.7, ("出租车司机态度差", "打车软件叫的车司机绕路")),
+    ("停车", 1.0, ("小区停车难，天天找不到位置", "路边停车收费太贵")),
+    ("供水", 1.0, ("家里停水了，也没有通知", "自来水有点浑，能不能检测一下")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    name: str
+    city: str
+    districts: tuple[str, ...]
+    citizens: int  # in the last week (one in ten also writes a second time)
+    trickle: int  # tickets in the 28 days before
+    wordings: tuple[str, ...]
+    kin: str | None = None  # the background matter it is more of (its tickets are the same matter)
+    hot: bool = True
+
+
+BURSTS = (
+    Burst(
+        "燃气费",
+        WUHAN,
+        WUHAN_DISTRICTS,
+        30,
+        2,
+        (
+            "这个月燃气费比上个月翻了一倍，搞么斯",
+            "天然气费突然涨这么多，也冇得通知",
+            "燃气公司乱收费，气费贵得离谱",
+            "煤气费账单不对，天然气用量没变钱翻倍",
+            "燃汽费涨价了？一个月三百多块",
+            "燃气费阶梯价格怎么算的，这个月交了四百",
+        ),
+        kin="燃气",
+    ),
+    Burst(
+        "垃圾中转站",
+        WUHAN,
+        ("洪山区",),
+        14,
+        1,
+        (
+            "小区旁边新建的垃圾中转站臭死哒，窗户都不敢开",
+            "垃圾站的臭味飘到楼里，老人孩子受不了",
+            "拉圾中转站天天晚上作业，又臭又吵",
+            "中转站的垃圾车滴水，路上一股臭味",
+            "垃圾站离居民楼太近了，夏天咋个过",
+        ),
+        kin="垃圾",
+    ),
+    Burst(
+        "汉阳停电",
+        WUHAN,
+        ("汉阳区",),
+        12,
+        0,
+        (
+            "这个星期停了三次电，老人在家热得受不了",
+            "又停电了，孩子没法写作业",
+            "三天两头断电，冰箱里的东西都坏了",
+            "停电也不提前通知，电梯里困了人",
+            "小区频繁停电，供电局冇得人管",
+        ),
+        kin="停电",
+    ),
+    Burst(
+        "南站出租车",
+        CHANGSHA,
+        ("雨花区",),
+        10,
+        1,
+        (
+            "长沙南站的士不打表，一口价五十",
+            "高铁站出租车拒载，说路近不去",
+            "南站出租车司机宰客，故意绕路",
+            "的士司机在高铁站门口揽客不打表",
+        ),
+        kin="出租车",
+    ),
+    Burst("装修噪音一人", WUHAN, ("江岸区",), 1, 0, ("隔壁装修天天电钻，第{n}次投诉了",), hot=False),
+    Burst("健身器材四人", WUHAN, ("青山区",), 4, 0, ("青山公园的健身器材坏了，老人没法锻炼",), hot=False),
+)
+FLOOD_TICKETS = 25
+# Slow steady growth, city-wide in 武汉市: tickets per week, oldest first (x1.4 on the baseline).
+CREEP = ("飞线充电", (16, 18, 21, 24, 28), ("楼上飞线充电，电动车电线从窗户吊下来", "电动车在楼道里充电，太危险了"))
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOut:
+    rows: list[Row]
+    matter: list[str]  # per row: its matter (a burst's name, a background matter, or CREEP's)
+    hot: dict[str, Burst]  # the bursts the run must find
+
+    def kin(self, name: str) -> set[str]:
+        burst = self.hot[name]
+        return {name} | ({burst.kin} if burst.kin else set())
+
+
+def heldout(end: datetime, *, seed: int = 1, scale: float = 1.0) -> HeldOut:
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    matter: list[str] = []
+    people = _People(rng, pool=int(2_000 * scale))
+
+    def add(name: str, citizen: int, city: str, district: str, text: str, when: datetime) -> None:
+        rows.append(Row(citizen, city, district, text, when))
+        matter.append(name)
+
+    for city, districts, background in (
+        (WUHAN, WUHAN_DISTRICTS, WUHAN_BACKGROUND),
+        (CHANGSHA, CHANGSHA_DISTRICTS, CHANGSHA_BACKGROUND),
+    ):
+        for name, mean, wordings in background:
+            for district in districts:
+                for week in range(5):
+                    for _ in range(_poisson(rng, mean * scale)):
+                        when = end - timedelta(days=7 * week + rng.uniform(0, 7))
+                        add(name, people.any(), city, district, rng.choice(wordings), when)
+    name, weekly, wordings = CREEP
+    for week, count in enumerate(reversed(weekly)):
+        for _ in range(round(count * scale)):
+            when = end - timedelta(days=7 * week + rng.uniform(0, 7))
+            add(name, people.any(), WUHAN, rng.choice(WUHAN_DISTRICTS), rng.choice(wordings), when)
+    for burst in BURSTS:
+        if burst.citizens == 1:  # the flood: one citizen, many times
+            citizen = people.new()
+            for n in range(1, FLOOD_TICKETS + 1):
+                when = end - timedelta(days=rng.uniform(0, 7))
+                add(burst.name, citizen, burst.city, burst.districts[0], burst.wordings[0].format(n=n), when)
+            continue
+        authors = [people.new() for _ in range(max(1, round(burst.citizens * scale)))]
+        second = [rng.choice(authors) for _ in range(len(authors) // 10)] if burst.hot else []
+        for citizen in authors + second:
+            days_ago = rng.choices(range(7), weights=range(7, 0, -1))[0]  # more each day
+            when = end - timedelta(days=days_ago + rng.uniform(0, 1))
+            add(burst.name, citizen, burst.city, rng.choice(burst.districts), rng.choice(burst.wordings), when)
+        for _ in range(round(burst.trickle * scale)):
+            when = end - timedelta(days=rng.uniform(7, 35))
+            add(burst.name, people.new(), burst.city, rng.choice(burst.districts), rng.choice(burst.wordings), when)
+    return HeldOut(rows, matter, {b.name: b for b in BURSTS if b.hot})
+
+
+class _People:
+    """Citizen ids: the background's from a pool where a few write often; the bursts' new."""
+
+    def __init__(self, rng: random.Random, pool: int) -> None:
+        self._rng = rng
+        self._pool = pool
+        self._next = pool + 1
+
+    def any(self) -> int:
+        return 1 + int(self._pool * self._rng.random() ** 1.5)
+
+    def new(self) -> int:
+        self._next += 1
+        return self._next
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's, fine for the small means here; a normal approximation above 50."""
+    if mean > 50:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    found: dict[str, list[str]]  # hot burst -> where each of its topics is ("city-wide" or a district)
+    caught: dict[str, float]  # hot burst -> the share of its recent tickets its topics hold
+    pure: dict[str, float]  # hot burst -> the share of its topics' tickets that are it (or its kin)
+    wrongly_hot: list[str]  # traps that came out as topics
+    false: list[tuple[str, tuple[str, ...]]]  # topics of no planted matter: (where, words)
+
+    @property
+    def missed(self) -> list[str]:
+        return sorted(set(self.pure) - set(self.found))
+
+
+def score(data: HeldOut, topics: list[Topic], end: datetime, recent_days: int = 7) -> Score:
+    """Which planted matter each topic is: the one most of its tickets are (a burst with its kin)."""
+    of = {f"WZ-{i}": data.matter[i - 1] for i in range(1, len(data.rows) + 1)}
+    start = end - timedelta(days=recent_days)
+    recent = {
+        name: {n for n, m in of.items() if m == name and data.rows[int(n[3:]) - 1].created_at >= start}
+        for name in data.hot
+    }
+    found: dict[str, list[str]] = {}
+    held: dict[str, set[str]] = {name: set() for name in data.hot}
+    sizes: dict[str, list[int]] = {name: [0, 0] for name in data.hot}
+    wrongly: list[str] = []
+    false: list[tuple[str, tuple[str, ...]]] = []
+    traps = {b.name for b in BURSTS if not b.hot}
+    for topic in topics:
+        where = topic.district or "city-wide"
+        kinds = [of[n] for n in topic.numbers]
+        name = next((b for b in data.hot if sum(k in data.kin(b) for k in kinds) * 2 > len(kinds)), None)
+        trap = next((t for t in traps if kinds.count(t) * 2 > len(kinds)), None)
+        if name is not None:
+            found.setdefault(name, []).append(where)
+            held[name] |= set(topic.numbers) & recent[name]
+            sizes[name][0] += sum(k in data.kin(name) for k in kinds)
+            sizes[name][1] += len(kinds)
+        elif trap is not None:
+            wrongly.append(trap)
+        else:
+            false.append((f"{topic.city}{topic.district or ''}", topic.words))
+    return Score(
+        found,
+        {name: len(held[name]) / len(recent[name]) for name in data.hot},
+        {name: (a / b if b else 0.0) for name, (a, b) in sizes.items()},
+        wrongly,
+        false,
+    )
