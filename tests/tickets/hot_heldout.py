@@ -19,7 +19,7 @@ dialect and typos:
   of everyday words has); 西安市 大雁塔停车 (嫑); traps: one citizen 22 times (麻将), a slow steady
   growth (外卖闯红灯, x1.36), three citizens (泳池).
 
-``scale`` multiplies every count (the background and the bursts alike).
+``scale`` multiplies every count (the background and the bursts alike) but the traps' few citizens.
 """
 
 from __future__ import annotations
@@ -333,7 +333,9 @@ def _generate(
                 when = end - timedelta(days=rng.uniform(0, 7))
                 add(burst.name, citizen, burst.city, burst.districts[0], burst.wordings[0].format(n=n), when)
             continue
-        authors = [people.new() for _ in range(max(1, round(burst.citizens * scale)))]
+        # A trap's few citizens stay few at any scale (three citizens are three in any city).
+        count = max(1, round(burst.citizens * scale)) if burst.hot else burst.citizens
+        authors = [people.new() for _ in range(count)]
         second = [rng.choice(authors) for _ in range(len(authors) // 10)] if burst.hot else []
         for citizen in authors + second:
             days_ago = rng.choices(range(7), weights=range(7, 0, -1))[0]  # more each day
