@@ -16,15 +16,15 @@ has a probability of at most ``significance`` (a one-sided binomial test, exact,
 
 One matter is one topic, however citizens put it, and a word two matters share glues nothing:
 
-- Hot terms are taken strongest first: the rise least likely by chance (which weighs how many
-  citizens and how far above the baseline; the burst's own words come before the everyday words it
-  lifted). A term joins the group that holds more than half of its recent tickets. Otherwise it
-  starts a group of its own, taking (claiming) its tickets no group holds, if on those tickets it is
-  still hot by itself (against its baseline tickets carrying no earlier group's lead); else it is
-  left out: 停水 rising only by a water burst's wording on top of the steady 小区停水 complaints.
+- Hot terms are taken strongest first: the steepest rise (the burst's own words rise more steeply
+  than the words it shares with what the city writes every week). A term joins the group that holds
+  more than half of its recent tickets. Otherwise it starts a group of its own, taking (claiming) its
+  tickets no group holds, if on those tickets it is still hot by itself (against its baseline
+  tickets carrying no earlier group's lead); else it is left out: 停水 rising only by a water
+  burst's wording on top of the steady 小区停水 complaints.
 - A term that started a group whose tickets mostly carry other groups' leads is a word those
-  matters share that came up first (老人, in the metro and the heating complaints): the groups are
-  made again with it only allowed to join.
+  matters share that came up first (城管, in the 早市 and the 烧烤 complaints): the groups are made
+  again with it only allowed to join.
 - A ticket is in the topic that claimed it. One no lead claimed is in the topic of its joined terms
   (most of them) that rise by themselves there, against their baseline tickets carrying no lead:
   夜里 and 工地 in a wording that never says 地铁, but not 危险 on the street-light complaints of
@@ -33,8 +33,9 @@ One matter is one topic, however citizens put it, and a word two matters share g
   use those alone (jieba keeps 地铁站, 暖气片, 燃气公司 whole).
 - Everyday words (老人, 小区, 受不了, 上个月: ``tickets.segment.EVERYDAY_WORDS``) are not counted:
   bursts lift them and matters share them.
-- Groups most of whose tickets each carry the same word are one matter put different ways (燃气费
-  翻了一倍 and 燃气公司乱收费); that word leads the topic if it is hot.
+- Groups most of whose tickets each carry the same word are one matter put different ways (宽带
+  三天两头断网 and 宽带师傅没上门); that word leads the topic if it is hot. Words that share nothing
+  (电瓶车, 小电驴) stay apart: grouping is by words, not by meaning.
 
 A topic is listed with its lead and then its terms by how many of its tickets carry them, its count,
 the growth and baseline of its lead, its districts and its ticket numbers.
@@ -301,7 +302,7 @@ class _Grouping:
         self, groups: list[_Group], member: dict[int, int], hot: dict[str, _Term]
     ) -> tuple[list[_Group], dict[int, int]]:
         """Groups most of whose tickets each carry the same word are one matter put different ways:
-        燃气费翻了一倍 and 燃气公司乱收费 (燃气), 又停电了 and 停电也不通知 (停电, even where it is
+        宽带三天两头断网 and 宽带师傅没上门 (宽带), 又停电了 and 停电也不通知 (停电, even where it is
         not hot itself, its rise diluted by the city's steady complaints). That word leads the
         topic if it is hot; else the biggest group's lead does."""
         tickets_of: dict[int, list[int]] = {}
