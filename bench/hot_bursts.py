@@ -138,7 +138,11 @@ class Assessment:
             f"{name} ({'; '.join(f'{where} x{n}' if n > 1 else where for where, n in Counter(places).items())})"
             for name, places in self.found.items()
         )
-        line = f"{len(self.found)} of {len(planted.hot)} planted bursts found: {found or 'none'}"
+        single = self.found and all(len(places) == 1 for places in self.found.values())
+        line = (
+            f"{len(self.found)} of {len(planted.hot)} planted bursts found{', each as one topic' if single else ''}: "
+        )
+        line += found or "none"
         if self.missed:
             line += f"; MISSED {', '.join(self.missed)}"
         cold = [name for name in planted.numbers if name not in planted.hot]

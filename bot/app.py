@@ -168,6 +168,7 @@ def build_services(config: AppConfig, clock: Callable[[], datetime] = utcnow) ->
         ratings=RatingRepository(),
         staff_channels=enabled_platforms,
         duplicates=DuplicateFinder(rules=duplicate_rules(config.duplicates), similarity=TextSimilarity(segmenter)),
+        hot_rules=hot_topics.rules_from(config),
     )
     dispatcher = Dispatcher(
         sessions=sessions,

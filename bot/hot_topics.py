@@ -25,6 +25,7 @@ def rules_from(config: AppConfig, recent_days: int | None = None) -> HotRules:
         min_citizens=hot.min_citizens,
         min_tickets=hot.min_tickets,
         min_growth=hot.min_growth,
+        significance=hot.significance,
         max_topics=hot.max_topics,
     )
 

@@ -67,15 +67,16 @@ CATALOGUE: Mapping[str, tuple[str, str]] = MappingProxyType(
         ),
         # --- hot topics -------------------------------------------------------------------------
         "hot_digest_title": (
-            "【热点日报】{day}：近7天明显上升、至少5位市民反映的问题{count}个",
-            "[Hot topics] {day}: {count} rising in the last 7 days, each raised by 5+ citizens",
+            "【热点日报】{day}：近{recent_days}天明显上升、至少{min_citizens}位市民反映的问题{count}个",
+            "[Hot topics] {day}: {count} rising in the last {recent_days} days, "
+            "each raised by {min_citizens}+ citizens",
         ),
         "hot_digest_none": ("【热点日报】{day}：没有明显上升的问题。", "[Hot topics] {day}: nothing is rising."),
         "hot_line": (
-            "{rank}. {city}｜{words}｜{count}件（{citizens}位市民）｜增长{growth}倍（此前28天{baseline}件）"
-            "｜{districts}｜{numbers}",
+            "{rank}. {city}｜{words}｜{count}件（{citizens}位市民）"
+            "｜增长{growth}倍（此前{baseline_days}天{baseline}件）｜{districts}｜{numbers}",
             "{rank}. {city} | {words} | {count} tickets ({citizens} citizens) | x{growth} "
-            "({baseline} in the 28 days before) | {districts} | {numbers}",
+            "({baseline} in the {baseline_days} days before) | {districts} | {numbers}",
         ),
         "hot_no_city": ("未注明城市", "no city"),
         "hot_subscribed": (

@@ -33,6 +33,7 @@ from storage.timers import TimerRepository
 from tickets import changes
 from tickets.deadlines import DeadlineClock, OfficeHours
 from tickets.duplicate_finder import DuplicateFinder
+from tickets.hot_topics import HotRules
 from tickets.ladder import Ladder
 from tickets.lifecycle import Action, Status, transition
 
@@ -94,6 +95,7 @@ class Workflow:
     staff_channels: frozenset[str] = field(default_factory=frozenset)
     escalations: EscalationRepository = field(default_factory=EscalationRepository)
     hot_topics: HotTopicRepository = field(default_factory=HotTopicRepository)
+    hot_rules: HotRules = field(default_factory=HotRules)  # the config's: the digest says its windows
     duplicates: DuplicateFinder = field(default_factory=DuplicateFinder)
 
     async def move(

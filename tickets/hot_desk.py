@@ -39,4 +39,4 @@ async def handle(
     day, stored = await repo.latest(session)
     if day is None:
         return Outbound(text("hot_latest_none", loc))
-    return Outbound(hot_run.digest(stored, day, loc))
+    return Outbound(hot_run.digest(stored, day, loc, flow.hot_rules))

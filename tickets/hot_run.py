@@ -126,7 +126,7 @@ class HotTopicService:
         people = [s for s in [await self._staff.get(session, i) for i in ids] if s is not None and s.active]
         identities = await self._staff.identities(session, [p.id for p in people])
         for person in people:
-            message = Outbound(digest(stored, day, person.locale), purpose=Purpose.STATUS)
+            message = Outbound(digest(stored, day, person.locale, self._finder.rules), purpose=Purpose.STATUS)
             await self._outbox.enqueue(session, staff_ref(person.id), message, now)
             for ident in identities:
                 if ident.staff_id == person.id and ident.channel in self._staff_channels:
@@ -160,7 +160,7 @@ def _row(rank: int, topic: Topic) -> dict[str, object]:
     }
 
 
-def topic_line(rank: int, topic: Topic | HotTopic, locale: str, numbers_shown: int = 5) -> str:
+def topic_line(rank: int, topic: Topic | HotTopic, locale: str, rules: HotRules, numbers_shown: int = 5) -> str:
     numbers = list(topic.numbers)
     shown = "、".join(numbers[:numbers_shown]) + ("…" if len(numbers) > numbers_shown else "")
     districts = "、".join(f"{d}{n}" for d, n in list(topic.districts.items())[:4]) or "-"
@@ -174,14 +174,23 @@ def topic_line(rank: int, topic: Topic | HotTopic, locale: str, numbers_shown: i
         citizens=topic.citizens,
         growth=f"{topic.growth:.1f}",
         baseline=topic.baseline,
+        baseline_days=rules.baseline_days,
         districts=districts,
         numbers=shown,
     )
 
 
-def digest(topics: Sequence[HotTopic], day: date, locale: str) -> str:
+def digest(topics: Sequence[HotTopic], day: date, locale: str, rules: HotRules) -> str:
+    """The stored topics, described by the windows and the bar of ``rules`` (the config's)."""
     if not topics:
         return text("hot_digest_none", locale, day=day.isoformat())
-    lines = [text("hot_digest_title", locale, day=day.isoformat(), count=len(topics))]
-    lines += [topic_line(i, t, locale) for i, t in enumerate(topics, 1)]
+    title = text(
+        "hot_digest_title",
+        locale,
+        day=day.isoformat(),
+        count=len(topics),
+        recent_days=rules.recent_days,
+        min_citizens=rules.min_citizens,
+    )
+    lines = [title, *(topic_line(i, t, locale, rules) for i, t in enumerate(topics, 1))]
     return "\n".join(lines)

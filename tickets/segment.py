@@ -34,6 +34,19 @@ _STOP_WORDS_TEXT = """
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
+# Everyday words: who (老人, 孩子), where at home (小区, 楼上), how it feels (受不了, 没法), when
+# (一周, 上个月). They say something in one ticket, so duplicates keep them, but many matters use
+# them: a burst lifts them and two bursts share them, so hot topics count them neither as a rise
+# nor as what makes two groups of tickets one matter (tickets.hot_topics).
+_EVERYDAY_WORDS_TEXT = """
+老人 老人家 孩子 小孩 孩子们 大人 邻居 业主 住户 家人 父母 老婆 老公 儿子 女儿
+小区 楼上 楼下 楼里 屋里 家门口
+受不了 没法 没办法 不敢 吵死 烦死 气死 急死 这么 那么 这么多 那么多 好多 有点 一点 越来越 老是
+总是 经常 频繁
+一周 两周 几天 好几天 一个月 这个月 上个月 每个月 这个星期 上个星期 星期 礼拜 周末 今年 去年
+"""
+EVERYDAY_WORDS = frozenset(_EVERYDAY_WORDS_TEXT.split())
+
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}")
 
 

@@ -56,4 +56,4 @@ async def report(
     )
     if not result.topics:
         return head + "\nnothing is rising"
-    return "\n".join([head, *(topic_line(i, t, "zh", numbers_shown=10) for i, t in enumerate(result.topics, 1))])
+    return "\n".join([head, *(topic_line(i, t, "zh", rules, numbers_shown=10) for i, t in enumerate(result.topics, 1))])

@@ -167,3 +167,97 @@ async def load(session: AsyncSession, rows: list[Row], *, number_prefix: str = "
     ]
     await session.execute(insert(table_of(Ticket)), tickets)
     return numbers
+
+
+# A second city for the grouping rules (tests/tickets/test_hot_topics.py): two matters at once that
+# share everyday words, one of them put five ways; a steady matter whose last week was lucky; and a
+# city-wide burst that lifts a steady word in the district it is concentrated in.
+YANTAI = "烟台市"
+WATER = [  # twenty citizens in 芝罘区 (four in 莱山区): rusty tap water, five ways
+    "自来水发黄有铁锈味，孩子不敢喝",
+    "家里水龙头放出来的自来水是黄的，老人喝了拉肚子",
+    "自来水浑浊发黄，烧开了有沉淀",
+    "停水以后再来的自来水都是锈水，受不了",
+    "自来水有股怪味，老人孩子都不敢喝",
+]
+LIFT = [  # eight citizens in 莱山区: a broken lift, with the same 老人, 孩子, 受不了
+    "电梯又坏了，老人爬十几层楼受不了",
+    "电梯停运一周了，孩子上学只能走楼梯",
+    "单元电梯天天坏，物业不修",
+    "电梯困人，老人被关在里面半小时",
+]
+BROADBAND = [  # twenty-four citizens: one matter, put four ways that share only 宽带
+    "宽带三天两头断网，打客服也没用",
+    "家里宽带网速慢得像蜗牛",
+    "宽带师傅约了三次都没上门",
+    "光纤宽带断了，网课上不了",
+]
+BROADBAND_BEFORE = "宽带怎么办理过户"  # two a week: 宽带 rises less steeply than each wording's own words
+# Eight citizens in 福山区 last week, each about something else, all with 孩子 and 受不了: no matter.
+GRUMBLES = [
+    "楼下饭店排风扇太吵，孩子写字受不了",
+    "隔壁养鸽子太臭，孩子过敏受不了",
+    "路口红绿灯太短，带孩子过马路受不了",
+    "网吧通宵营业，孩子受不了诱惑",
+    "游泳池水太脏，孩子起疹子受不了",
+    "公园蚊子太多，孩子被咬得受不了",
+    "幼儿园伙食太差，孩子吃不饱受不了",
+    "楼上天天摔东西，孩子睡不着受不了",
+]
+# Two matters of ten citizens each in 福山区, four of each saying 城管: 城管 (eight citizens, new)
+# rises more steeply than 早市 or 烧烤 (each asked about once before) and is taken first; the group
+# it starts is made of the other two's tickets.
+MARKET = ["早市摊贩把路占了，城管也不管"] * 4 + ["早市占道，车开不过去"] * 3 + ["早市垃圾一地，没人打扫"] * 3
+BARBECUE = ["露天烧烤油烟呛人，城管来了又走"] * 4 + ["烧烤摊烟太大，窗户都不敢开"] * 3 + ["烧烤摊吵到凌晨两点"] * 3
+BEFORE = ["早市什么时候收摊", "烧烤摊能不能搬走"]
+RIVER = "河水浑浊发臭，怀疑有人偷排"  # two a week in 福山区: 浑浊 (a WATER word) every week
+EVERYDAY = [  # the city's steady background, one a week in each of two districts: the same everyday words
+    "社区老人食堂饭菜不错，建议多开几家",
+    "孩子入学需要哪些材料",
+    "楼道灯坏了，老人晚上下楼看不见",
+]
+# Four a week in 芝罘区, five in the last, where WATER's 停水 wording adds four (and one in 莱山区):
+# 停水 rises, city-wide (10 against 16) and in 芝罘区 (9 against 16), only by the water burst's tickets.
+STOPPAGE = "小区停水了，什么时候来水"
+# Three about tap water in the weeks before: 自来水 rises less steeply (x24) than 发黄 (x40, new),
+# which the run takes first; 发黄's group is then found to be made of 自来水's tickets.
+WATER_BEFORE = "自来水水压太低，楼上没水"
+DOGS = "小区有人遛狗不牵绳，狗很凶"  # 福山区: eight a week, then seventeen (growth 2.06, by chance p = 0.0117)
+
+
+def two_matters(end: datetime) -> list[Row]:
+    day = timedelta(days=1)
+    rows: list[Row] = []
+    citizens = itertools.count(10_000)
+
+    def steady(text: str, district: str, weekly: tuple[int, ...], hour: int) -> None:
+        for week, count in enumerate(weekly):  # the last week first
+            for k in range(count):
+                when = end - day * (7 * week + k % 7) - timedelta(hours=hour)
+                rows.append(Row(next(citizens), YANTAI, district, text, when))
+
+    for k in range(24):
+        district = "莱山区" if k % 6 == 5 else "芝罘区"
+        when = end - day * (k % 6 + 1) - timedelta(hours=k)
+        rows.append(Row(next(citizens), YANTAI, district, WATER[k % len(WATER)], when))
+    for k in range(8):
+        when = end - day * (k % 5 + 1) - timedelta(hours=k)
+        rows.append(Row(next(citizens), YANTAI, "莱山区", LIFT[k % len(LIFT)], when))
+    for n, text in enumerate(EVERYDAY):
+        for district in ("芝罘区", "莱山区"):
+            steady(text, district, (1, 1, 1, 1, 1), 5 + n)
+    steady(STOPPAGE, "芝罘区", (5, 4, 4, 4, 4), 9)
+    steady(WATER_BEFORE, "芝罘区", (0, 1, 1, 1, 0), 11)
+    for k in range(24):
+        when = end - day * (k % 6 + 1) - timedelta(hours=k % 5)
+        rows.append(Row(next(citizens), YANTAI, ("芝罘区", "莱山区")[k % 2], BROADBAND[k % 4], when))
+    steady(BROADBAND_BEFORE, "莱山区", (2, 2, 2, 2, 2), 12)
+    for k, text in enumerate(GRUMBLES):
+        rows.append(Row(next(citizens), YANTAI, "福山区", text, end - day * (k % 7 + 1) - timedelta(hours=2)))
+    steady(RIVER, "福山区", (2, 2, 2, 2, 2), 13)
+    for k, text in enumerate(MARKET + BARBECUE):
+        rows.append(Row(next(citizens), YANTAI, "福山区", text, end - day * (k % 6 + 1) - timedelta(hours=3)))
+    for k, text in enumerate(BEFORE):
+        rows.append(Row(next(citizens), YANTAI, "福山区", text, end - day * (12 + k)))
+    steady(DOGS, "福山区", (17, 8, 8, 8, 8), 10)
+    return rows
