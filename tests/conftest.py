@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+import aiohttp.web_app as aiohttp_web_app
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from redis.asyncio import Redis
@@ -112,6 +113,18 @@ def _redis_answers(port: int) -> bool:
             return s.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+@pytest.fixture(autouse=True)
+def _aiohttp_forgets_finished_apps() -> Iterator[None]:
+    """aiohttp caches each app's middleware chain (``web_app._cached_build_middleware``, up to 1,024
+    entries), and the cache keeps every finished test's app alive: with its jieba dictionary and
+    models, about 90 MB each, a full run reached 24 GB and was OOM-killed. A service runs one app
+    per process; tests run hundreds, so the cache is emptied after each."""
+    yield
+    cached = getattr(aiohttp_web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
 
 
 @pytest.fixture(scope="session")
