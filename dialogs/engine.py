@@ -416,15 +416,9 @@ class DialogEngine:
         missing = self._form.next_slot(ctx, state.draft)
         if missing is not None or state.intake_key is None:
             return self._advance(replace(state, step=None), now)
-        ticket_draft = self._ticket_draft(state, ctx)
-        if _matter_key(state.draft) != state.checked_matter:
-            # The place changed on the summary itself (a map pin): look for the same matter there first.
-            offer = await duplicate_offer.offer(port, ticket_draft, ctx.locale)
-            state = replace(state, checked_matter=_matter_key(state.draft))
-            if offer is not None:
-                message, number = offer
-                return replace(state, offered_ticket=number), [message]
-        filed = await port.file_ticket(ticket_draft)
+        # 已有人反映 was looked for on the way here (``_offer_before_summary`` runs after every step,
+        # a map pin dropped on the summary included): 提交 files.
+        filed = await port.file_ticket(self._ticket_draft(state, ctx))
         done = replace(state.idle(), last_filed=filed.number)
         return done, [self.views.filed(filed, ctx.locale)]
 

@@ -104,7 +104,7 @@ class DuplicateRepository:
         source: str,
         now: datetime,
     ) -> bool:
-        if await session.get(TicketFollower, (ticket_id, citizen_id)) is not None:
+        if await self.is_follower(session, ticket_id, citizen_id):
             return False
         session.add(
             TicketFollower(

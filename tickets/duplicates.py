@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.base import ConversationRef, Outbound, Purpose
 from dialogs.ports import SimilarTicket, TicketDraft
 from dialogs.privacy import mask_personal_data
 from dialogs.texts import text
@@ -83,24 +82,6 @@ async def similar_for_citizen(
         )
         for m in found
     ]
-
-
-async def tell_followers(
-    flow: Workflow, session: AsyncSession, ticket: Ticket, key: str, now: datetime, **values: object
-) -> None:
-    """A status push to everyone following the ticket, each in their language, on their channel."""
-    for follower in await flow.duplicates.repo.followers(session, ticket.id):
-        identity = await flow.identities.get(session, follower.identity_id)
-        if identity is None or not identity.reachable:
-            continue
-        message = Outbound(
-            text("followed_prefix", follower.locale, number=ticket.number)
-            + text(key, follower.locale, number=ticket.number, **values),
-            purpose=Purpose.STATUS,
-            ticket_number=ticket.number,
-        )
-        ref = ConversationRef(identity.channel, identity.account, identity.chat_id)
-        await flow.outbox.enqueue(session, ref, message, now, ticket_id=ticket.id)
 
 
 async def flag_repeat(flow: Workflow, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:

@@ -20,7 +20,6 @@ from dialogs.privacy import mask_personal_data
 from dialogs.staff_commands import Verb, button_id
 from dialogs.texts import text
 from storage.models import Staff, Ticket
-from tickets import duplicates
 
 if TYPE_CHECKING:
     from tickets.context import Workflow
@@ -66,7 +65,12 @@ async def push_status(
         ticket_number=ticket.number if linked else None,
     )
     await tell_citizen(flow, session, ticket, message, now)
-    await duplicates.tell_followers(flow, session, ticket, key, now, **values)  # who chose 关注 or were linked
+
+    def to_follower(locale: str) -> Outbound:
+        said = text("followed_prefix", locale, number=ticket.number) + text(key, locale, number=ticket.number, **values)
+        return Outbound(said, purpose=Purpose.STATUS, ticket_number=ticket.number)
+
+    await tell_followers(flow, session, ticket, to_follower, now)
 
 
 def rating_prompt(ticket: Ticket, locale: str | None = None, *, following: bool = False) -> Outbound:
@@ -82,15 +86,22 @@ def rating_prompt(ticket: Ticket, locale: str | None = None, *, following: bool 
     )
 
 
-async def ask_followers_to_rate(flow: Workflow, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-    """With the answer: each follower is asked to rate it too (``tickets.follower_rating``)."""
+async def tell_followers(
+    flow: Workflow, session: AsyncSession, ticket: Ticket, build: Callable[[str], Outbound], now: datetime
+) -> None:
+    """Everyone following the ticket (关注 at filing, or 关联 by staff), each in their language
+    (``build(locale)``), on their channel; nothing to those who blocked or unsubscribed."""
     for follower in await flow.duplicates.repo.followers(session, ticket.id):
         identity = await flow.identities.get(session, follower.identity_id)
         if identity is None or not identity.reachable:
             continue
         ref = ConversationRef(identity.channel, identity.account, identity.chat_id)
-        prompt = rating_prompt(ticket, follower.locale, following=True)
-        await flow.outbox.enqueue(session, ref, prompt, now, ticket_id=ticket.id)
+        await flow.outbox.enqueue(session, ref, build(follower.locale), now, ticket_id=ticket.id)
+
+
+async def ask_followers_to_rate(flow: Workflow, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """With the answer: each follower is asked to rate it too (``tickets.follower_rating``)."""
+    await tell_followers(flow, session, ticket, lambda locale: rating_prompt(ticket, locale, following=True), now)
 
 
 # --- staff ------------------------------------------------------------------------------------------

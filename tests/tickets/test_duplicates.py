@@ -387,3 +387,22 @@ async def test_followers_rate_the_answer_which_counts_once(world: World) -> None
     assert (await world.ticket(original)).status == "closed" and await world.count(Rating) == 1
     assert "感谢您的评价" in await typist.say(CHAT, "满意")  # typed, after it closed: within the window
     assert "关注者评价：满意1，基本满意0，不满意1" in await zhang.say(DESK, f"查看 {original}")
+
+
+async def test_a_pin_dropped_on_the_summary_looks_again_before_submit(world: World) -> None:
+    """The place can change on the summary itself (a map pin): the same matter is looked for at the
+    new place there and then, as on the way to the summary; 提交 itself looks for nothing."""
+    world.clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    first, second = await world.citizen(), await world.citizen()
+    pin = {"lat": 36.1030, "lon": 120.4700}
+    assert "请确认您的问政内容" in await _describe(first, RICH_LAMP)
+    await first.client.post(CHAT, json={"id": first.next_id(), "location": pin})
+    original = _number(await first.tap(CHAT, "confirm:submit"))
+
+    elsewhere = await _describe(second, "青岛市崂山区松岭路的路灯坏了一个星期了，晚上很危险")
+    assert "请确认您的问政内容" in elsewhere and "已有人反映" not in elsewhere  # another street: nothing near
+    response = await second.client.post(CHAT, json={"id": second.next_id(), "location": pin})
+    pinned = "\n".join(r["text"] for r in (await response.json())["replies"])
+    assert "已有人反映" in pinned and original in pinned
+    assert "已关注" in await second.tap(CHAT, "dup:follow")
+    assert await world.count(Ticket) == 1

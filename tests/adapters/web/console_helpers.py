@@ -4,16 +4,23 @@ through the real workflow (``tickets.console.seeding.Script``), and a signed-in 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
+from bot.app import build_app
 from bot.config import AppConfig, StaffConfig
 from bot.services import SERVICES
+from storage.database import create_engine
+from storage.migrate import upgrade
+from storage.models import Ticket
 from storage.staff import StaffRepository
 from tests.app_helpers import make_config
 from tickets.console.seeding import Filing, Script
@@ -104,3 +111,29 @@ async def csrf_of(client: TestClient[Any, Any], path: str = "/console/") -> str:
     match = CSRF.search(await page.text())
     assert match is not None
     return match.group(1)
+
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def console(
+    aiohttp_client: ClientFactory, tmp_path: Path, database_url: str
+) -> AsyncIterator[tuple[TestClient[Any, Any], Seeded]]:
+    """The real app on SQLite and on PostgreSQL (``database_url``: the suite's throwaway server,
+    upgraded first as an operator would: the app migrates only an embedded SQLite itself), seeded."""
+    config = console_config(tmp_path, database_url)
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, timezone=config.server.timezone)
+    finally:
+        await engine.dispose()
+    app = build_app(config, run_workers=False)
+    client = await aiohttp_client(app)
+    yield client, await seed(app)
+
+
+async def stored_ticket(client: TestClient[Any, Any], number: str) -> Ticket:
+    async with client.app[SERVICES].sessions() as session:
+        found: Ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
+        return found

@@ -3,56 +3,33 @@ wall (pages, photos, actions), roles, sign-out, and that a button takes the chat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.app import build_app
 from bot.services import SERVICES
-from storage.database import create_engine
-from storage.migrate import upgrade
 from storage.models import AuditEntry, ScorecardSnapshot, Ticket
 from tests.adapters.web.console_helpers import (
     HANDLER,
     OTHER,
     SUPERVISOR,
     Seeded,
+    console,
     console_config,
     csrf_of,
     seed,
     sign_in,
+    stored_ticket,
 )
 
+__all__ = ["console"]  # a fixture, used by name
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def console(
-    aiohttp_client: ClientFactory, tmp_path: Path, database_url: str
-) -> AsyncIterator[tuple[TestClient[Any, Any], Seeded]]:
-    """The real app on SQLite and on PostgreSQL (``database_url``: the suite's throwaway server,
-    upgraded first as an operator would: the app migrates only an embedded SQLite itself)."""
-    config = console_config(tmp_path, database_url)
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine, timezone=config.server.timezone)
-    finally:
-        await engine.dispose()
-    app = build_app(config, run_workers=False)
-    client = await aiohttp_client(app)
-    yield client, await seed(app)
-
-
-async def _ticket(client: TestClient[Any, Any], number: str) -> Ticket:
-    async with client.app[SERVICES].sessions() as session:
-        found: Ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
-        return found
 
 
 async def test_signed_out_visitors_are_sent_to_the_login_page(console: tuple[TestClient[Any, Any], Seeded]) -> None:
@@ -122,13 +99,13 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
         refused = await client.post(f"/console/tickets/{number}", data=data)
         assert refused.status == 403
         assert "安全校验" in await refused.text()
-    assert (await _ticket(client, number)).status == "accepted"
+    assert (await stored_ticket(client, number)).status == "accepted"
     # The same request with the page's token, as htmx sends it (header), is done.
     csrf = await csrf_of(client)
     done = await client.post(f"/console/tickets/{number}", data={"verb": "claim"}, headers={"X-CSRF-Token": csrf})
     assert done.status == 200
     assert f"已接单：{number}" in await done.text()
-    ticket = await _ticket(client, number)
+    ticket = await stored_ticket(client, number)
     assert ticket.status == "assigned" and ticket.assignee_staff_id is not None
 
 
@@ -146,7 +123,7 @@ async def test_another_departments_ticket_and_photo_are_forbidden_and_audited(
     csrf = await csrf_of(client)
     act = await client.post(f"/console/tickets/{number}", data={"verb": "claim", "csrf": csrf})
     assert act.status == 403
-    assert (await _ticket(client, number)).status == "accepted"
+    assert (await stored_ticket(client, number)).status == "accepted"
     async with client.app[SERVICES].sessions() as session:
         refusals = (await session.execute(select(AuditEntry).where(AuditEntry.allowed.is_(False)))).scalars().all()
     assert sorted(r.action for r in refusals) == ["claim", "photo", "show"]
@@ -173,7 +150,7 @@ async def test_the_ticket_page_tells_the_story_in_words_and_refusals_are_shown(
         f"/console/tickets/{number}", data={"verb": "transfer", "argument": "transport", "csrf": csrf}
     )
     assert "请填写原因" in await no_reason.text()
-    assert (await _ticket(client, number)).department_code == "urban"
+    assert (await stored_ticket(client, number)).department_code == "urban"
     # A note shows up in the thread with who wrote it.
     noted = await client.post(f"/console/tickets/{number}", data={"verb": "note", "text": "已联系环卫", "csrf": csrf})
     assert f"{HANDLER}" in await noted.text() and "内部备注：已联系环卫" in await noted.text()
@@ -255,7 +232,7 @@ async def test_a_duplicate_links_only_to_an_open_ticket_found_by_search(
     assert smell not in found  # no longer open: not offered
     refused = await client.post(f"/console/tickets/{lamp}", data={"verb": "duplicate", "argument": smell, "csrf": csrf})
     assert "未执行" in await refused.text()
-    assert (await _ticket(client, lamp)).status == "accepted"
+    assert (await stored_ticket(client, lamp)).status == "accepted"
 
 
 async def test_assign_to_a_colleague_from_the_ticket_and_in_bulk(console: tuple[TestClient[Any, Any], Seeded]) -> None:
@@ -272,13 +249,13 @@ async def test_assign_to_a_colleague_from_the_ticket_and_in_bulk(console: tuple[
         f"/console/tickets/{lamp}", data={"verb": "assign", "argument": str(other.id), "csrf": csrf}
     )
     assert "未执行" in await refused.text()
-    assert (await _ticket(client, lamp)).assignee_staff_id is None
+    assert (await stored_ticket(client, lamp)).assignee_staff_id is None
     done = await client.post(
         f"/console/tickets/{lamp}", data={"verb": "assign", "argument": str(handler.id), "csrf": csrf}
     )
     page = await done.text()
     assert f"分派给 {HANDLER}" in page
-    assert (await _ticket(client, lamp)).assignee_staff_id == handler.id
+    assert (await stored_ticket(client, lamp)).assignee_staff_id == handler.id
     bulk = await client.post(
         "/console/bulk?scope=department",
         data={"number": [smell, seeded.numbers["bus"]], "action": "assign", "colleague": str(handler.id)},
@@ -286,8 +263,8 @@ async def test_assign_to_a_colleague_from_the_ticket_and_in_bulk(console: tuple[
     )
     text = await bulk.text()
     assert "1 件已处理，1 件被拒绝" in text  # the bus ticket is 交通运输局's
-    assert (await _ticket(client, smell)).assignee_staff_id == handler.id
-    assert (await _ticket(client, seeded.numbers["bus"])).assignee_staff_id is None
+    assert (await stored_ticket(client, smell)).assignee_staff_id == handler.id
+    assert (await stored_ticket(client, seeded.numbers["bus"])).assignee_staff_id is None
 
 
 PNG = bytes.fromhex(
@@ -357,7 +334,7 @@ async def test_extending_is_for_supervisors_and_the_place_has_a_map_link(
         data={"verb": "extend", "argument": new_day, "text": "需协调供电公司", "csrf": csrf},
     )
     assert "未执行" not in await done.text() and "需协调供电公司" in await done.text()
-    assert (await _ticket(client, number)).answer_due_at > old_due
+    assert (await stored_ticket(client, number)).answer_due_at > old_due
 
 
 async def test_failed_sign_ins_are_throttled(console: tuple[TestClient[Any, Any], Seeded]) -> None:
@@ -406,7 +383,7 @@ async def test_bulk_claim_without_htmx_goes_back_to_the_same_desk(console: tuple
     )
     assert answer.status == 303
     assert answer.headers["Location"] == "/console/?scope=unassigned&q=%E8%B7%AF%E7%81%AF"
-    assert (await _ticket(client, seeded.numbers["lamp"])).status == "assigned"
+    assert (await stored_ticket(client, seeded.numbers["lamp"])).status == "assigned"
 
 
 async def test_the_scorecard_of_this_month_is_a_snapshot_with_its_time_and_a_refresh(

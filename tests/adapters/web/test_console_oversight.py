@@ -7,57 +7,32 @@ deadline passed (the seeding fires the timers as the worker would); "lamp" and "
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.app import build_app
 from bot.services import SERVICES
-from storage.database import create_engine
-from storage.migrate import upgrade
-from storage.models import AuditEntry, EscalationStep, Staff, Ticket, TicketLink
+from storage.models import AuditEntry, EscalationStep, Staff, TicketLink
 from tests.adapters.web.console_helpers import (
     HANDLER,
     OTHER,
     SUPERVISOR,
     Seeded,
-    console_config,
+    console,
     csrf_of,
-    seed,
     sign_in,
+    stored_ticket,
 )
 from tickets.console.seeding import Filing, Script
 
+__all__ = ["console"]  # a fixture, used by name
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def console(
-    aiohttp_client: ClientFactory, tmp_path: Path, database_url: str
-) -> AsyncIterator[tuple[Client, Seeded]]:
-    config = console_config(tmp_path, database_url)
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine, timezone=config.server.timezone)
-    finally:
-        await engine.dispose()
-    app = build_app(config, run_workers=False)
-    client = await aiohttp_client(app)
-    yield client, await seed(app)
-
-
-async def _ticket(client: Client, number: str) -> Ticket:
-    async with client.app[SERVICES].sessions() as session:
-        found: Ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one()
-        return found
 
 
 async def _audit(client: Client, action: str) -> list[AuditEntry]:
@@ -105,12 +80,12 @@ async def test_clearing_needs_a_reason_and_csrf_and_goes_through_the_chat_comman
     path = f"/console/supervision/{smell}/clear"
     await sign_in(client, seeded.tokens[SUPERVISOR])
     forged = await client.post(path, data={"reason": "已处理"})
-    assert forged.status == 403 and (await _ticket(client, smell)).escalation_level == 1
+    assert forged.status == 403 and (await stored_ticket(client, smell)).escalation_level == 1
     csrf = await csrf_of(client, "/console/supervision")
     empty = await client.post(path, data={"reason": "   ", "csrf": csrf})
     text = await empty.text()
     assert empty.status == 200 and "未执行：请填写解除督办的原因。" in text
-    assert (await _ticket(client, smell)).escalation_level == 1
+    assert (await stored_ticket(client, smell)).escalation_level == 1
 
     # 李四 of another department tries a ticket that is not his: the desk refuses it, in words.
     other = await client.post(f"/console/supervision/{seeded.numbers['bus']}/clear", data={"reason": "x", "csrf": csrf})
@@ -120,7 +95,7 @@ async def test_clearing_needs_a_reason_and_csrf_and_goes_through_the_chat_comman
     page = await done.text()
     assert done.status == 200 and f"已解除督办：{smell}" in page
     assert "目前没有督办中的问政。" in page  # the list is empty now
-    ticket = await _ticket(client, smell)
+    ticket = await stored_ticket(client, smell)
     assert (ticket.escalation_level, ticket.escalated) == (0, False)
     async with client.app[SERVICES].sessions() as session:
         steps = (await session.execute(select(EscalationStep).order_by(EscalationStep.id))).scalars().all()
@@ -139,7 +114,7 @@ async def test_a_handler_cannot_clear_and_the_refusal_is_audited(console: tuple[
     csrf = await csrf_of(client)
     answer = await client.post(f"/console/supervision/{smell}/clear", data={"reason": "我来处理", "csrf": csrf})
     assert answer.status == 403
-    assert (await _ticket(client, smell)).escalation_level == 1
+    assert (await stored_ticket(client, smell)).escalation_level == 1
     assert [(e.allowed, e.detail) for e in await _audit(client, "unsupervise")] == [
         (False, {"why": "supervision_clear_supervisors_only"})
     ]
@@ -151,7 +126,7 @@ async def test_a_handler_cannot_clear_and_the_refusal_is_audited(console: tuple[
     assert "请填写原因" in await bare.text()
     done = await client.post(f"/console/tickets/{smell}", data={"verb": "unsupervise", "text": "已签收", "csrf": csrf})
     assert "已解除督办" in await done.text()
-    assert (await _ticket(client, smell)).escalation_level == 0
+    assert (await stored_ticket(client, smell)).escalation_level == 0
 
 
 # --- hot topics ------------------------------------------------------------------------------------
@@ -269,13 +244,13 @@ async def test_suggested_duplicates_link_and_unlink_through_the_chat_verbs(conso
 
     csrf = await csrf_of(client)
     forged = await client.post(f"/console/tickets/{again}", data={"verb": "link", "argument": lamp})
-    assert forged.status == 403 and (await _ticket(client, again)).status == "accepted"
+    assert forged.status == 403 and (await stored_ticket(client, again)).status == "accepted"
     linked = await (
         await client.post(f"/console/tickets/{again}", data={"verb": "link", "argument": lamp, "csrf": csrf})
     ).text()
     assert "本件已关联到原工单" in linked and f'href="/console/tickets/{lamp}"' in linked
     assert 'value="unlink"' in linked and "关联到 " + lamp in linked  # the thread says it in words
-    ticket = await _ticket(client, again)
+    ticket = await stored_ticket(client, again)
     assert (ticket.status, ticket.duplicate_of) == ("duplicate", lamp)
     original = await (await client.get(f"/console/tickets/{lamp}")).text()
     assert "关联到本件的工单" in original and again in original.split("关联到本件的工单")[1]
@@ -284,7 +259,7 @@ async def test_suggested_duplicates_link_and_unlink_through_the_chat_verbs(conso
     # 李四 (交通运输局) may not unlink urban's ticket: refused before anything happens.
     await sign_in(client, seeded.tokens[OTHER])
     other = await client.post(f"/console/tickets/{again}", data={"verb": "unlink", "csrf": await csrf_of(client)})
-    assert other.status == 403 and (await _ticket(client, again)).status == "duplicate"
+    assert other.status == 403 and (await stored_ticket(client, again)).status == "duplicate"
 
     await sign_in(client, seeded.tokens[HANDLER])
     unlinked = await (
@@ -292,7 +267,7 @@ async def test_suggested_duplicates_link_and_unlink_through_the_chat_verbs(conso
     ).text()
     assert "已取消关联" in unlinked and "本件已关联到原工单" not in unlinked
     assert f'data-number="{lamp}"' in unlinked  # suggested again, to link once more if wanted
-    ticket = await _ticket(client, again)
+    ticket = await stored_ticket(client, again)
     assert (ticket.status, ticket.duplicate_of) == ("accepted", None)
     async with client.app[SERVICES].sessions() as session:
         assert (await session.get(TicketLink, ticket.id)) is None
@@ -306,12 +281,12 @@ async def test_an_answered_suggestion_is_shown_but_cannot_be_linked(console: tup
     csrf = await csrf_of(client)
     await client.post(f"/console/tickets/{lamp}", data={"verb": "claim", "csrf": csrf})
     await client.post(f"/console/tickets/{lamp}", data={"verb": "reply", "text": "已修复", "csrf": csrf})
-    assert (await _ticket(client, lamp)).status == "answered"
+    assert (await stored_ticket(client, lamp)).status == "answered"
     page = await (await client.get(f"/console/tickets/{again}")).text()
     suggestion = page.split('id="duplicates"')[1].split(f'data-number="{lamp}"')[1].split("</li>")[0]
     assert "已答复" in suggestion and "不能关联" in suggestion and 'value="link"' not in suggestion
     refused = await client.post(f"/console/tickets/{again}", data={"verb": "link", "argument": lamp, "csrf": csrf})
-    assert "未执行" in await refused.text() and (await _ticket(client, again)).status == "accepted"
+    assert "未执行" in await refused.text() and (await stored_ticket(client, again)).status == "accepted"
 
 
 # --- the scorecard's counts ------------------------------------------------------------------------
